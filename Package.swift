@@ -1,0 +1,74 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "wssniff",
+    products: [
+        .executable(name: "wssniff", targets: ["wssniff"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(
+            name: "Dissect",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ProofVerify",
+            dependencies: ["CSodium", "Dissect"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "WSSniff",
+            dependencies: [
+                "CPcap",
+                "Dissect",
+                "ProofVerify",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "wssniff",
+            dependencies: [
+                "WSSniff",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DissectTests",
+            dependencies: ["Dissect"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProofVerifyTests",
+            dependencies: ["ProofVerify"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WSSniffTests",
+            dependencies: ["WSSniff", "Dissect"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)
