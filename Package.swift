@@ -14,7 +14,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -42,7 +41,6 @@ let package = Package(
                 "CPcap",
                 "Dissect",
                 "ProofVerify",
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -51,7 +49,6 @@ let package = Package(
             dependencies: [
                 "WSSniff",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -63,6 +60,11 @@ let package = Package(
         .testTarget(
             name: "ProofVerifyTests",
             dependencies: ["ProofVerify"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["wssniff", "Dissect"],
             swiftSettings: strictSettings
         ),
         .testTarget(

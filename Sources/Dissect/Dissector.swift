@@ -1,0 +1,46 @@
+/// Packets in, finished connections out: link, IP and TCP decoding joined to reassembly and the layer above.
+///
+/// The entry point of `Dissect` for both capture files and live capture. Bytes cross into it as a `RawSpan`, so no
+/// unsafe pointer leaves this module.
+package struct Dissector<Analyzer: StreamAnalyzer> {
+    private var decoder = PacketDecoder()
+    private var table: TCPConnectionTable<Analyzer>
+
+    package init(limits: ReassemblyLimits = ReassemblyLimits(), serverPorts: Set<UInt16> = []) {
+        self.table = TCPConnectionTable(limits: limits, serverPorts: serverPorts)
+    }
+
+    /// Connections seen and not yet finished.
+    package var openConnections: Int { self.table.openConnectionCount }
+
+    /// Decodes one captured packet and feeds its TCP segment, if any, to the connection it belongs to.
+    /// Connections that this packet finishes are handed to `finished` before it returns.
+    package mutating func ingest(
+        _ info: CaptureRecordInfo,
+        _ bytes: RawSpan,
+        finished: (TCPConnectionResult<Analyzer>) -> Void
+    ) -> PacketDecodeOutcome {
+        let packet = PacketRef(number: info.number, timestamp: info.timestamp)
+        return bytes.withUnsafeBytes { buffer in
+            Self.decode(info, buffer, packet, &self.decoder, &self.table, finished)
+        }
+    }
+
+    /// Ends the input: every open connection is flushed and handed to `finished`.
+    package mutating func finish(_ finished: (TCPConnectionResult<Analyzer>) -> Void) {
+        self.table.finish(finished)
+    }
+
+    private static func decode(
+        _ info: CaptureRecordInfo,
+        _ buffer: UnsafeRawBufferPointer,
+        _ packet: PacketRef,
+        _ decoder: inout PacketDecoder,
+        _ table: inout TCPConnectionTable<Analyzer>,
+        _ finished: (TCPConnectionResult<Analyzer>) -> Void
+    ) -> PacketDecodeOutcome {
+        decoder.decode(info, buffer) { segment in
+            table.process(segment, packet: packet, finished: finished)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Dissect
+import Glibc
+import ProofVerify
+
+/// Reads capture files in order through the pipeline, as one continuous capture (rotated files continue each other).
+package enum FileInput {
+    /// Feeds every record of every file to `pipeline`, numbering records continuously across files.
+    package static func run(
+        paths: [String],
+        hash: Bool = true,
+        pipeline: inout Pipeline,
+        finished: (ConnectionReport) -> Void
+    ) throws(WSSniffError) {
+        var nextNumber = 1
+        for path in paths {
+            let reader: CaptureFileReader
+            do {
+                reader = try CaptureFileReader(path: path, firstNumber: nextNumber)
+            } catch {
+                throw Self.translate(error, path: path)
+            }
+            var packets = 0
+            do {
+                while try reader.next({ info, bytes in
+                    packets += 1
+                    pipeline.ingest(info, bytes.bytes, finished: finished)
+                }) {}
+            } catch {
+                throw Self.translate(error, path: path)
+            }
+            nextNumber += packets
+            let digest = hash ? try Self.sha256(ofFileAt: path) : nil
+            pipeline.addFile(
+                InputSummary.File(
+                    path: path,
+                    sha256: digest,
+                    size: reader.fileSize,
+                    packets: packets,
+                    warnings: reader.warnings.map { "\($0)" }
+                )
+            )
+        }
+    }
+
+    private static func translate(_ error: CaptureError, path: String) -> WSSniffError {
+        switch error.code {
+        case .cannotOpen:
+            return WSSniffError(.cannotOpenInput, "\(error)")
+        default:
+            return WSSniffError(.invalidCapture, "\(path): \(error)")
+        }
+    }
+
+    /// SHA-256 of a file's bytes, read in 1 MiB chunks, as lowercase hex.
+    package static func sha256(ofFileAt path: String) throws(WSSniffError) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw WSSniffError(.cannotOpenInput, "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var hasher = SHA256Hasher()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw WSSniffError(.cannotOpenInput, "cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count]).bytes) }
+        }
+        return hasher.finalize().hexString
+    }
+}

@@ -1,0 +1,230 @@
+import CPcap
+import Dissect
+import Glibc
+import Synchronization
+
+/// Set by SIGINT and SIGTERM; polled by the capture loop between packets.
+private let stopRequested = Atomic<Bool>(false)
+
+/// Options for a live capture through libpcap.
+package struct LiveCaptureOptions: Sendable {
+    package var interface: String = "lo"
+    /// A BPF expression (`tcp port 42919` by default, built by the CLI).
+    package var filter: String = "tcp port 42919"
+    /// A pcap file to write every captured packet to, flushed as it goes.
+    package var writePath: String?
+    /// Stop after this many packets.
+    package var count: Int?
+    /// Stop after this many seconds.
+    package var duration: Double?
+    package var snaplen: Int32 = 262_144
+
+    package init() {}
+}
+
+/// What the capture loop saw, for the closing summary.
+package struct LiveCaptureStatistics: Sendable {
+    /// Packets handed to wssniff by libpcap.
+    package var captured: Int = 0
+    /// Packets written to the `-w` file.
+    package var written: Int = 0
+    /// The kernel's counters (`pcap_stats`): packets that passed the filter, and those dropped for lack of buffer.
+    package var kernelReceived: UInt32 = 0
+    package var kernelDropped: UInt32 = 0
+    package var interfaceDropped: UInt32 = 0
+    package var linkType: LinkType = .ethernet
+    /// Why the loop ended: `signal`, `count`, `duration`, or `error`.
+    package var stopReason: String = ""
+}
+
+/// A libpcap capture handle, and the `-w` dump file it feeds. This is the only file that calls libpcap.
+///
+/// Owns C handles, so it is a class and not `Sendable`.
+package final class LiveCapture {
+    private let handle: OpaquePointer
+    private var dumper: OpaquePointer?
+    private let options: LiveCaptureOptions
+    package let linkType: LinkType
+
+    /// Opens and activates the device, installs the filter, and opens the `-w` file.
+    package init(options: LiveCaptureOptions) throws(WSSniffError) {
+        self.options = options
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let handle = pcap_create(options.interface, &errorBuffer) else {
+            throw WSSniffError(.captureUnavailable, "cannot open interface \(options.interface): \(String(cString: errorBuffer))")
+        }
+        self.handle = handle
+        pcap_set_snaplen(handle, options.snaplen)
+        pcap_set_promisc(handle, 0)
+        // Hand packets over as they arrive, so events show as they happen.
+        pcap_set_immediate_mode(handle, 1)
+        // A short read timeout lets the loop notice Ctrl-C, --duration and --count promptly.
+        pcap_set_timeout(handle, 100)
+        pcap_set_buffer_size(handle, 32 << 20)
+        let status = pcap_activate(handle)
+        if status < 0 {
+            let detail = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            switch status {
+            case PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED:
+                throw WSSniffError(
+                    .captureNotPermitted,
+                    "not permitted to capture on \(options.interface) (\(detail)). Run as root (sudo wssniff capture ...), "
+                        + "or grant the binary the capabilities once: "
+                        + "sudo setcap cap_net_raw,cap_net_admin=eip \"$(command -v wssniff)\""
+                )
+            case PCAP_ERROR_NO_SUCH_DEVICE:
+                throw WSSniffError(
+                    .captureUnavailable,
+                    "no such interface: \(options.interface) (\(detail)); list them with `ip link` or `tcpdump -D`"
+                )
+            default:
+                throw WSSniffError(.captureUnavailable, "cannot start capture on \(options.interface): \(detail)")
+            }
+        }
+        self.linkType = LinkType(rawValue: UInt32(bitPattern: pcap_datalink(handle)))
+
+        var program = bpf_program()
+        if pcap_compile(handle, &program, options.filter, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+            let detail = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            throw WSSniffError(.usage, "invalid capture filter \"\(options.filter)\": \(detail)")
+        }
+        let filterStatus = pcap_setfilter(handle, &program)
+        pcap_freecode(&program)
+        if filterStatus != 0 {
+            let detail = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            throw WSSniffError(.captureUnavailable, "cannot install capture filter: \(detail)")
+        }
+
+        if let path = options.writePath {
+            guard let dumper = pcap_dump_open(handle, path) else {
+                let detail = String(cString: pcap_geterr(handle))
+                pcap_close(handle)
+                throw WSSniffError(.cannotWrite, "cannot write \(path): \(detail)")
+            }
+            // pcap_dump_open writes the file header into stdio's buffer: push it out now, so even a capture that sees
+            // no packet leaves a valid, empty pcap file.
+            pcap_dump_flush(dumper)
+            self.dumper = dumper
+        }
+    }
+
+    deinit {
+        if let dumper = self.dumper {
+            pcap_dump_close(dumper)
+        }
+        pcap_close(self.handle)
+    }
+
+    /// Routes SIGINT and SIGTERM to a graceful stop of `run`.
+    package static func installSignalHandlers() {
+        stopRequested.store(false, ordering: .relaxed)
+        let handler: @convention(c) (Int32) -> Void = { _ in
+            stopRequested.store(true, ordering: .relaxed)
+        }
+        signal(SIGINT, handler)
+        signal(SIGTERM, handler)
+    }
+
+    /// Asks a running capture loop to stop, as a signal would.
+    package static func requestStop() {
+        stopRequested.store(true, ordering: .relaxed)
+    }
+
+    /// Pulls packets until a signal, `--count` or `--duration` stops it, handing each to `body` as it arrives.
+    ///
+    /// Every packet is written and flushed to the `-w` file before `body` sees it, so whatever stops the loop, the
+    /// file holds every packet captured so far.
+    package func run(
+        _ body: (CaptureRecordInfo, RawSpan) -> Void
+    ) throws(WSSniffError) -> LiveCaptureStatistics {
+        var statistics = LiveCaptureStatistics()
+        statistics.linkType = self.linkType
+        var monotonicStart = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &monotonicStart)
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        loop: while true {
+            if stopRequested.load(ordering: .relaxed) {
+                statistics.stopReason = "signal"
+                break
+            }
+            if let limit = self.options.count, statistics.captured >= limit {
+                statistics.stopReason = "count"
+                break
+            }
+            if let duration = self.options.duration {
+                var now = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &now)
+                let elapsed = Double(now.tv_sec - monotonicStart.tv_sec)
+                    + Double(now.tv_nsec - monotonicStart.tv_nsec) / 1e9
+                if elapsed >= duration {
+                    statistics.stopReason = "duration"
+                    break
+                }
+            }
+            let status = pcap_next_ex(self.handle, &header, &data)
+            switch status {
+            case 1:
+                guard let header, let data else { continue loop }
+                statistics.captured += 1
+                if let dumper = self.dumper {
+                    pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header, data)
+                    if pcap_dump_flush(dumper) != 0 {
+                        let reason = String(cString: strerror(errno))
+                        self.closeDumper()
+                        throw WSSniffError(
+                            .cannotWrite,
+                            "cannot write \(self.options.writePath ?? "the capture file") after \(statistics.written) "
+                                + "packets: \(reason); the file is valid up to the last whole packet"
+                        )
+                    }
+                    statistics.written += 1
+                }
+                let info = CaptureRecordInfo(
+                    number: statistics.captured,
+                    linkType: self.linkType,
+                    timestamp: Timestamp(
+                        seconds: Int64(header.pointee.ts.tv_sec),
+                        nanoseconds: Int64(header.pointee.ts.tv_usec) * 1_000
+                    ),
+                    capturedLength: Int(header.pointee.caplen),
+                    originalLength: Int(header.pointee.len)
+                )
+                let bytes = UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen))
+                body(info, bytes.bytes)
+            case 0:
+                continue loop
+            default:
+                let detail = String(cString: pcap_geterr(self.handle))
+                self.closeDumper()
+                throw WSSniffError(.captureUnavailable, "capture failed: \(detail)")
+            }
+        }
+        var kernel = pcap_stat()
+        if pcap_stats(self.handle, &kernel) == 0 {
+            statistics.kernelReceived = kernel.ps_recv
+            statistics.kernelDropped = kernel.ps_drop
+            statistics.interfaceDropped = kernel.ps_ifdrop
+        }
+        if let dumper = self.dumper, pcap_dump_flush(dumper) != 0 {
+            throw WSSniffError(.cannotWrite, "cannot flush \(self.options.writePath ?? "the capture file")")
+        }
+        self.closeDumper()
+        return statistics
+    }
+
+    private func closeDumper() {
+        if let dumper = self.dumper {
+            pcap_dump_close(dumper)
+            self.dumper = nil
+        }
+    }
+
+    /// The libpcap version string, for reports.
+    package static var libraryVersion: String {
+        String(cString: pcap_lib_version())
+    }
+}

@@ -1,0 +1,34 @@
+import Glibc
+
+/// Diagnostics go to standard error, results to standard output, so `wssniff ... | jq` always works.
+package enum Diagnostics {
+    package static func error(_ message: String) {
+        Self.write("wssniff: error: \(message)\n")
+    }
+
+    package static func warning(_ message: String) {
+        Self.write("wssniff: warning: \(message)\n")
+    }
+
+    package static func note(_ message: String) {
+        Self.write("wssniff: \(message)\n")
+    }
+
+    private static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer in
+            _ = fwrite(buffer.baseAddress, 1, buffer.count, stderr)
+        }
+        fflush(stderr)
+    }
+}
+
+/// Pushes buffered standard output out now (live output is read as it happens, often through a pipe).
+package func flushStandardOutput() {
+    fflush(stdout)
+}
+
+/// The version `--version` prints.
+package enum WSSniffVersion {
+    package static let string = "0.1.0"
+}

@@ -1,0 +1,78 @@
+import Dissect
+
+/// Settings shared by `analyze` and `capture`.
+package struct PipelineOptions: Sendable {
+    /// The gateway port: connections to it are taken as WebSocket even without their upgrade. 0: none.
+    package var serverPort: UInt16 = 42919
+    package var limits = ReassemblyLimits()
+
+    package init() {}
+}
+
+/// The one code path from a captured packet to a finished connection report, for files and live capture alike.
+///
+/// Link, IP and TCP decoding happen in `Dissect`; this type counts the input, owns the per-connection state, and turns
+/// each finished connection into a `ConnectionReport` as soon as TCP says it is over, so memory follows the open
+/// connections, not the size of the capture.
+package struct Pipeline {
+    package private(set) var input = InputSummary()
+    private var dissector: Dissector<NullStreamAnalyzer>
+    private var reportedLinkTypes: Set<LinkType> = []
+
+    package init(options: PipelineOptions) {
+        self.dissector = Dissector(
+            limits: options.limits,
+            serverPorts: options.serverPort == 0 ? [] : [options.serverPort]
+        )
+    }
+
+    /// Connections still open (not yet reported).
+    package var openConnections: Int { self.dissector.openConnections }
+
+    /// Feeds one captured packet; connections it finishes are handed to `finished`.
+    package mutating func ingest(
+        _ info: CaptureRecordInfo,
+        _ bytes: RawSpan,
+        finished: (ConnectionReport) -> Void
+    ) {
+        self.input.count(info)
+        let outcome = self.dissector.ingest(info, bytes) { result in
+            finished(Self.report(result))
+        }
+        switch outcome {
+        case .tcp:
+            self.input.tcpPackets += 1
+        case .notTCP, .fragmentPending:
+            self.input.otherPackets += 1
+        case .malformed:
+            self.input.malformedPackets += 1
+        case .unsupportedLinkType(let linkType):
+            self.input.unsupportedLinkTypes[linkType, default: 0] += 1
+            if self.reportedLinkTypes.insert(linkType).inserted {
+                self.input.warnings.append(
+                    "packet \(info.number): link type \(linkType) is not supported; its packets are skipped"
+                )
+            }
+        }
+    }
+
+    /// Ends the input: every connection still open is reported with its TCP end `open`.
+    package mutating func finish(_ finished: (ConnectionReport) -> Void) {
+        self.dissector.finish { result in
+            finished(Self.report(result))
+        }
+    }
+
+    package mutating func addFile(_ file: InputSummary.File) {
+        self.input.files.append(file)
+        self.input.warnings.append(contentsOf: file.warnings.map { "\(file.path): \($0)" })
+    }
+
+    package mutating func setInterface(_ name: String) {
+        self.input.interface = name
+    }
+
+    private static func report(_ result: TCPConnectionResult<NullStreamAnalyzer>) -> ConnectionReport {
+        ConnectionReport(client: result.client, server: result.server, tcp: result.statistics)
+    }
+}

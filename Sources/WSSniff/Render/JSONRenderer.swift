@@ -1,0 +1,87 @@
+import Dissect
+
+/// Renders results as the `wssniff/1` JSON contract (`docs/json-output.md`).
+package enum JSONRenderer {
+    package static let schema = "wssniff/1"
+
+    /// The whole document for `analyze`.
+    package static func document(input: InputSummary, connections: [ConnectionReport]) -> JSON {
+        .object([
+            ("schema", .string(Self.schema)),
+            ("input", Self.input(input)),
+            ("connections", .array(connections.map(Self.connection))),
+        ])
+    }
+
+    package static func input(_ input: InputSummary) -> JSON {
+        var members: [(String, JSON)] = []
+        if let interface = input.interface {
+            members.append(("interface", .string(interface)))
+        }
+        members += [
+            ("path", .optional(input.files.first?.path)),
+            ("sha256", .optional(input.files.first?.sha256)),
+            ("linkTypes", .array(input.linkTypes.map { .string($0.description) })),
+            ("packets", .int(input.packets)),
+            ("bytes", .int(input.bytes)),
+            ("firstTime", .optional(input.firstTime?.rfc3339)),
+            ("lastTime", .optional(input.lastTime?.rfc3339)),
+            ("truncatedPackets", .int(input.truncatedPackets)),
+            ("tcpPackets", .int(input.tcpPackets)),
+            ("otherPackets", .int(input.otherPackets)),
+            ("malformedPackets", .int(input.malformedPackets)),
+            ("complete", .bool(!input.isIncomplete)),
+            (
+                "files",
+                .array(
+                    input.files.map { file in
+                        .object([
+                            ("path", .string(file.path)),
+                            ("sha256", .optional(file.sha256)),
+                            ("size", .int(file.size)),
+                            ("packets", .int(file.packets)),
+                        ])
+                    }
+                )
+            ),
+            ("warnings", .array(input.warnings.map { .string($0) })),
+        ]
+        return .object(members)
+    }
+
+    package static func endpoint(_ endpoint: Endpoint) -> JSON {
+        .object([("ip", .string(endpoint.ip.description)), ("port", .int(endpoint.port))])
+    }
+
+    package static func connection(_ report: ConnectionReport) -> JSON {
+        let tcp = report.tcp
+        return .object([
+            ("index", .int(report.index)),
+            ("client", Self.endpoint(report.client)),
+            ("server", Self.endpoint(report.server)),
+            (
+                "tcp",
+                .object([
+                    ("handshakeSeen", .bool(tcp.handshakeSeen)),
+                    ("end", .string(tcp.end.rawValue)),
+                    ("clientBytes", .int(tcp.clientBytes)),
+                    ("serverBytes", .int(tcp.serverBytes)),
+                    ("gaps", .int(tcp.gaps)),
+                    ("gapBytes", .int(tcp.gapBytes)),
+                    ("retransmissions", .int(tcp.retransmissions)),
+                    ("outOfOrder", .int(tcp.outOfOrder)),
+                    ("conflictingOverlaps", .int(tcp.conflictingOverlaps)),
+                    ("packets", .int(tcp.packets)),
+                    ("firstPacket", .int(tcp.firstPacket.number)),
+                    ("lastPacket", .int(tcp.lastPacket.number)),
+                    ("startTime", .string(tcp.firstPacket.timestamp.rfc3339)),
+                    ("endTime", .string(tcp.lastPacket.timestamp.rfc3339)),
+                ])
+            ),
+            ("websocket", .null),
+            ("gateway", .null),
+            ("proof", .null),
+            ("verdict", .null),
+        ])
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import WSSniff
+
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Analyze one or more pcap or pcapng files.",
+        discussion: """
+            Several files are read in order as one continuous capture (as tcpdump -C writes them), so a connection
+            that spans two files is followed across them.
+
+            Examples:
+              wssniff analyze capture.pcap
+              wssniff analyze --format json capture.pcapng > analysis.json
+              wssniff analyze --port 18789 part1.pcap part2.pcap
+            """
+    )
+
+    @Argument(help: "Capture files (pcap or pcapng), read in order.")
+    var files: [String]
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    @Option(help: "The gateway port: connections to it count as WebSocket even without their upgrade. 0: none.")
+    var port: UInt16 = 42919
+
+    @Flag(help: "Skip the SHA-256 of each input file.")
+    var noHash = false
+
+    func validate() throws {
+        if self.format == .jsonl {
+            throw ValidationError("analyze writes one JSON document: use --format json")
+        }
+    }
+
+    func run() throws {
+        var options = PipelineOptions()
+        options.serverPort = self.port
+        var pipeline = Pipeline(options: options)
+        var reports: [ConnectionReport] = []
+        do {
+            try FileInput.run(paths: self.files, hash: !self.noHash, pipeline: &pipeline) { reports.append($0) }
+        } catch {
+            throw fail(error)
+        }
+        pipeline.finish { reports.append($0) }
+        reports.sort { $0.tcp.firstPacket.number < $1.tcp.firstPacket.number }
+        for index in reports.indices {
+            reports[index].index = index + 1
+        }
+        let input = pipeline.input
+        switch self.format {
+        case .json, .jsonl:
+            print(JSONRenderer.document(input: input, connections: reports).serialized(indent: 2))
+        case .text:
+            print(TextRenderer.header(input))
+            for report in reports {
+                print(TextRenderer.connection(report))
+            }
+            print(TextRenderer.footer(connections: reports.count))
+        }
+        for warning in input.warnings {
+            Diagnostics.warning(warning)
+        }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+    case jsonl
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import WSSniff
+
+struct CaptureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Capture live traffic with libpcap and analyze it as it arrives.",
+        discussion: """
+            Needs root, or the capabilities granted once:
+              sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v wssniff)"
+            Ctrl-C (SIGINT), SIGTERM, --count and --duration all stop it cleanly: the -w file then holds every
+            packet captured so far and is a valid pcap file.
+
+            Examples:
+              sudo wssniff capture -w gateway.pcap
+              sudo wssniff capture --port 18789 --format jsonl
+              sudo wssniff capture -i any --filter 'tcp port 42919 or tcp port 18789' --duration 60 -w out.pcap
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "The interface to capture on.")
+    var interface: String = "lo"
+
+    @Option(help: "The gateway port; the capture filter is `tcp port N`.")
+    var port: UInt16 = 42919
+
+    @Option(help: "A BPF capture filter used instead of `tcp port N`.")
+    var filter: String?
+
+    @Option(name: [.short, .customLong("write")], help: "Write every captured packet to this pcap file.")
+    var write: String?
+
+    @Option(help: "Stop after this many packets.")
+    var count: Int?
+
+    @Option(help: "Stop after this many seconds.")
+    var duration: Double?
+
+    @Option(help: "Output format: text, or jsonl (one JSON object per line).")
+    var format: OutputFormat = .text
+
+    @Flag(help: "Print no per-connection lines, only the closing summary.")
+    var quiet = false
+
+    func validate() throws {
+        if let count = self.count, count <= 0 {
+            throw ValidationError("--count must be at least 1")
+        }
+        if let duration = self.duration, !(duration > 0) {
+            throw ValidationError("--duration must be a positive number of seconds")
+        }
+        if self.format == .json {
+            throw ValidationError("capture prints one JSON object per line: use --format jsonl")
+        }
+    }
+
+    func run() throws {
+        var captureOptions = LiveCaptureOptions()
+        captureOptions.interface = self.interface
+        captureOptions.filter = self.filter ?? "tcp port \(self.port)"
+        captureOptions.writePath = self.write
+        captureOptions.count = self.count
+        captureOptions.duration = self.duration
+
+        var options = PipelineOptions()
+        options.serverPort = self.port
+        var pipeline = Pipeline(options: options)
+        pipeline.setInterface(self.interface)
+
+        let capture: LiveCapture
+        do {
+            capture = try LiveCapture(options: captureOptions)
+        } catch {
+            throw fail(error)
+        }
+        LiveCapture.installSignalHandlers()
+        Diagnostics.note(
+            "capturing on \(self.interface) (\(capture.linkType)), filter \"\(captureOptions.filter)\""
+                + (self.write.map { ", writing \($0)" } ?? "") + "; Ctrl-C to stop"
+        )
+        var connections = 0
+        let emit: (ConnectionReport) -> Void = { report in
+            connections += 1
+            guard !self.quiet else { return }
+            var numbered = report
+            numbered.index = connections
+            switch self.format {
+            case .text:
+                print(TextRenderer.connection(numbered))
+            case .json, .jsonl:
+                print(JSONRenderer.connection(numbered).serialized())
+            }
+            flushStandardOutput()
+        }
+        let statistics: LiveCaptureStatistics
+        do {
+            statistics = try capture.run { info, bytes in
+                pipeline.ingest(info, bytes, finished: emit)
+            }
+        } catch {
+            pipeline.finish(emit)
+            throw fail(error)
+        }
+        pipeline.finish(emit)
+        var summary = "\(statistics.captured) packets captured"
+        if self.write != nil { summary += ", \(statistics.written) written to \(self.write!)" }
+        summary += "; kernel: \(statistics.kernelReceived) received, \(statistics.kernelDropped) dropped"
+        if statistics.interfaceDropped > 0 { summary += ", \(statistics.interfaceDropped) dropped by the interface" }
+        summary += "; \(connections) connections; stopped by \(statistics.stopReason)"
+        Diagnostics.note(summary)
+    }
+}

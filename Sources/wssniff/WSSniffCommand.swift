@@ -1,0 +1,30 @@
+import ArgumentParser
+import WSSniff
+
+@main
+struct WSSniffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wssniff",
+        abstract: "Explain OpenClaw Gateway WebSocket handshakes from the wire.",
+        discussion: """
+            Reads pcap/pcapng files or captures loopback traffic, reassembles TCP, and reports every connection.
+
+            Examples:
+              wssniff analyze samples/websocket-echo.pcap
+              wssniff analyze --format json capture.pcapng | jq '.connections[].tcp'
+              sudo wssniff capture -w gateway.pcap             # port 42919 on lo, Ctrl-C to stop
+              sudo wssniff capture --port 18789 --duration 30 -w gateway.pcap
+
+            Exit codes: 0 success, 64 bad usage, 65 invalid capture file, 66 cannot open input,
+            69 capture device unavailable, 74 cannot write output, 77 capture not permitted.
+            """,
+        version: WSSniffVersion.string,
+        subcommands: [AnalyzeCommand.self, CaptureCommand.self]
+    )
+}
+
+/// Prints a failure the way every subcommand does, and exits with its documented status.
+func fail(_ error: WSSniffError) -> ExitCode {
+    Diagnostics.error(error.message)
+    return ExitCode(error.exitStatus)
+}
