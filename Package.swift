@@ -26,8 +26,14 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "Dissect",
+            dependencies: ["CZlib"],
             swiftSettings: strictSettings
         ),
         .target(
