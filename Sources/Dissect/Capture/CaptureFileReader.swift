@@ -19,6 +19,8 @@ package enum CaptureFileFormat: Hashable, Sendable {
 package final class CaptureFileReader {
     /// The largest captured length believed: libpcap's `MAXIMUM_SNAPLEN` (262144).
     package static let maximumCapturedLength = 256 * 1_024
+    /// How much of the file is mapped at a time, unless one record needs more.
+    package static let defaultWindowSize = 16 << 20
     /// The largest non-packet block (section or interface description) read into memory.
     static let maximumMetadataBlockLength = 16 << 20
 
@@ -49,9 +51,15 @@ package final class CaptureFileReader {
 
     /// Opens `path` and reads its file header.
     ///
-    /// - Parameter firstNumber: the number of the first record, so that several files can be numbered as one input.
-    package init(path: String, firstNumber: Int = 1) throws(CaptureError) {
-        var window = try MappedFileWindow(path: path)
+    /// - Parameters:
+    ///   - firstNumber: the number of the first record, so that several files can be numbered as one input.
+    ///   - windowSize: how many bytes to map at a time (rounded up to a page); tests make it small.
+    package init(
+        path: String,
+        firstNumber: Int = 1,
+        windowSize: Int = CaptureFileReader.defaultWindowSize
+    ) throws(CaptureError) {
+        var window = try MappedFileWindow(path: path, windowSize: windowSize)
         let size = window.fileSize
         if size == 0 {
             throw .emptyFile(path)
