@@ -6,7 +6,10 @@ private typealias Bytes = CaptureTestBytes
 
 /// Compares ``CaptureFileReader`` and ``PacketDecoder`` with tshark, record by record, on real captures: the
 /// third-party corpus and files that Wireshark's own tools write at test time.
-@Suite("CaptureFileReader against tshark", .enabled(if: TShark.isInstalled, "tshark is not installed at /usr/bin/tshark"))
+@Suite(
+    "CaptureFileReader against tshark",
+    .enabled(if: TShark.isInstalled, "tshark is not installed at /usr/bin/tshark")
+)
 struct CaptureFileReaderCorpusTests {
     /// `../shared/corpus/third-party/` next to the package root, found from this file's path.
     static let corpusDirectory: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
@@ -68,7 +71,9 @@ struct CaptureFileReaderCorpusTests {
         let output = try Self.outputPath("live.pcapng")
         let dumpcap = Process()
         dumpcap.executableURL = URL(fileURLWithPath: "/usr/bin/dumpcap")
-        dumpcap.arguments = ["-q", "-i", "lo", "-s", "128", "-i", "any", "-s", "2000", "-a", "duration:2", "-w", output]
+        dumpcap.arguments = [
+            "-q", "-i", "lo", "-s", "128", "-i", "any", "-s", "2000", "-a", "duration:2", "-w", output,
+        ]
         dumpcap.standardOutput = FileHandle.nullDevice
         dumpcap.standardError = FileHandle.nullDevice
         try dumpcap.run()
@@ -132,7 +137,9 @@ enum TShark {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+            throw Failure(
+                description: "\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)"
+            )
         }
         return String(decoding: data, as: UTF8.self)
     }
@@ -200,7 +207,11 @@ enum TShark {
                 sourceLocation: sourceLocation
             )
         }) {}
-        #expect(index == expected.count, "\(path): \(index) records, tshark \(expected.count)", sourceLocation: sourceLocation)
+        #expect(
+            index == expected.count,
+            "\(path): \(index) records, tshark \(expected.count)",
+            sourceLocation: sourceLocation
+        )
         return reader
     }
 }

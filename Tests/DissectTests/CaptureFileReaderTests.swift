@@ -6,7 +6,10 @@ private typealias Bytes = CaptureTestBytes
 
 @Suite("CaptureFileReader")
 struct CaptureFileReaderTests {
-    private static let frameA = Bytes.ethernet(type: 0x0800, payload: Bytes.ipv4(payload: Bytes.tcp(payload: [1, 2, 3])))
+    private static let frameA = Bytes.ethernet(
+        type: 0x0800,
+        payload: Bytes.ipv4(payload: Bytes.tcp(payload: [1, 2, 3]))
+    )
     private static let frameB = Array(0..<97).map { UInt8($0) }
 
     // MARK: - pcap

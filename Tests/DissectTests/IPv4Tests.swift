@@ -69,12 +69,15 @@ struct IPv4Tests {
         #expect(segment?.payload == [1, 2, 3, 4])
     }
 
-    @Test("malformed headers", arguments: [
-        ([0x45, 0, 0], "IPv4 header cut by the capture"),
-        ([0x44] + [UInt8](repeating: 0, count: 19), "IPv4 header length (IHL) below 5 words"),
-        ([0x4f] + [UInt8](repeating: 0, count: 19), "IPv4 header cut by the capture"),
-        ([0x45, 0, 0, 10] + [UInt8](repeating: 0, count: 16), "IPv4 total length shorter than its header"),
-    ] as [([UInt8], String)])
+    @Test(
+        "malformed headers",
+        arguments: [
+            ([0x45, 0, 0], "IPv4 header cut by the capture"),
+            ([0x44] + [UInt8](repeating: 0, count: 19), "IPv4 header length (IHL) below 5 words"),
+            ([0x4f] + [UInt8](repeating: 0, count: 19), "IPv4 header cut by the capture"),
+            ([0x45, 0, 0, 10] + [UInt8](repeating: 0, count: 16), "IPv4 total length shorter than its header"),
+        ] as [([UInt8], String)]
+    )
     func malformed(packet: [UInt8], message: String) {
         #expect(Bytes.decode(packet, linkType: .ipv4).0 == .malformed(message))
     }
@@ -87,7 +90,9 @@ struct IPv4Tests {
 
     @Test("UDP is not TCP")
     func udp() {
-        #expect(Bytes.decode(Bytes.ipv4(protocolNumber: 17, payload: [0, 1, 0, 2, 0, 8, 0, 0]), linkType: .raw).0 == .notTCP)
+        #expect(
+            Bytes.decode(Bytes.ipv4(protocolNumber: 17, payload: [0, 1, 0, 2, 0, 8, 0, 0]), linkType: .raw).0 == .notTCP
+        )
     }
 
     /// Splits `segment` into IPv4 fragments of `size` bytes (a multiple of 8).
@@ -103,7 +108,10 @@ struct IPv4Tests {
         }
     }
 
-    @Test("fragments are reassembled in order and out of order", arguments: [[0, 1, 2, 3], [3, 1, 0, 2], [2, 2, 0, 3, 1]])
+    @Test(
+        "fragments are reassembled in order and out of order",
+        arguments: [[0, 1, 2, 3], [3, 1, 0, 2], [2, 2, 0, 3, 1]]
+    )
     func reassembly(order: [Int]) throws {
         let payload = (0..<150).map { UInt8($0) }
         let segment = Bytes.tcp(sequence: 77, payload: payload)

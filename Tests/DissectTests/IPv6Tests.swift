@@ -50,7 +50,9 @@ struct IPv6Tests {
         let outcome = Bytes.decode(Array(packet.prefix(48)), linkType: .raw).0
         #expect(outcome == .malformed("IPv6 extension header cut by the capture"))
         let lying = Bytes.ipv6(nextHeader: 60, payloadLength: 8, payload: Bytes.ipv6Extension(nextHeader: 6, units: 5))
-        #expect(Bytes.decode(lying, linkType: .raw).0 == .malformed("IPv6 extension header runs past the payload length"))
+        #expect(
+            Bytes.decode(lying, linkType: .raw).0 == .malformed("IPv6 extension header runs past the payload length")
+        )
     }
 
     @Test("a long chain of extension headers is cut off")

@@ -101,7 +101,9 @@ struct PacketDecoderTests {
     func garbage() {
         var generator = SystemRandomNumberGenerator()
         var decoder = PacketDecoder(fragmentLimits: IPFragmentLimits(maximumPendingDatagrams: 8))
-        let types: [LinkType] = [.ethernet, .null, .loop, .linuxSLL, .linuxSLL2, .raw, .ipv4, .ipv6, LinkType(rawValue: 9)]
+        let types: [LinkType] = [
+            .ethernet, .null, .loop, .linuxSLL, .linuxSLL2, .raw, .ipv4, .ipv6, LinkType(rawValue: 9),
+        ]
         for round in 0..<20_000 {
             var frame: [UInt8]
             if round % 2 == 0 {
@@ -111,10 +113,14 @@ struct PacketDecoderTests {
             } else {
                 frame = Self.frames[round / 2 % Self.frames.count].2
                 for _ in 0..<Int.random(in: 1...4, using: &generator) {
-                    frame[Int.random(in: 0..<frame.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+                    frame[Int.random(in: 0..<frame.count, using: &generator)] = UInt8.random(
+                        in: 0...255,
+                        using: &generator
+                    )
                 }
             }
-            let linkType = round % 2 == 0 ? types[round / 2 % types.count] : Self.frames[round / 2 % Self.frames.count].1
+            let linkType =
+                round % 2 == 0 ? types[round / 2 % types.count] : Self.frames[round / 2 % Self.frames.count].1
             let time = Int64(round) * 1_000_000
             let (outcome, segment) = Bytes.decode(frame, linkType: linkType, decoder: &decoder, time: time)
             if let segment {

@@ -70,7 +70,12 @@ package final class CaptureFileReader {
         }
         if head.le32(0) == PcapngFormat.BlockType.sectionHeader {
             guard size >= PcapngFormat.minimumSectionHeaderLength, head.count >= 12 else {
-                throw .truncatedHeader(path, size: size, needed: PcapngFormat.minimumSectionHeaderLength, format: "pcapng")
+                throw .truncatedHeader(
+                    path,
+                    size: size,
+                    needed: PcapngFormat.minimumSectionHeaderLength,
+                    format: "pcapng"
+                )
             }
             guard let order = PcapngFormat.sectionByteOrder(head) else {
                 throw .corruptHeader(path, "the pcapng section header has no byte-order magic 1a2b3c4d at offset 8")
@@ -241,7 +246,9 @@ package final class CaptureFileReader {
                 self.offset = offset + length
             case Block.interfaceDescription:
                 guard length >= 20 else {
-                    return self.finish(.corruptBlock(offset: offset, reason: "interface description of \(length) bytes"))
+                    return self.finish(
+                        .corruptBlock(offset: offset, reason: "interface description of \(length) bytes")
+                    )
                 }
                 let interface = format.addInterface(block)
                 self.noteLinkType(interface.linkType)
@@ -311,7 +318,10 @@ package final class CaptureFileReader {
             }
             guard dataOffset + captured <= length - 4 else {
                 _ = self.finish(
-                    .corruptBlock(offset: offset, reason: "\(captured) captured bytes do not fit a \(length)-byte block")
+                    .corruptBlock(
+                        offset: offset,
+                        reason: "\(captured) captured bytes do not fit a \(length)-byte block"
+                    )
                 )
                 return nil
             }

@@ -74,7 +74,11 @@ package enum LinkLayer {
 
     /// Follows an EtherType at `offset - 2`, skipping 802.1Q / 802.1ad VLAN tags, to the network header.
     @inline(__always)
-    private static func ethertype(_ first: UInt16, at offset: Int, in bytes: UnsafeRawBufferPointer) -> LinkLayerResult {
+    private static func ethertype(
+        _ first: UInt16,
+        at offset: Int,
+        in bytes: UnsafeRawBufferPointer
+    ) -> LinkLayerResult {
         var type = first
         var offset = offset
         var tags = 0
