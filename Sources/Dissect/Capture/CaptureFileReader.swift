@@ -26,13 +26,15 @@ package final class CaptureFileReader {
 
     private enum State {
         case pcap(PcapFormat)
-        case pcapng(PcapngFormat)
+        /// The section and interface state lives in ``pcapng`` so it is updated in place.
+        case pcapng
     }
 
     package let path: String
     package let format: CaptureFileFormat
     private var window: MappedFileWindow
     private var state: State
+    private var pcapng = PcapngFormat(byteOrder: .little)
     private var offset: Int
     private var nextNumber: Int
     private var finished = false
@@ -90,7 +92,8 @@ package final class CaptureFileReader {
             if let problem = PcapngFormat.sectionHeaderProblem(block, byteOrder: order) {
                 throw .corruptHeader(path, problem)
             }
-            self.state = .pcapng(PcapngFormat(byteOrder: order))
+            self.state = .pcapng
+            self.pcapng = PcapngFormat(byteOrder: order)
             self.format = .pcapng
             self.offset = 0
         } else if PcapFormat.recognize(magic: head.le32(0)) != nil {
@@ -183,10 +186,6 @@ package final class CaptureFileReader {
     // MARK: - pcapng
 
     private func nextPcapng(_ body: (CaptureRecordInfo, UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        guard case .pcapng(var format) = self.state else {
-            return false
-        }
-        defer { self.state = .pcapng(format) }
         typealias Block = PcapngFormat.BlockType
         while true {
             let offset = self.offset
@@ -195,10 +194,10 @@ package final class CaptureFileReader {
                 return self.finish()
             }
             if remaining < 12 {
-                return self.finish(self.cutBlockWarning(offset: offset, remaining: remaining, format: format))
+                return self.finish(self.cutBlockWarning(offset: offset, remaining: remaining, format: self.pcapng))
             }
             let head = try self.window.bytes(at: offset, count: 12)
-            var order = format.byteOrder
+            var order = self.pcapng.byteOrder
             let type = order.u32(head, 0)
             if type == Block.sectionHeader {
                 guard let sectionOrder = PcapngFormat.sectionByteOrder(head) else {
@@ -213,7 +212,7 @@ package final class CaptureFileReader {
                 return self.finish(.corruptBlock(offset: offset, reason: "block length \(length) is invalid"))
             }
             if length > remaining {
-                return self.finish(self.cutBlockWarning(offset: offset, remaining: remaining, format: format))
+                return self.finish(self.cutBlockWarning(offset: offset, remaining: remaining, format: self.pcapng))
             }
             let trailer = try self.window.bytes(at: offset + length - 4, count: 4)
             guard Int(order.u32(trailer, 0)) == length else {
@@ -242,7 +241,7 @@ package final class CaptureFileReader {
                 if let problem = PcapngFormat.sectionHeaderProblem(block, byteOrder: order) {
                     return self.finish(.corruptBlock(offset: offset, reason: problem))
                 }
-                format.beginSection(byteOrder: order)
+                self.pcapng.beginSection(byteOrder: order)
                 self.offset = offset + length
             case Block.interfaceDescription:
                 guard length >= 20 else {
@@ -250,11 +249,11 @@ package final class CaptureFileReader {
                         .corruptBlock(offset: offset, reason: "interface description of \(length) bytes")
                     )
                 }
-                let interface = format.addInterface(block)
+                let interface = self.pcapng.addInterface(block)
                 self.noteLinkType(interface.linkType)
                 self.offset = offset + length
             default:
-                guard let packet = self.packet(in: block, type: type, offset: offset, format: format) else {
+                guard let packet = self.packet(in: block, type: type, offset: offset) else {
                     if self.finished {
                         return false
                     }
@@ -272,11 +271,10 @@ package final class CaptureFileReader {
     private func packet(
         in block: UnsafeRawBufferPointer,
         type: UInt32,
-        offset: Int,
-        format: PcapngFormat
+        offset: Int
     ) -> (info: CaptureRecordInfo, bytes: UnsafeRawBufferPointer)? {
         typealias Block = PcapngFormat.BlockType
-        let order = format.byteOrder
+        let order = self.pcapng.byteOrder
         let length = block.count
         let interfaceID: Int
         let dataOffset: Int
@@ -295,7 +293,7 @@ package final class CaptureFileReader {
             dataOffset = 12
             original = Int(order.u32(block, 8))
             captured = min(original, length - 16)
-            if let interface = format.interfaces.first, interface.snaplen > 0 {
+            if let interface = self.pcapng.interfaces.first, interface.snaplen > 0 {
                 captured = min(captured, interface.snaplen)
             }
         default:
@@ -326,11 +324,11 @@ package final class CaptureFileReader {
                 return nil
             }
         }
-        guard interfaceID < format.interfaces.count else {
+        guard interfaceID < self.pcapng.interfaces.count else {
             self.noteUnknownInterface(offset: offset)
             return nil
         }
-        let interface = format.interfaces[interfaceID]
+        let interface = self.pcapng.interfaces[interfaceID]
         if type != Block.simplePacket && interface.snaplen > 0 && captured > interface.snaplen {
             self.noteSnaplenExceeded()
         }
