@@ -115,9 +115,11 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
 
     // MARK: - Slots
 
-    private mutating func insert(_ key: ConnectionKey, _ connection: TCPConnection<Analyzer>, firstPacketNumber: Int)
-        -> Int
-    {
+    private mutating func insert(
+        _ key: ConnectionKey,
+        _ connection: TCPConnection<Analyzer>,
+        firstPacketNumber: Int
+    ) -> Int {
         let entry = Slot(key: key, connection: connection, firstPacketNumber: firstPacketNumber, older: -1, newer: -1)
         let slot: Int
         if let free = self.freeSlots.popLast() {
