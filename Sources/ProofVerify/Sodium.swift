@@ -50,7 +50,8 @@ package struct SHA256Hasher {
     package mutating func finalize() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
         digest.withUnsafeMutableBufferPointer { out in
-            _ = crypto_hash_sha256_final(&self.state, out.baseAddress)
+            guard let base = out.baseAddress else { return }
+            _ = crypto_hash_sha256_final(&self.state, base)
         }
         return digest
     }
@@ -59,13 +60,13 @@ package struct SHA256Hasher {
 extension Array where Element == UInt8 {
     /// Lowercase hexadecimal.
     package var hexString: String {
-        let digits: [Character] = Array("0123456789abcdef")
-        var text = ""
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
         text.reserveCapacity(self.count * 2)
         for byte in self {
             text.append(digits[Int(byte >> 4)])
             text.append(digits[Int(byte & 0x0f)])
         }
-        return text
+        return String(decoding: text, as: UTF8.self)
     }
 }
