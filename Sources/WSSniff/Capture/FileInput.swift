@@ -1,4 +1,4 @@
-import Dissect
+package import Dissect
 import Glibc
 import ProofVerify
 

@@ -1,5 +1,5 @@
 import CPcap
-import Dissect
+package import Dissect
 import Glibc
 import Synchronization
 

@@ -1,4 +1,4 @@
-import Dissect
+package import Dissect
 
 /// Everything wssniff concluded about one TCP connection, ready to render.
 package struct ConnectionReport: Sendable {

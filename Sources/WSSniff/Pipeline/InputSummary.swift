@@ -1,4 +1,4 @@
-import Dissect
+package import Dissect
 
 /// What wssniff read: the files (or the live interface) and the packets in them.
 package struct InputSummary: Sendable {

@@ -1,4 +1,4 @@
-import Dissect
+package import Dissect
 
 /// Settings shared by `analyze` and `capture`.
 package struct PipelineOptions: Sendable {

@@ -1,4 +1,4 @@
-import Dissect
+package import Dissect
 
 /// Renders results as the `wssniff/1` JSON contract (`docs/json-output.md`).
 package enum JSONRenderer {

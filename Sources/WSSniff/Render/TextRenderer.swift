@@ -1,4 +1,4 @@
-import Dissect
+package import Dissect
 
 /// Renders results for people: a short header about the input, then one block per connection.
 package enum TextRenderer {
