@@ -17,15 +17,20 @@ package enum Diagnostics {
     private static func write(_ text: String) {
         var text = text
         text.withUTF8 { buffer in
-            _ = fwrite(buffer.baseAddress, 1, buffer.count, stderr)
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                if written <= 0 { return }
+                offset += written
+            }
         }
-        fflush(stderr)
     }
 }
 
 /// Pushes buffered standard output out now (live output is read as it happens, often through a pipe).
 package func flushStandardOutput() {
-    fflush(stdout)
+    fflush(nil)
 }
 
 /// The version `--version` prints.

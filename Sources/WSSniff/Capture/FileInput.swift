@@ -1,4 +1,4 @@
-package import Dissect
+import Dissect
 import Glibc
 import ProofVerify
 
@@ -25,8 +25,10 @@ package enum FileInput {
                     packets += 1
                     pipeline.ingest(info, bytes.bytes, finished: finished)
                 }) {}
-            } catch {
+            } catch let error as CaptureError {
                 throw Self.translate(error, path: path)
+            } catch {
+                throw WSSniffError(.invalidCapture, "\(path): \(error)")
             }
             nextNumber += packets
             let digest = hash ? try Self.sha256(ofFileAt: path) : nil

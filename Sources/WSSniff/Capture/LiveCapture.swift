@@ -51,7 +51,7 @@ package final class LiveCapture {
         self.options = options
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let handle = pcap_create(options.interface, &errorBuffer) else {
-            throw WSSniffError(.captureUnavailable, "cannot open interface \(options.interface): \(String(cString: errorBuffer))")
+            throw WSSniffError(.captureUnavailable, "cannot open interface \(options.interface): \(errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })")
         }
         self.handle = handle
         pcap_set_snaplen(handle, options.snaplen)
