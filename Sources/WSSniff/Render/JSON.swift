@@ -12,7 +12,7 @@ package indirect enum JSON: Sendable, Equatable {
         lhs.serialized() == rhs.serialized()
     }
 
-    package static func int<T: BinaryInteger>(_ value: T) -> JSON {
+    package static func integer<T: BinaryInteger>(_ value: T) -> JSON {
         .int(Int64(value))
     }
 

@@ -22,14 +22,14 @@ package enum JSONRenderer {
             ("path", .optional(input.files.first?.path)),
             ("sha256", .optional(input.files.first?.sha256)),
             ("linkTypes", .array(input.linkTypes.map { .string($0.description) })),
-            ("packets", .int(input.packets)),
-            ("bytes", .int(input.bytes)),
+            ("packets", .integer(input.packets)),
+            ("bytes", .integer(input.bytes)),
             ("firstTime", .optional(input.firstTime?.rfc3339)),
             ("lastTime", .optional(input.lastTime?.rfc3339)),
-            ("truncatedPackets", .int(input.truncatedPackets)),
-            ("tcpPackets", .int(input.tcpPackets)),
-            ("otherPackets", .int(input.otherPackets)),
-            ("malformedPackets", .int(input.malformedPackets)),
+            ("truncatedPackets", .integer(input.truncatedPackets)),
+            ("tcpPackets", .integer(input.tcpPackets)),
+            ("otherPackets", .integer(input.otherPackets)),
+            ("malformedPackets", .integer(input.malformedPackets)),
             ("complete", .bool(!input.isIncomplete)),
             (
                 "files",
@@ -38,8 +38,8 @@ package enum JSONRenderer {
                         .object([
                             ("path", .string(file.path)),
                             ("sha256", .optional(file.sha256)),
-                            ("size", .int(file.size)),
-                            ("packets", .int(file.packets)),
+                            ("size", .integer(file.size)),
+                            ("packets", .integer(file.packets)),
                         ])
                     }
                 )
@@ -50,13 +50,13 @@ package enum JSONRenderer {
     }
 
     package static func endpoint(_ endpoint: Endpoint) -> JSON {
-        .object([("ip", .string(endpoint.ip.description)), ("port", .int(endpoint.port))])
+        .object([("ip", .string(endpoint.ip.description)), ("port", .integer(endpoint.port))])
     }
 
     package static func connection(_ report: ConnectionReport) -> JSON {
         let tcp = report.tcp
         return .object([
-            ("index", .int(report.index)),
+            ("index", .integer(report.index)),
             ("client", Self.endpoint(report.client)),
             ("server", Self.endpoint(report.server)),
             (
@@ -64,16 +64,16 @@ package enum JSONRenderer {
                 .object([
                     ("handshakeSeen", .bool(tcp.handshakeSeen)),
                     ("end", .string(tcp.end.rawValue)),
-                    ("clientBytes", .int(tcp.clientBytes)),
-                    ("serverBytes", .int(tcp.serverBytes)),
-                    ("gaps", .int(tcp.gaps)),
-                    ("gapBytes", .int(tcp.gapBytes)),
-                    ("retransmissions", .int(tcp.retransmissions)),
-                    ("outOfOrder", .int(tcp.outOfOrder)),
-                    ("conflictingOverlaps", .int(tcp.conflictingOverlaps)),
-                    ("packets", .int(tcp.packets)),
-                    ("firstPacket", .int(tcp.firstPacket.number)),
-                    ("lastPacket", .int(tcp.lastPacket.number)),
+                    ("clientBytes", .integer(tcp.clientBytes)),
+                    ("serverBytes", .integer(tcp.serverBytes)),
+                    ("gaps", .integer(tcp.gaps)),
+                    ("gapBytes", .integer(tcp.gapBytes)),
+                    ("retransmissions", .integer(tcp.retransmissions)),
+                    ("outOfOrder", .integer(tcp.outOfOrder)),
+                    ("conflictingOverlaps", .integer(tcp.conflictingOverlaps)),
+                    ("packets", .integer(tcp.packets)),
+                    ("firstPacket", .integer(tcp.firstPacket.number)),
+                    ("lastPacket", .integer(tcp.lastPacket.number)),
                     ("startTime", .string(tcp.firstPacket.timestamp.rfc3339)),
                     ("endTime", .string(tcp.lastPacket.timestamp.rfc3339)),
                 ])

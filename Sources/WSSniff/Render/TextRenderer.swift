@@ -1,4 +1,4 @@
-package import Dissect
+import Dissect
 
 /// Renders results for people: a short header about the input, then one block per connection.
 package enum TextRenderer {
