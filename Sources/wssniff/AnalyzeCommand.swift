@@ -45,10 +45,7 @@ struct AnalyzeCommand: ParsableCommand {
             throw fail(error)
         }
         pipeline.finish { reports.append($0) }
-        reports.sort { $0.tcp.firstPacket.number < $1.tcp.firstPacket.number }
-        for index in reports.indices {
-            reports[index].index = index + 1
-        }
+        reports = reports.numberedByStart()
         let input = pipeline.input
         switch self.format {
         case .json, .jsonl:

@@ -8,3 +8,14 @@ package struct ConnectionReport: Sendable {
     package var server: Endpoint
     package var tcp: TCPStatistics
 }
+
+extension Array where Element == ConnectionReport {
+    /// Orders reports by the packet that started each connection and numbers them from 1, as a file is read.
+    package func numberedByStart() -> [ConnectionReport] {
+        var sorted = self.sorted { $0.tcp.firstPacket.number < $1.tcp.firstPacket.number }
+        for index in sorted.indices {
+            sorted[index].index = index + 1
+        }
+        return sorted
+    }
+}
