@@ -60,23 +60,19 @@ let package = Package(
         ),
         .testTarget(
             name: "DissectTests",
-            dependencies: ["Dissect"],
-            swiftSettings: strictSettings
+            dependencies: ["Dissect"]
         ),
         .testTarget(
             name: "ProofVerifyTests",
-            dependencies: ["ProofVerify"],
-            swiftSettings: strictSettings
+            dependencies: ["ProofVerify"]
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["wssniff", "Dissect"],
-            swiftSettings: strictSettings
+            dependencies: ["wssniff", "Dissect"]
         ),
         .testTarget(
             name: "WSSniffTests",
-            dependencies: ["WSSniff", "Dissect"],
-            swiftSettings: strictSettings
+            dependencies: ["WSSniff", "Dissect"]
         ),
     ]
 )
