@@ -26,7 +26,8 @@ import Testing
         var offset = 0
         for size in [1, 63, 64, 65, 4096, 100_000] where offset < bytes.count {
             let end = min(bytes.count, offset + size)
-            hasher.update(bytes[offset..<end].withUnsafeBytes { Array($0) }.span.bytes)
+            let chunk = Array(bytes[offset..<end])
+            hasher.update(chunk.span.bytes)
             offset = end
         }
         #expect(hasher.finalize() == Sodium.sha256(bytes))
