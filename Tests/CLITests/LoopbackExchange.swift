@@ -76,12 +76,12 @@ enum LoopbackExchange {
     static func exchange(port: UInt16, listener: Int32, clientBytes: [UInt8], serverBytes: [UInt8]) throws
         -> (serverReceived: [UInt8], clientReceived: [UInt8])
     {
-        var serverReceived: [UInt8] = []
+        let serverReceived = Box<[UInt8]>([])
         let serverDone = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             let connection = accept(listener, nil, nil)
             if connection >= 0 {
-                serverReceived = Self.receiveAll(connection)
+                serverReceived.value = Self.receiveAll(connection)
                 try? Self.sendAll(connection, serverBytes)
                 close(connection)
             }
@@ -93,6 +93,6 @@ enum LoopbackExchange {
         let clientReceived = Self.receiveAll(client)
         close(client)
         serverDone.wait()
-        return (serverReceived, clientReceived)
+        return (serverReceived.value, clientReceived)
     }
 }

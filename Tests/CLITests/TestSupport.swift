@@ -54,17 +54,17 @@ enum TestSupport {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         // Drain both pipes while the process runs, so a large output cannot block it.
-        var outData = Data()
-        var errData = Data()
+        let outData = Box(Data())
+        let errData = Box(Data())
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            outData = outPipe.fileHandleForReading.readDataToEndOfFile()
+            outData.value = outPipe.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
         group.enter()
         DispatchQueue.global().async {
-            errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+            errData.value = errPipe.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
         if group.wait(timeout: .now() + timeout) == .timedOut {
@@ -74,8 +74,8 @@ enum TestSupport {
         process.waitUntilExit()
         return Output(
             status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self)
+            stdout: String(decoding: outData.value, as: UTF8.self),
+            stderr: String(decoding: errData.value, as: UTF8.self)
         )
     }
 
@@ -109,4 +109,17 @@ enum TestSupport {
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A value shared with a background thread; the lock makes the hand-over safe.
+final class Box<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+
+    init(_ value: Value) { self.stored = value }
+
+    var value: Value {
+        get { self.lock.withLock { self.stored } }
+        set { self.lock.withLock { self.stored = newValue } }
+    }
 }
