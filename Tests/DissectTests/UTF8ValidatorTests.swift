@@ -45,7 +45,8 @@ struct UTF8ValidatorTests {
     )
     func rejects(_ bytes: [UInt8], errorOffset: Int) {
         var validator = UTF8Validator()
-        #expect(!validator.feed(bytes))
+        let valid = validator.feed(bytes)
+        #expect(!valid)
         #expect(!validator.isComplete)
         #expect(validator.errorOffset == errorOffset)
     }
@@ -53,7 +54,8 @@ struct UTF8ValidatorTests {
     @Test("a sequence cut at the end is not complete", arguments: [[0xc2], [0xe2, 0x82], [0xf0, 0x9f, 0x98]] as [[UInt8]])
     func incompleteAtEnd(_ bytes: [UInt8]) {
         var validator = UTF8Validator()
-        #expect(validator.feed(bytes))
+        let valid = validator.feed(bytes)
+        #expect(valid)
         #expect(validator.isValidSoFar)
         #expect(validator.endsInsideSequence)
         #expect(!validator.isComplete)
