@@ -71,17 +71,19 @@ struct HTTPConversationTests {
     }
 
     @Test func keepAliveRequestsBeforeTheUpgrade() {
-        let client = Samples.bytes(
-            "GET /health HTTP/1.1\r\nHost: gw\r\n\r\n"
-                + "POST /api HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\n\r\nhello"
-                + "HEAD /x HTTP/1.1\r\nHost: gw\r\n\r\n"
-        ) + Samples.bytes(Samples.wsClientRequest) + Samples.maskedHelloFrame
-        let server = Samples.bytes(
-            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-                + "HTTP/1.1 100 Continue\r\n\r\n"
-                + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-                + "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
-        ) + Samples.bytes(Samples.wsServerResponse) + Samples.unmaskedHelloFrame
+        let client =
+            Samples.bytes(
+                "GET /health HTTP/1.1\r\nHost: gw\r\n\r\n"
+                    + "POST /api HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\n\r\nhello"
+                    + "HEAD /x HTTP/1.1\r\nHost: gw\r\n\r\n"
+            ) + Samples.bytes(Samples.wsClientRequest) + Samples.maskedHelloFrame
+        let server =
+            Samples.bytes(
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                    + "HTTP/1.1 100 Continue\r\n\r\n"
+                    + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                    + "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+            ) + Samples.bytes(Samples.wsServerResponse) + Samples.unmaskedHelloFrame
         for pieceSize in [1, 7, 100_000] {
             var conversation = HTTPConversation()
             #expect(Self.feed(&conversation, client, from: .client, pieceSize: pieceSize) == Samples.maskedHelloFrame)

@@ -177,7 +177,9 @@ struct HTTPHeadParserTests {
         #expect(Samples.response("HTTP/1.1 200\r\n\r\n")?.reason == "")
         #expect(Samples.response("HTTP/1.1 200 \r\n\r\n")?.reason == "")
         #expect(Samples.response("HTTP/1.0 404 Not  Found\r\n\r\n")?.reason == "Not  Found")
-        #expect(Samples.response("HTTP/1.0 404 Not Found\r\n\r\n")?.versionNumber == HTTPVersionNumber(major: 1, minor: 0))
+        #expect(
+            Samples.response("HTTP/1.0 404 Not Found\r\n\r\n")?.versionNumber == HTTPVersionNumber(major: 1, minor: 0)
+        )
         let odd = Samples.response("HTTP/1.1 600 Odd\r\n\r\n")
         #expect(odd?.status == 600)
         #expect(odd?.warnings.first?.rfcSection == "RFC 9110 15")
@@ -264,7 +266,9 @@ struct HTTPHeadParserTests {
         for round in 0..<3_000 {
             let length = Int(generator.next() % 200)
             let bytes = (0..<length).map { _ in
-                round % 2 == 0 ? alphabet[Int(generator.next() % UInt64(alphabet.count))] : UInt8(truncatingIfNeeded: generator.next())
+                round % 2 == 0
+                    ? alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                    : UInt8(truncatingIfNeeded: generator.next())
             }
             let piece = 1 + Int(generator.next() % 16)
             for kind in [HTTPHeadParser.Kind.request, .response] {

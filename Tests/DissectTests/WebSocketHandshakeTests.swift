@@ -43,8 +43,15 @@ struct WebSocketHandshakeTests {
         HTTPRequestHead(method: method, target: target, version: version, headers: HTTPHeaders(headers))
     }
 
-    static func response(_ headers: [(String, String)] = Self.goodResponseHeaders, status: Int = 101) -> HTTPResponseHead {
-        HTTPResponseHead(status: status, reason: status == 101 ? "Switching Protocols" : "Bad Request", headers: HTTPHeaders(headers))
+    static func response(
+        _ headers: [(String, String)] = Self.goodResponseHeaders,
+        status: Int = 101
+    ) -> HTTPResponseHead {
+        HTTPResponseHead(
+            status: status,
+            reason: status == 101 ? "Switching Protocols" : "Bad Request",
+            headers: HTTPHeaders(headers)
+        )
     }
 
     static func codes(_ handshake: WebSocketHandshake) -> [Code] {
@@ -60,10 +67,9 @@ struct WebSocketHandshakeTests {
     }
 
     @Test func theWSExchangeIsClean() throws {
-        let handshake = WebSocketHandshake(
-            request: try #require(Samples.request(Samples.wsClientRequest)),
-            response: try #require(Samples.response(Samples.wsServerResponse))
-        )
+        let request: HTTPRequestHead = try #require(Samples.request(Samples.wsClientRequest))
+        let response: HTTPResponseHead = try #require(Samples.response(Samples.wsServerResponse))
+        let handshake = WebSocketHandshake(request: request, response: response)
         #expect(handshake.findings == [])
         #expect(handshake.method == "GET")
         #expect(handshake.path == "/path")
@@ -90,10 +96,9 @@ struct WebSocketHandshakeTests {
     }
 
     @Test func theRFCExampleSelectsChat() throws {
-        let handshake = WebSocketHandshake(
-            request: try #require(Samples.request(Samples.rfcClientRequest)),
-            response: try #require(Samples.response(Samples.rfcServerResponse))
-        )
+        let request: HTTPRequestHead = try #require(Samples.request(Samples.rfcClientRequest))
+        let response: HTTPResponseHead = try #require(Samples.response(Samples.rfcServerResponse))
+        let handshake = WebSocketHandshake(request: request, response: response)
         #expect(handshake.findings == [])
         #expect(handshake.origin == "http://example.com")
         #expect(handshake.protocolsOffered == ["chat", "superchat"])
@@ -104,16 +109,17 @@ struct WebSocketHandshakeTests {
     }
 
     @Test func pythonWebsocketsNegotiatesTwelveBitWindows() throws {
-        let handshake = WebSocketHandshake(
-            request: try #require(Samples.request(Samples.pythonClientRequest)),
-            response: try #require(Samples.response(Samples.pythonServerResponse))
-        )
+        let request: HTTPRequestHead = try #require(Samples.request(Samples.pythonClientRequest))
+        let response: HTTPResponseHead = try #require(Samples.response(Samples.pythonServerResponse))
+        let handshake = WebSocketHandshake(request: request, response: response)
         #expect(handshake.findings == [])
         #expect(
             handshake.perMessageDeflate
                 == PerMessageDeflateParameters(serverMaxWindowBits: 12, clientMaxWindowBits: 12)
         )
-        #expect(handshake.extensionsHeader == "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12")
+        #expect(
+            handshake.extensionsHeader == "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
+        )
     }
 
     @Test func aWrongAcceptIsFlaggedWithTheExpectedValue() {
@@ -177,7 +183,8 @@ struct WebSocketHandshakeTests {
             ("Sec-WebSocket-Extensions", "permessage-deflate; foo", [.deflateOfferInvalid]),
             ("Sec-WebSocket-Extensions", "permessage-deflate; server_no_context_takeover=1", [.deflateOfferInvalid]),
             (
-                "Sec-WebSocket-Extensions", "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+                "Sec-WebSocket-Extensions",
+                "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
                 [.deflateOfferInvalid]
             ),
         ] as [(String, String?, [Code])]
@@ -250,7 +257,8 @@ struct WebSocketHandshakeTests {
             ("Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits", [.deflateResponseInvalid]),
             ("Sec-WebSocket-Extensions", "permessage-deflate; mystery=1", [.deflateResponseInvalid]),
             (
-                "Sec-WebSocket-Extensions", "permessage-deflate; client_no_context_takeover; client_no_context_takeover",
+                "Sec-WebSocket-Extensions",
+                "permessage-deflate; client_no_context_takeover; client_no_context_takeover",
                 [.deflateResponseInvalid]
             ),
             ("Sec-WebSocket-Extensions", "permessage-deflate, permessage-deflate", [.deflateResponseInvalid]),
@@ -273,7 +281,9 @@ struct WebSocketHandshakeTests {
     }
 
     @Test func clientMaxWindowBitsInAResponseNeedsAnOffer() {
-        let request = Self.request(Self.editing(Self.goodRequestHeaders, "Sec-WebSocket-Extensions", "permessage-deflate"))
+        let request = Self.request(
+            Self.editing(Self.goodRequestHeaders, "Sec-WebSocket-Extensions", "permessage-deflate")
+        )
         let headers = Self.editing(
             Self.goodResponseHeaders,
             "Sec-WebSocket-Extensions",
@@ -302,6 +312,8 @@ struct WebSocketHandshakeTests {
                     clientMaxWindowBits: 15
                 )
         )
-        #expect(handshake.acceptedExtensions.first?.description.hasPrefix("permessage-deflate; server_no_context") == true)
+        #expect(
+            handshake.acceptedExtensions.first?.description.hasPrefix("permessage-deflate; server_no_context") == true
+        )
     }
 }

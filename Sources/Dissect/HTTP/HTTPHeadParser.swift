@@ -233,7 +233,9 @@ package struct HTTPHeadParser: Sendable {
         }
         let version = HTTPSyntax.decodeLeniently(line[..<versionEnd])
         guard HTTPVersionNumber(version) != nil else {
-            return .failure(Problem(reason: "status line \(shown): \(Self.quoted(line[..<versionEnd])) is not HTTP/d.d"))
+            return .failure(
+                Problem(reason: "status line \(shown): \(Self.quoted(line[..<versionEnd])) is not HTTP/d.d")
+            )
         }
         var statusStart = versionEnd
         while statusStart < line.count, Self.isLineWhitespace(line[statusStart]) {
@@ -380,7 +382,11 @@ package struct HTTPHeadParser: Sendable {
             let name = HTTPSyntax.decodeLeniently(nameBytes)
             guard !nameBytes.isEmpty else {
                 warnings.append(
-                    HTTPHeadWarning(line: lineNumber, message: "empty field name; line ignored", rfcSection: "RFC 9110 5.1")
+                    HTTPHeadWarning(
+                        line: lineNumber,
+                        message: "empty field name; line ignored",
+                        rfcSection: "RFC 9110 5.1"
+                    )
                 )
                 continue
             }
@@ -440,7 +446,11 @@ package struct HTTPHeadParser: Sendable {
             if !(100...599).contains(status) {
                 // RFC 9110 15: "Values outside the range 100..599 are invalid."
                 warnings.insert(
-                    HTTPHeadWarning(line: 1, message: "status code \(status) is outside 100-599", rfcSection: "RFC 9110 15"),
+                    HTTPHeadWarning(
+                        line: 1,
+                        message: "status code \(status) is outside 100-599",
+                        rfcSection: "RFC 9110 15"
+                    ),
                     at: 0
                 )
             }

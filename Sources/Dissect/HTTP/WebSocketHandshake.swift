@@ -178,7 +178,8 @@ package struct WebSocketHandshake: Hashable, Sendable {
         self.host = headers.first("host")
         self.origin = headers.first("origin")
         self.upgrade = headers.first("upgrade")
-        self.connection = headers.values("connection").isEmpty ? nil : headers.values("connection").joined(separator: ", ")
+        self.connection =
+            headers.values("connection").isEmpty ? nil : headers.values("connection").joined(separator: ", ")
         self.key = headers.first("sec-websocket-key")
         self.version = headers.first("sec-websocket-version")
         self.protocolsOffered = headers.elements("sec-websocket-protocol")
@@ -236,7 +237,12 @@ package struct WebSocketHandshake: Hashable, Sendable {
             if let bad = self.protocolsOffered.first(where: { !HTTPSyntax.isToken($0) }) {
                 self.add(.protocolListInvalid, "Sec-WebSocket-Protocol", "\"\(bad)\" is not a token", "RFC 6455 4.1")
             } else if Set(self.protocolsOffered).count != self.protocolsOffered.count {
-                self.add(.protocolListInvalid, "Sec-WebSocket-Protocol", "a subprotocol is offered twice", "RFC 6455 4.1")
+                self.add(
+                    .protocolListInvalid,
+                    "Sec-WebSocket-Protocol",
+                    "a subprotocol is offered twice",
+                    "RFC 6455 4.1"
+                )
             } else if self.protocolsOffered.isEmpty {
                 self.add(.protocolListInvalid, "Sec-WebSocket-Protocol", "empty subprotocol list", "RFC 6455 4.1")
             }
@@ -295,7 +301,12 @@ package struct WebSocketHandshake: Hashable, Sendable {
         if keys.count > 1 {
             // RFC 6455 11.3.1: "The |Sec-WebSocket-Key| header field MUST NOT appear more than once in an HTTP
             // request."
-            self.add(.keyRepeated, "Sec-WebSocket-Key", "\(keys.count) Sec-WebSocket-Key header fields", "RFC 6455 11.3.1")
+            self.add(
+                .keyRepeated,
+                "Sec-WebSocket-Key",
+                "\(keys.count) Sec-WebSocket-Key header fields",
+                "RFC 6455 11.3.1"
+            )
         }
         // RFC 6455 4.1: "The value of this header field MUST be a nonce consisting of a randomly selected 16-byte
         // value that has been base64-encoded (see Section 4 of [RFC4648])."
