@@ -374,31 +374,30 @@ package struct WebSocketDirectionParser {
             if header.opcode != .continuation {
                 self.openMessage(header: header, record: record)
             }
-            if var message = self.message {
-                self.message = nil
-                message.record.frameCount += 1
-                message.record.lastFrame = number
-                message.record.wireLength &+= header.payloadLength
-                if !message.record.compressed {
-                    message.record.length = message.record.wireLength
+            if self.message != nil {
+                // In place: this runs for every data frame.
+                self.message!.record.frameCount += 1
+                self.message!.record.lastFrame = number
+                self.message!.record.wireLength &+= header.payloadLength
+                let record = self.message!.record
+                if !record.compressed {
+                    self.message!.record.length = record.wireLength
                 }
                 // RFC 6455 7.4.1 (1009): a message "too big for it to process". `ws` adds each data frame's
                 // payload length as its header arrives.
                 if header.payloadLength > 0, let limit = self.config.maxMessageSize,
-                    message.record.wireLength > UInt64(max(limit, 0)), !message.tooBigReported
+                    record.wireLength > UInt64(max(limit, 0)), !self.message!.tooBigReported
                 {
-                    message.tooBigReported = true
+                    self.message!.tooBigReported = true
                     report(
                         .messageTooBig,
-                        "\(side) \(message.record.opcode) message \(message.record.index) reaches"
-                            + " \(message.record.wireLength) payload bytes on the wire at frame \(number),"
-                            + " over the limit of \(limit)"
+                        "\(side) \(record.opcode) message \(record.index) reaches \(record.wireLength) payload bytes"
+                            + " on the wire at frame \(number), over the limit of \(limit)"
                     )
                 }
-                if message.record.compressed && message.inflating {
+                if record.compressed && self.message!.inflating {
                     self.prepareInflater()
                 }
-                self.message = message
             }
         } else if kind == .control {
             frame.control.reserveCapacity(Int(min(header.payloadLength, UInt64(Self.keptControlBytes))))
@@ -465,8 +464,14 @@ package struct WebSocketDirectionParser {
         packet: PacketRef,
         _ events: (WebSocketEvent) -> Void
     ) {
-        guard var frame = self.frame else { return }
-        self.frame = nil
+        // Fast path: bytes that are only counted are not looked at, and the state is updated in place.
+        if self.frame?.kind == .ignored || (self.frame?.kind == .data && !(self.message?.needsBytes ?? false)) {
+            self.frame?.remaining -= UInt64(chunk.count)
+            self.frame?.consumed &+= UInt64(chunk.count)
+            self.streamOffset += chunk.count
+            return
+        }
+        guard var frame = self.frame.take() else { return }
         switch frame.kind {
         case .ignored:
             break
@@ -492,8 +497,7 @@ package struct WebSocketDirectionParser {
                 }
             }
         case .data:
-            if var message = self.message {
-                self.message = nil
+            if var message = self.message.take() {
                 if message.needsBytes {
                     var scratch = self.scratch
                     self.scratch = []
@@ -630,8 +634,7 @@ package struct WebSocketDirectionParser {
 
     /// The frame's last payload byte arrived (or its payload was empty).
     private mutating func endFrame(packet: PacketRef, _ events: (WebSocketEvent) -> Void) {
-        guard var frame = self.frame else { return }
-        self.frame = nil
+        guard var frame = self.frame.take() else { return }
         self.state = .header
         frame.record.endPacket = packet
         switch frame.kind {
@@ -640,13 +643,12 @@ package struct WebSocketDirectionParser {
         case .control:
             self.endControlFrame(frame, packet: packet, events)
         case .data:
-            guard var message = self.message else {
+            guard self.message != nil else {
                 events(.frame(frame.record))
                 return
             }
-            self.message = nil
-            message.record.endPacket = packet
-            if message.record.compressed {
+            self.message?.record.endPacket = packet
+            if self.message?.record.compressed == true, var message = self.message.take() {
                 // RFC 7692 7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload of the
                 // message" and inflate.
                 if frame.record.fin && message.inflating && !frame.inflateEnded, let inflater = self.inflater {
@@ -667,8 +669,8 @@ package struct WebSocketDirectionParser {
                         inflater.reset()
                     }
                 }
+                self.message = message
             }
-            self.message = message
             if frame.record.fin {
                 self.finishMessage(complete: true, packet: packet, lastFrame: frame.record, events)
             } else {
@@ -686,11 +688,10 @@ package struct WebSocketDirectionParser {
         lastFrame: WebSocketFrameRecord? = nil,
         _ events: (WebSocketEvent) -> Void
     ) {
-        guard var message = self.message else {
+        guard var message = self.message.take() else {
             if let lastFrame { events(.frame(lastFrame)) }
             return
         }
-        self.message = nil
         message.record.complete = complete
         if !complete && message.record.compressed {
             self.loseDeflateContext()
@@ -822,8 +823,7 @@ package struct WebSocketDirectionParser {
         self.skipped += self.header.count
         self.streamOffset += self.header.count
         self.header.removeAll(keepingCapacity: true)
-        if var frame = self.frame {
-            self.frame = nil
+        if var frame = self.frame.take() {
             frame.record.complete = false
             frame.record.endPacket = packet
             if frame.kind == .data, self.message != nil {
