@@ -51,7 +51,10 @@ struct UTF8ValidatorTests {
         #expect(validator.errorOffset == errorOffset)
     }
 
-    @Test("a sequence cut at the end is not complete", arguments: [[0xc2], [0xe2, 0x82], [0xf0, 0x9f, 0x98]] as [[UInt8]])
+    @Test(
+        "a sequence cut at the end is not complete",
+        arguments: [[0xc2], [0xe2, 0x82], [0xf0, 0x9f, 0x98]] as [[UInt8]]
+    )
     func incompleteAtEnd(_ bytes: [UInt8]) {
         var validator = UTF8Validator()
         let valid = validator.feed(bytes)

@@ -345,7 +345,11 @@ struct WebSocketDirectionParserTests {
     func violationOrderAndDetail() {
         // Server-bound (client) frame: RSV2 set, reserved opcode 3, not masked, 16-bit length of 1.
         let run = WebSocketRun(.client, [0xa3, 0x7e, 0x00, 0x01, 0x00])
-        #expect(run.violations.map(\.rule) == [.rsvWithoutExtension, .reservedOpcode, .clientFrameUnmasked, .nonMinimalLength])
+        #expect(
+            run.violations.map(\.rule) == [
+                .rsvWithoutExtension, .reservedOpcode, .clientFrameUnmasked, .nonMinimalLength,
+            ]
+        )
         #expect(run.violations.map(\.detail).contains("client frame 1 is not masked"))
         #expect(run.violations.first?.rule.closeCode == 1002)
     }
@@ -447,7 +451,8 @@ struct WebSocketDirectionParserTests {
     func tooBigAcrossFragments() {
         var config = WebSocketParserConfig(direction: .server)
         config.maxMessageSize = 10
-        let stream = wsFrame(0x2, Array(repeating: 1, count: 6), fin: false) + wsFrame(0x0, Array(repeating: 2, count: 6))
+        let stream =
+            wsFrame(0x2, Array(repeating: 1, count: 6), fin: false) + wsFrame(0x0, Array(repeating: 2, count: 6))
         // Only the header of the second fragment: the finding comes before its payload.
         let run = WebSocketRun(config, Array(stream.prefix(10)))
         #expect(run.violations.map(\.rule) == [.messageTooBig])
@@ -498,7 +503,8 @@ struct WebSocketDirectionParserTests {
         config.keptPayloadMessages = 2
         config.keptPayloadBytes = 4
         let stream =
-            wsFrame(0x2, [1, 2, 3], mask: 7) + wsFrame(0x2, [1, 2, 3, 4, 5, 6], mask: 7) + wsFrame(0x2, [9, 9], mask: 7)
+            wsFrame(0x2, [1, 2, 3], mask: 7) + wsFrame(0x2, [1, 2, 3, 4, 5, 6], mask: 7)
+            + wsFrame(0x2, [9, 9], mask: 7)
         let run = WebSocketRun(config, stream)
         #expect(run.messages.map(\.payload) == [[1, 2, 3], [1, 2, 3, 4], nil])
         #expect(run.messages.map(\.payloadCut) == [false, true, false])
@@ -539,7 +545,8 @@ struct WebSocketDirectionParserTests {
 
     @Test("RFC 7692 7.2.3.2: the same Hello twice with context takeover")
     func contextTakeover() {
-        let stream = wsFrame(0x1, Self.compressedHello, rsv: 0b100) + wsFrame(0x1, [0xf2, 0x00, 0x11, 0x00, 0x00], rsv: 0b100)
+        let stream =
+            wsFrame(0x1, Self.compressedHello, rsv: 0b100) + wsFrame(0x1, [0xf2, 0x00, 0x11, 0x00, 0x00], rsv: 0b100)
         let run = WebSocketRun(Self.deflateConfig, stream)
         #expect(run.violations.isEmpty)
         #expect(run.messages.map(\.payload) == [Array("Hello".utf8), Array("Hello".utf8)])
@@ -549,10 +556,16 @@ struct WebSocketDirectionParserTests {
     func noContextTakeover() {
         var config = Self.deflateConfig
         config.deflate = PerMessageDeflateConfig(noContextTakeover: true)
-        let fresh = WebSocketRun(config, wsFrame(0x1, Self.compressedHello, rsv: 0b100) + wsFrame(0x1, Self.compressedHello, rsv: 0b100))
+        let fresh = WebSocketRun(
+            config,
+            wsFrame(0x1, Self.compressedHello, rsv: 0b100) + wsFrame(0x1, Self.compressedHello, rsv: 0b100)
+        )
         #expect(fresh.violations.isEmpty)
         #expect(fresh.messages.map(\.payload) == [Array("Hello".utf8), Array("Hello".utf8)])
-        let shared = WebSocketRun(config, wsFrame(0x1, Self.compressedHello, rsv: 0b100) + wsFrame(0x1, [0xf2, 0x00, 0x11, 0x00, 0x00], rsv: 0b100))
+        let shared = WebSocketRun(
+            config,
+            wsFrame(0x1, Self.compressedHello, rsv: 0b100) + wsFrame(0x1, [0xf2, 0x00, 0x11, 0x00, 0x00], rsv: 0b100)
+        )
         #expect(shared.messages.count == 2)
         #expect(shared.messages[1].inflateError != nil)
         #expect(shared.violations.map(\.rule) == [.invalidUTF8])
@@ -568,7 +581,8 @@ struct WebSocketDirectionParserTests {
     )
     func bfinal(_ payload: [UInt8]) {
         let stream =
-            wsFrame(0x1, payload, rsv: 0b100) + wsFrame(0x1, payload, rsv: 0b100) + wsFrame(0x1, Self.compressedHello, rsv: 0b100)
+            wsFrame(0x1, payload, rsv: 0b100) + wsFrame(0x1, payload, rsv: 0b100)
+            + wsFrame(0x1, Self.compressedHello, rsv: 0b100)
             + wsFrame(0x1, [0xf2, 0x00, 0x11, 0x00, 0x00], rsv: 0b100)
         for feed in [nil, 1] as [Int?] {
             let run = WebSocketRun(Self.deflateConfig, stream, feed: feed)
@@ -581,7 +595,10 @@ struct WebSocketDirectionParserTests {
     func moreRFCExamples() {
         let twoBlocks: [UInt8] = [0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00]
         let stored: [UInt8] = [0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00]
-        let run = WebSocketRun(Self.deflateConfig, wsFrame(0x1, twoBlocks, rsv: 0b100) + wsFrame(0x1, stored, rsv: 0b100))
+        let run = WebSocketRun(
+            Self.deflateConfig,
+            wsFrame(0x1, twoBlocks, rsv: 0b100) + wsFrame(0x1, stored, rsv: 0b100)
+        )
         #expect(run.violations.isEmpty)
         #expect(run.messages.map(\.payload) == [Array("Hello".utf8), Array("Hello".utf8)])
     }
@@ -754,7 +771,16 @@ struct WebSocketDirectionParserTests {
         for direction in [Direction.client, .server] {
             var config = WebSocketParserConfig(direction: direction, deflate: PerMessageDeflateConfig())
             config.synchronized = seed % 2 == 0
-            _ = WebSocketRun(config, bytes, feed: 1 + seed * 97)
+            let run = WebSocketRun(config, bytes, feed: 1 + seed * 97)
+            // Frames tile the stream: each starts where the previous one ended (or after skipped bytes).
+            var expected = run.resyncs.first?.skippedBytes ?? 0
+            for frame in run.frames {
+                #expect(frame.streamOffset == expected)
+                let (end, overflow) = UInt64(frame.streamOffset).addingReportingOverflow(frame.totalLength)
+                expected = overflow ? .max : Int(clamping: end)
+            }
+            let allButLastComplete = run.frames.dropLast().allSatisfy { $0.complete }
+            #expect(allButLastComplete)
         }
     }
 }
@@ -830,7 +856,9 @@ struct WebSocketRun {
         self.events.compactMap { if case .violation(let violation) = $0 { violation } else { nil } }
     }
     var resyncs: [(skippedBytes: Int, packet: PacketRef)] {
-        self.events.compactMap { if case .resynchronized(let skipped, let packet) = $0 { (skipped, packet) } else { nil } }
+        self.events.compactMap {
+            if case .resynchronized(let skipped, let packet) = $0 { (skipped, packet) } else { nil }
+        }
     }
     var gaps: [Int] {
         self.events.compactMap { if case .gap(let length, _) = $0 { length } else { nil } }

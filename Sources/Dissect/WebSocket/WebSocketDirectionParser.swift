@@ -179,9 +179,17 @@ package struct WebSocketDirectionParser {
                 if self.header.isEmpty && count - index >= 2 {
                     let needed = WebSocketFrameHeader.length(secondByte: bytes[index + 1])
                     if count - index >= needed {
-                        let header = WebSocketFrameHeader(UnsafeRawBufferPointer(rebasing: bytes[index..<index + needed]))
+                        let header = WebSocketFrameHeader(
+                            UnsafeRawBufferPointer(rebasing: bytes[index..<index + needed])
+                        )
                         index += needed
-                        self.startFrame(header, startPacket: packet, packet: packet, frameNumbers: &frameNumbers, events)
+                        self.startFrame(
+                            header,
+                            startPacket: packet,
+                            packet: packet,
+                            frameNumbers: &frameNumbers,
+                            events
+                        )
                         continue
                     }
                 }
@@ -204,7 +212,11 @@ package struct WebSocketDirectionParser {
                     continue
                 }
                 let take = Int(min(remaining, UInt64(count - index)))
-                self.consumePayload(UnsafeRawBufferPointer(rebasing: bytes[index..<index + take]), packet: packet, events)
+                self.consumePayload(
+                    UnsafeRawBufferPointer(rebasing: bytes[index..<index + take]),
+                    packet: packet,
+                    events
+                )
                 index += take
                 if self.frame?.remaining == 0 {
                     self.endFrame(packet: packet, events)
@@ -365,7 +377,8 @@ package struct WebSocketDirectionParser {
                 .nonMinimalLength,
                 "\(side) frame \(number) encodes its length \(header.payloadLength) in "
                     + (header.lengthField == 126 ? "16" : "64") + " bits; "
-                    + (header.lengthField == 126 ? "lengths below 126 use the 7-bit field" : "lengths below 65536 use 16 bits")
+                    + (header.lengthField == 126
+                        ? "lengths below 126 use the 7-bit field" : "lengths below 65536 use 16 bits")
             )
         }
 
@@ -886,7 +899,9 @@ package struct WebSocketDirectionParser {
             return
         }
         self.dropPending(candidate)
-        let packet = self.pendingPackets.first?.packet ?? self.lastPacket ?? PacketRef(number: 0, timestamp: .init(nanoseconds: 0))
+        let packet =
+            self.pendingPackets.first?.packet ?? self.lastPacket
+            ?? PacketRef(number: 0, timestamp: .init(nanoseconds: 0))
         events(.resynchronized(skippedBytes: self.skipped, packet: packet))
         self.skipped = 0
         self.state = .header

@@ -75,7 +75,8 @@ package enum ViolationRule: String, Hashable, Sendable, CaseIterable {
         switch self {
         case .clientFrameUnmasked, .serverFrameMasked: return "RFC 6455 5.1"
         case .rsvWithoutExtension, .reservedOpcode, .nonMinimalLength: return "RFC 6455 5.2"
-        case .continuationWithoutStart, .dataFrameInsideFragmentedMessage, .controlFrameFragmented: return "RFC 6455 5.4"
+        case .continuationWithoutStart, .dataFrameInsideFragmentedMessage, .controlFrameFragmented:
+            return "RFC 6455 5.4"
         case .controlFrameTooLong: return "RFC 6455 5.5"
         case .closePayloadOneByte: return "RFC 6455 5.5.1"
         case .invalidCloseCode: return "RFC 6455 7.4"
