@@ -398,8 +398,8 @@ package struct WebSocketDirectionParser {
                 }
                 // RFC 6455 7.4.1 (1009): a message "too big for it to process". `ws` adds each data frame's
                 // payload length as its header arrives.
-                if header.payloadLength > 0, let limit = self.config.maxMessageSize,
-                    record.wireLength > UInt64(max(limit, 0)), !self.message!.tooBigReported
+                if header.payloadLength > 0, let limit = self.config.maxMessageSize, limit > 0,
+                    record.wireLength > UInt64(limit), !self.message!.tooBigReported
                 {
                     self.message!.tooBigReported = true
                     report(
@@ -624,7 +624,7 @@ package struct WebSocketDirectionParser {
             )
         }
         // `ws` also counts the inflated length against maxPayload (PerMessageDeflate inflateOnData).
-        if let limit = self.config.maxMessageSize, message.record.length > UInt64(max(limit, 0)),
+        if let limit = self.config.maxMessageSize, limit > 0, message.record.length > UInt64(limit),
             !message.tooBigReported
         {
             message.tooBigReported = true

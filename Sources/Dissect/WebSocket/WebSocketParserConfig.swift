@@ -5,7 +5,8 @@ package struct WebSocketParserConfig: Sendable {
     /// The permessage-deflate parameters of this direction's sender; nil when the extension was not negotiated
     /// (then RSV1 must be clear, RFC 6455 5.2).
     package var deflate: PerMessageDeflateConfig?
-    /// The receiver's message size limit: above it a message is `message-too-big`. nil: no limit.
+    /// The receiver's message size limit: above it a message is `message-too-big`. nil (or 0, as `ws`'s
+    /// `maxPayload: 0`): no limit.
     ///
     /// Counted as `ws` counts it: the wire payload lengths of the message's frames, added as each header arrives,
     /// and for a compressed message also its inflated length. The gateway's `ws` allows 64 KiB before its connect
