@@ -144,6 +144,13 @@ package final class LiveCapture {
         statistics.linkType = self.linkType
         var monotonicStart = timespec()
         clock_gettime(CLOCK_MONOTONIC, &monotonicStart)
+        // Poll the capture descriptor ourselves, with a timeout, and read in non-blocking mode: in immediate mode
+        // libpcap's own wait ignores the read timeout, and a signal would only restart it.
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        if pcap_setnonblock(self.handle, 1, &errorBuffer) != 0 {
+            throw WSSniffError(.captureUnavailable, "cannot switch the capture to non-blocking mode")
+        }
+        let descriptor = pcap_get_selectable_fd(self.handle)
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         loop: while true {
@@ -155,6 +162,7 @@ package final class LiveCapture {
                 statistics.stopReason = "count"
                 break
             }
+            var waitMilliseconds: Int32 = 100
             if let duration = self.options.duration {
                 var now = timespec()
                 clock_gettime(CLOCK_MONOTONIC, &now)
@@ -164,11 +172,25 @@ package final class LiveCapture {
                     statistics.stopReason = "duration"
                     break
                 }
+                waitMilliseconds = min(waitMilliseconds, Int32(((duration - elapsed) * 1_000).rounded(.up)))
             }
-            let status = pcap_next_ex(self.handle, &header, &data)
-            switch status {
-            case 1:
-                guard let header, let data else { continue loop }
+            var pollDescriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pollDescriptor, 1, max(waitMilliseconds, 1))
+            if ready < 0 && errno != EINTR {
+                throw WSSniffError(.captureUnavailable, "capture failed: \(String(cString: strerror(errno)))")
+            }
+            // Drain what is there, then go back to waiting.
+            while true {
+                if let limit = self.options.count, statistics.captured >= limit { break }
+                if stopRequested.load(ordering: .relaxed) { break }
+                let status = pcap_next_ex(self.handle, &header, &data)
+                guard status == 1 else {
+                    if status == 0 { break }
+                    let detail = String(cString: pcap_geterr(self.handle))
+                    self.closeDumper()
+                    throw WSSniffError(.captureUnavailable, "capture failed: \(detail)")
+                }
+                guard let header, let data else { continue }
                 statistics.captured += 1
                 if let dumper = self.dumper {
                     pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header, data)
@@ -195,12 +217,6 @@ package final class LiveCapture {
                 )
                 let bytes = UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen))
                 body(info, bytes.bytes)
-            case 0:
-                continue loop
-            default:
-                let detail = String(cString: pcap_geterr(self.handle))
-                self.closeDumper()
-                throw WSSniffError(.captureUnavailable, "capture failed: \(detail)")
             }
         }
         var kernel = pcap_stat()
