@@ -65,6 +65,12 @@ const RAW_RULES = {
     'message-too-big': 'a 70 KiB text frame before connect -> 1009',
 };
 
+// The cause a description promises: the word after "->" (raw rules name the close code instead).
+function expectedCause(description) {
+    const word = description.split('->')[1].trim().split(' ')[0];
+    return { 1002: 'frame-violation', 1007: 'invalid-utf8', 1009: 'message-too-big' }[word] || word;
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 function usage(message) {
@@ -93,6 +99,11 @@ function parseOptions(argv) {
             case '--token': o.token = value(); break;
             case '--protocol': o.protocol = Number(value()); break;
             case '--deflate': o.deflate = value() === 'on'; break;
+            case '--list-json':
+                for (const [k, v] of Object.entries(SCENARIOS)) console.log(JSON.stringify({ name: k, cause: expectedCause(v), description: v }));
+                for (const [k, v] of Object.entries(RAW_RULES)) console.log(JSON.stringify({ name: `raw-${k}`, cause: expectedCause(v), description: v }));
+                process.exit(0);
+            // falls through (never reached)
             case '--list':
                 for (const [k, v] of Object.entries(SCENARIOS)) console.log(`${k.padEnd(24)} ${v}`);
                 for (const [k, v] of Object.entries(RAW_RULES)) console.log(`--raw ${k.padEnd(38)} ${v}`);
