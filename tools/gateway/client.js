@@ -518,10 +518,10 @@ function runRaw(rule) {
         }
     });
 
-    function sendClose(code) {
+    function sendClose(code, reason = '') {
         if (closeSent) return;
         closeSent = true;
-        sock.write(encodeFrame({ opcode: 8, payload: code === null ? Buffer.alloc(0) : closePayload(code) }));
+        sock.write(encodeFrame({ opcode: 8, payload: code === null ? Buffer.alloc(0) : closePayload(code, reason) }));
     }
 
     function onFrame(f) {
@@ -529,7 +529,7 @@ function runRaw(rule) {
             result.closeCode = f.payload.length >= 2 ? f.payload.readUInt16BE(0) : 1005;
             result.closeReason = f.payload.subarray(2).toString('utf8');
             if (result.closedBy === null) result.closedBy = 'gateway';
-            sendClose(f.payload.length >= 2 ? result.closeCode : null); // echo, then end our side
+            sendClose(f.payload.length >= 2 ? result.closeCode : null, result.closeReason); // echo, then end our side
             sock.end();
             return;
         }

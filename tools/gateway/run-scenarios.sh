@@ -7,14 +7,14 @@
 #
 # Usage: tools/gateway/run-scenarios.sh [--capture DIR] [--only NAME]... [--no-extras] [--keep-work]
 #   CAPTURE_CMD  capture command template; {iface}, {port} and {file} are replaced. Default:
-#                'tcpdump -i {iface} -U -s 0 -w {file} tcp port {port}'. For wssniff:
+#                'tcpdump -i {iface} --immediate-mode -U -s 0 -Z root -w {file} tcp port {port}'. For wssniff:
 #                CAPTURE_CMD='.build/release/wssniff capture -i {iface} --port {port} -w {file} --quiet'
 # Exit status: 0 when every scenario ended as expected, 1 when one did not, 2 on a harness failure.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
-CAPTURE_CMD=${CAPTURE_CMD:-'tcpdump -i {iface} -U -s 0 -w {file} tcp port {port}'}
+CAPTURE_CMD=${CAPTURE_CMD:-'tcpdump -i {iface} --immediate-mode -U -s 0 -Z root -w {file} tcp port {port}'}
 TOKEN=wssniff-reference-token
 NAS_PORT=42919
 
