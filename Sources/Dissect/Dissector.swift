@@ -6,8 +6,8 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
     private var decoder = PacketDecoder()
     private var table: TCPConnectionTable<Analyzer>
 
-    package init(limits: ReassemblyLimits = ReassemblyLimits(), serverPorts: Set<UInt16> = []) {
-        self.table = TCPConnectionTable(limits: limits, serverPorts: serverPorts)
+    package init(limits: ReassemblyLimits = ReassemblyLimits(), serverPorts: Set<UInt16> = [], options: Analyzer.Options) {
+        self.table = TCPConnectionTable(limits: limits, serverPorts: serverPorts, options: options)
     }
 
     /// Connections seen and not yet finished.
@@ -42,5 +42,11 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
         decoder.decode(info, buffer) { segment in
             table.process(segment, packet: packet, finished: finished)
         }
+    }
+}
+
+extension Dissector where Analyzer.Options == Void {
+    package init(limits: ReassemblyLimits = ReassemblyLimits(), serverPorts: Set<UInt16> = []) {
+        self.init(limits: limits, serverPorts: serverPorts, options: ())
     }
 }

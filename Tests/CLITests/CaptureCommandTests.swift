@@ -57,7 +57,7 @@ import Testing
         var client: [UInt8] = []
         var server: [UInt8] = []
         var gaps = 0
-        init(client: Endpoint, server: Endpoint) {}
+        init(client: Endpoint, server: Endpoint, options: Void = ()) {}
         mutating func receive(_ bytes: UnsafeRawBufferPointer, from direction: Direction, packet: PacketRef) {
             if direction == .client { self.client += bytes } else { self.server += bytes }
         }

@@ -17,7 +17,7 @@ struct ReassemblyRecorder: StreamAnalyzer {
     var bufferAddresses: [UnsafeRawPointer?] = []
     var bytes: [Direction: [UInt8]] = [:]
 
-    init(client: Endpoint, server: Endpoint) {
+    init(client: Endpoint, server: Endpoint, options: Void = ()) {
         self.client = client
         self.server = server
     }

@@ -21,8 +21,11 @@ package enum StreamEnd: String, Hashable, Sendable {
 /// The TCP layer owns one analyzer per connection and calls it synchronously; the buffers it passes are valid
 /// only for the duration of the call.
 package protocol StreamAnalyzer {
+    /// Settings every connection's analyzer starts with (the connection table holds one copy).
+    associatedtype Options: Sendable = Void
+
     /// Starts the analysis of a new connection. `client` opened it (or is the best guess when no SYN was seen).
-    init(client: Endpoint, server: Endpoint)
+    init(client: Endpoint, server: Endpoint, options: Options)
 
     /// The next contiguous bytes of one direction.
     mutating func receive(_ bytes: UnsafeRawBufferPointer, from direction: Direction, packet: PacketRef)
@@ -36,7 +39,7 @@ package protocol StreamAnalyzer {
 
 /// An analyzer that only counts: the TCP layer's own statistics say everything it needs.
 package struct NullStreamAnalyzer: StreamAnalyzer {
-    package init(client: Endpoint, server: Endpoint) {}
+    package init(client: Endpoint, server: Endpoint, options: Void = ()) {}
     package mutating func receive(_ bytes: UnsafeRawBufferPointer, from direction: Direction, packet: PacketRef) {}
     package mutating func gap(_ length: Int, in direction: Direction, packet: PacketRef) {}
     package mutating func end(_ end: StreamEnd, from direction: Direction, packet: PacketRef) {}

@@ -20,9 +20,17 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
     private var clientWindowIsZero = false
     private var serverWindowIsZero = false
     private var isReset = false
+    /// Handed to the analyzer when it is created.
+    private let options: Analyzer.Options
 
     /// Starts tracking a connection at its first segment (not yet processed: pass it to `process` next).
-    package init(firstSegment segment: TCPSegment, packet: PacketRef, limits: ReassemblyLimits) {
+    package init(
+        firstSegment segment: TCPSegment,
+        packet: PacketRef,
+        limits: ReassemblyLimits,
+        options: Analyzer.Options
+    ) {
+        self.options = options
         self.client = segment.source
         self.server = segment.destination
         self.clientStream = StreamReassembler(limits: limits)
@@ -122,7 +130,7 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
             if swapped {
                 swap(&self.client, &self.server)
             }
-            self.analyzer = Analyzer(client: self.client, server: self.server)
+            self.analyzer = Analyzer(client: self.client, server: self.server, options: self.options)
         }
         if !self.isReset {
             self.clientStream.flush(packet: packet, direction: .client, analyzer: &self.analyzer!)
@@ -219,7 +227,7 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         }
         self.client = clientIsSource ? segment.source : segment.destination
         self.server = clientIsSource ? segment.destination : segment.source
-        self.analyzer = Analyzer(client: self.client, server: self.server)
+        self.analyzer = Analyzer(client: self.client, server: self.server, options: self.options)
         return true
     }
 }

@@ -17,6 +17,8 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
 
     private let limits: ReassemblyLimits
     private let serverPorts: Set<UInt16>
+    /// What each new connection's analyzer starts with.
+    private let options: Analyzer.Options
     private var slots: [Slot] = []
     private var freeSlots: [Int] = []
     private var slotByKey: [ConnectionKey: Int] = [:]
@@ -35,7 +37,12 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
     ///   - limits: bounds on the memory held.
     ///   - serverPorts: ports known to be servers', used to tell the client when a connection's start was not
     ///     captured and its first bytes are not an HTTP request.
-    package init(limits: ReassemblyLimits = ReassemblyLimits(), serverPorts: Set<UInt16> = []) {
+    package init(
+        limits: ReassemblyLimits = ReassemblyLimits(),
+        serverPorts: Set<UInt16> = [],
+        options: Analyzer.Options
+    ) {
+        self.options = options
         self.limits = limits
         self.serverPorts = serverPorts
         self.closed = ClosedTupleMemory(capacity: limits.closedTupleMemory)
@@ -87,7 +94,7 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
         }
         let slot = self.insert(
             key,
-            TCPConnection(firstSegment: segment, packet: packet, limits: self.limits),
+            TCPConnection(firstSegment: segment, packet: packet, limits: self.limits, options: self.options),
             firstPacketNumber: packet.number
         )
         if self.slots[slot].connection!.process(segment, packet: packet, serverPorts: self.serverPorts) {
@@ -260,5 +267,11 @@ private struct ClosedTupleMemory {
 
     mutating func remove(_ key: ConnectionKey) {
         self.stamps[key] = nil
+    }
+}
+
+extension TCPConnectionTable where Analyzer.Options == Void {
+    package init(limits: ReassemblyLimits = ReassemblyLimits(), serverPorts: Set<UInt16> = []) {
+        self.init(limits: limits, serverPorts: serverPorts, options: ())
     }
 }

@@ -7,6 +7,7 @@ package struct ConnectionReport: Sendable {
     package var client: Endpoint
     package var server: Endpoint
     package var tcp: TCPStatistics
+    package var websocket: WebSocketConnectionSummary
 }
 
 extension Array where Element == ConnectionReport {

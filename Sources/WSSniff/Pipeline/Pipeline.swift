@@ -5,6 +5,7 @@ package struct PipelineOptions: Sendable {
     /// The gateway port: connections to it are taken as WebSocket even without their upgrade. 0: none.
     package var serverPort: UInt16 = 42919
     package var limits = ReassemblyLimits()
+    package var websocket = WebSocketAnalysisOptions()
 
     package init() {}
 }
@@ -16,14 +17,13 @@ package struct PipelineOptions: Sendable {
 /// connections, not the size of the capture.
 package struct Pipeline {
     package private(set) var input = InputSummary()
-    private var dissector: Dissector<NullStreamAnalyzer>
+    private var dissector: WebSocketDissector
     private var reportedLinkTypes: Set<LinkType> = []
 
     package init(options: PipelineOptions) {
-        self.dissector = Dissector(
-            limits: options.limits,
-            serverPorts: options.serverPort == 0 ? [] : [options.serverPort]
-        )
+        var websocket = options.websocket
+        websocket.gatewayPort = options.serverPort
+        self.dissector = WebSocketDissector(limits: options.limits, options: websocket)
     }
 
     /// Connections still open (not yet reported).
@@ -37,7 +37,7 @@ package struct Pipeline {
     ) {
         self.input.count(info)
         let outcome = self.dissector.ingest(info, bytes) { result in
-            finished(Self.report(result))
+            finished(Self.report(&result))
         }
         switch outcome {
         case .tcp:
@@ -59,7 +59,7 @@ package struct Pipeline {
     /// Ends the input: every connection still open is reported with its TCP end `open`.
     package mutating func finish(_ finished: (ConnectionReport) -> Void) {
         self.dissector.finish { result in
-            finished(Self.report(result))
+            finished(Self.report(&result))
         }
     }
 
@@ -72,7 +72,12 @@ package struct Pipeline {
         self.input.interface = name
     }
 
-    private static func report(_ result: TCPConnectionResult<NullStreamAnalyzer>) -> ConnectionReport {
-        ConnectionReport(client: result.client, server: result.server, tcp: result.statistics)
+    private static func report(_ result: inout WebSocketDissector.Result) -> ConnectionReport {
+        ConnectionReport(
+            client: result.client,
+            server: result.server,
+            tcp: result.statistics,
+            websocket: result.analyzer.finish()
+        )
     }
 }

@@ -1,0 +1,33 @@
+/// What the WebSocket layer looks for and how much of each connection it keeps.
+package struct WebSocketAnalysisOptions: Sendable {
+    /// Connections to this port seen without their upgrade (the capture started late) are taken as WebSocket and
+    /// resynchronized on frame boundaries. 0: none; only connections whose upgrade was seen are WebSocket.
+    package var gatewayPort: UInt16 = 42919
+    /// Frames listed in full; later ones are counted, and kept only when they matter (violations, closes).
+    package var keptFrames: Int = 64
+    /// Messages kept (with their payloads) per direction; later ones are counted.
+    package var keptMessagesPerDirection: Int = 16
+    /// Pings and pongs kept per connection.
+    package var keptControls: Int = 16
+    /// Violations kept per connection; the rest are counted.
+    package var keptViolations: Int = 256
+    /// Client bytes held while waiting for the server's answer to the upgrade request.
+    package var maxPendingClientBytes: Int = 1 << 20
+    /// A compressed message inflating past this is a finding and is inflated no further.
+    package var decompressionLimit: Int = 16 << 20
+    /// The gateway's `ws` `maxPayload` before the connect handshake completes, and after it.
+    package var gatewayPreConnectMaxPayload: Int = 64 << 10
+    package var gatewayMaxPayload: Int = 25 << 20
+
+    package init() {}
+
+    /// Keep every frame (`--frames`).
+    package mutating func keepAllFrames() {
+        self.keptFrames = .max
+    }
+
+    /// Keep every message and its payload (`--messages`).
+    package mutating func keepAllMessages() {
+        self.keptMessagesPerDirection = .max
+    }
+}

@@ -1,0 +1,397 @@
+/// The layer above TCP for one connection: the HTTP upgrade, then WebSocket frames both ways.
+///
+/// It decides at the first bytes what the connection carries: a client that starts with an HTTP request is
+/// followed through `HTTPConversation` until each direction switches to WebSocket; a connection to the gateway port
+/// whose start was not captured is taken as WebSocket mid-stream and resynchronized; anything else is not
+/// WebSocket and its bytes are only counted by TCP. Frames are numbered per connection in the order their headers
+/// complete.
+///
+/// Holds two `WebSocketDirectionParser`s (which own zlib state), so it is not `Sendable`; `finish()` turns it into
+/// a `WebSocketConnectionSummary`, which is.
+package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
+    package typealias Options = WebSocketAnalysisOptions
+
+    private enum Mode {
+        /// No byte seen yet.
+        case undecided
+        /// The client began with HTTP.
+        case http
+        /// The capture started mid-connection on the gateway port.
+        case midStream
+        /// Not WebSocket.
+        case opaque(String)
+    }
+
+    private let options: WebSocketAnalysisOptions
+    private let server: Endpoint
+    private var mode: Mode = .undecided
+    private var conversation = HTTPConversation()
+    private var clientParser: WebSocketDirectionParser?
+    private var serverParser: WebSocketDirectionParser?
+    /// Client frames that arrived before the answer to the upgrade request, with the packet of each piece.
+    private var pendingClient: [(bytes: [UInt8], packet: PacketRef)] = []
+    private var pendingClientBytes = 0
+    private var frameNumbers = 0
+    private var eventBuffer: [WebSocketEvent] = []
+    private var ended: Set<Direction> = []
+
+    private var frames: [WebSocketFrameRecord] = []
+    private var frameCount = 0
+    private var violatedFrames: Set<Int> = []
+    private var messages: [WebSocketMessageRecord] = []
+    private var messageCounts: [Direction: Int] = [.client: 0, .server: 0]
+    private var keptMessages: [Direction: Int] = [.client: 0, .server: 0]
+    private var controls: [WebSocketControlRecord] = []
+    private var violations: [WebSocketViolation] = []
+    private var violationsOmitted = 0
+    private var closes: [WebSocketCloseRecord] = []
+    private var resynchronizations: [WebSocketConnectionSummary.Resynchronization] = []
+    private var gapBytes = 0
+    private var tcpEndings: [WebSocketConnectionSummary.TCPEnding] = []
+    /// The server announced the gateway's `connect.challenge`: the client's messages are held to the gateway's
+    /// `maxPayload`.
+    private var isGateway = false
+
+    package init(client: Endpoint, server: Endpoint, options: WebSocketAnalysisOptions) {
+        self.options = options
+        self.server = server
+    }
+
+    // MARK: - StreamAnalyzer
+
+    package mutating func receive(_ bytes: UnsafeRawBufferPointer, from direction: Direction, packet: PacketRef) {
+        guard bytes.count > 0 else { return }
+        if case .undecided = self.mode {
+            self.decideMode(firstBytes: bytes, from: direction)
+        }
+        switch self.mode {
+        case .undecided, .opaque:
+            return
+        case .midStream:
+            self.parse(bytes, from: direction, packet: packet)
+        case .http:
+            self.receiveHTTP(bytes, from: direction, packet: packet)
+        }
+    }
+
+    package mutating func gap(_ length: Int, in direction: Direction, packet: PacketRef) {
+        if self.hasParser(direction) {
+            self.gapBytes += length
+            self.withParser(direction) { parser, numbers, sink in parser.gap(length, packet: packet, sink) }
+        } else if case .undecided = self.mode {
+            // The start of the stream was lost: whatever follows is mid-stream.
+            self.decideMode(firstBytes: nil, from: direction)
+        }
+    }
+
+    package mutating func end(_ end: StreamEnd, from direction: Direction, packet: PacketRef) {
+        self.tcpEndings.append(.init(end: end, direction: direction, packet: packet))
+        let directions: [Direction] = end == .rst ? [.client, .server] : [direction]
+        for side in directions {
+            self.endDirection(side, packet: packet)
+        }
+    }
+
+    // MARK: - Result
+
+    /// Ends both directions (the capture may end first) and gives the summary.
+    package mutating func finish() -> WebSocketConnectionSummary {
+        let packet = self.tcpEndings.last?.packet ?? self.frames.last?.endPacket ?? PacketRef(number: 0, timestamp: Timestamp(nanoseconds: 0))
+        self.endDirection(.client, packet: packet)
+        self.endDirection(.server, packet: packet)
+        return WebSocketConnectionSummary(
+            kind: self.kind,
+            handshake: self.conversation.handshake,
+            rejection: self.conversation.rejection,
+            httpRequests: self.conversation.requestCount,
+            httpFindings: self.conversation.findings,
+            frameCount: self.frameCount,
+            frames: self.frames,
+            clientMessageCount: self.messageCounts[.client] ?? 0,
+            serverMessageCount: self.messageCounts[.server] ?? 0,
+            messages: self.messages,
+            controls: self.controls,
+            violations: self.handshakeViolations + self.violations,
+            violationsOmitted: self.violationsOmitted,
+            closes: self.linkedCloses(),
+            resynchronizations: self.resynchronizations,
+            gapBytes: self.gapBytes,
+            tcpEndings: self.tcpEndings
+        )
+    }
+
+    private var kind: WebSocketConnectionSummary.Kind {
+        switch self.mode {
+        case .undecided:
+            return .notWebSocket("no payload")
+        case .opaque(let reason):
+            return .notWebSocket(reason)
+        case .midStream:
+            return .midStream
+        case .http:
+            switch self.conversation.outcome {
+            case .upgraded: return .upgraded
+            case .upgradeRejected: return .upgradeRejected
+            case .pending: return self.conversation.upgradeRequest != nil ? .upgradeUnanswered : .notWebSocket("HTTP")
+            case .noUpgrade: return .notWebSocket("HTTP without an upgrade")
+            case .notHTTP: return .notWebSocket("not HTTP")
+            }
+        }
+    }
+
+    /// The upgrade's own breaches, as violations: RFC 6455 4.1 says the client must fail the connection on a wrong
+    /// `Sec-WebSocket-Accept`, and a refused upgrade never becomes WebSocket.
+    private var handshakeViolations: [WebSocketViolation] {
+        var found: [WebSocketViolation] = []
+        if let handshake = self.conversation.handshake, handshake.acceptValid == false {
+            found.append(
+                WebSocketViolation(
+                    rule: .badAccept,
+                    direction: .server,
+                    frame: nil,
+                    packet: nil,
+                    detail: "Sec-WebSocket-Accept is \(handshake.accept ?? "missing"); the key "
+                        + "\(handshake.key ?? "?") requires \(handshake.expectedAccept ?? "?")"
+                )
+            )
+        }
+        if let rejection = self.conversation.rejection {
+            let body = rejection.bodyText.trimmingCharactersInSet()
+            found.append(
+                WebSocketViolation(
+                    rule: .upgradeRejected,
+                    direction: .server,
+                    frame: nil,
+                    packet: nil,
+                    detail: "the server answered the upgrade with \(rejection.status) \(rejection.reason)"
+                        + (body.isEmpty ? "" : ": \(body)")
+                )
+            )
+        }
+        return found
+    }
+
+    /// Ties each close to the breach it answers: a close from one side whose code is the one a conforming peer
+    /// sends for the other side's earlier violation.
+    private func linkedCloses() -> [WebSocketConnectionSummary.Close] {
+        var result: [WebSocketConnectionSummary.Close] = []
+        for (index, close) in self.closes.enumerated() {
+            let answered = self.violations.first { violation in
+                violation.direction != close.direction
+                    && violation.rule.closeCode != nil
+                    && violation.rule.closeCode == close.code
+                    && (violation.frame ?? 0) < close.frame
+            }
+            var echoed: Bool?
+            if index == 0 {
+                echoed = self.closes.dropFirst().contains { $0.direction != close.direction }
+            }
+            result.append(.init(record: close, answers: answered, initiated: index == 0, echoed: echoed))
+        }
+        return result
+    }
+
+    // MARK: - Modes
+
+    private mutating func decideMode(firstBytes: UnsafeRawBufferPointer?, from direction: Direction) {
+        if let first = firstBytes?.first, direction == .client, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z") {
+            self.mode = .http
+        } else if self.options.gatewayPort != 0 && self.server.port == self.options.gatewayPort {
+            self.mode = .midStream
+            let deflate = PerMessageDeflateConfig(noContextTakeover: false)
+            self.clientParser = self.makeParser(.client, deflate: deflate, synchronized: false)
+            self.serverParser = self.makeParser(.server, deflate: deflate, synchronized: false)
+        } else {
+            self.mode = .opaque(direction == .client ? "the client's first bytes are not HTTP" : "the server spoke first")
+        }
+    }
+
+    private mutating func receiveHTTP(_ bytes: UnsafeRawBufferPointer, from direction: Direction, packet: PacketRef) {
+        var rest = bytes
+        if self.conversation.state(direction) == .http {
+            let consumed = self.conversation.feed(bytes, from: direction)
+            rest = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
+        }
+        guard self.conversation.state(direction) == .webSocket else { return }
+        self.startParsersIfUpgraded()
+        if self.hasParser(direction) {
+            if rest.count > 0 { self.parse(rest, from: direction, packet: packet) }
+        } else if direction == .client, rest.count > 0 {
+            // The client switched at its request; its frames wait for the server's answer (and its extensions).
+            if self.pendingClientBytes + rest.count <= self.options.maxPendingClientBytes {
+                self.pendingClient.append((Array(rest), packet))
+                self.pendingClientBytes += rest.count
+            }
+        }
+        if direction == .server {
+            self.startParsersIfUpgraded()
+        }
+    }
+
+    /// Once the server answered 101, both directions get their parsers, configured by the negotiated extensions.
+    private mutating func startParsersIfUpgraded() {
+        guard self.serverParser == nil, self.conversation.outcome == .upgraded else { return }
+        let negotiated = self.conversation.handshake?.perMessageDeflate
+        self.serverParser = self.makeParser(
+            .server,
+            deflate: negotiated.map {
+                PerMessageDeflateConfig(noContextTakeover: $0.serverNoContextTakeover, maxWindowBits: $0.serverMaxWindowBits ?? 15)
+            },
+            synchronized: true
+        )
+        self.clientParser = self.makeParser(
+            .client,
+            deflate: negotiated.map {
+                PerMessageDeflateConfig(noContextTakeover: $0.clientNoContextTakeover, maxWindowBits: $0.clientMaxWindowBits ?? 15)
+            },
+            synchronized: true
+        )
+        let pending = self.pendingClient
+        self.pendingClient = []
+        self.pendingClientBytes = 0
+        for piece in pending {
+            piece.bytes.withUnsafeBytes { self.parse($0, from: .client, packet: piece.packet) }
+        }
+    }
+
+    private func makeParser(_ direction: Direction, deflate: PerMessageDeflateConfig?, synchronized: Bool)
+        -> WebSocketDirectionParser
+    {
+        var config = WebSocketParserConfig(direction: direction, deflate: deflate, synchronized: synchronized)
+        config.decompressionLimit = self.options.decompressionLimit
+        config.keptPayloadMessages = self.options.keptMessagesPerDirection
+        return WebSocketDirectionParser(config: config)
+    }
+
+    private mutating func endDirection(_ direction: Direction, packet: PacketRef) {
+        guard self.ended.insert(direction).inserted else { return }
+        if case .http = self.mode {
+            self.conversation.finish(direction)
+        }
+        if self.hasParser(direction) {
+            self.withParser(direction) { parser, numbers, sink in parser.end(packet: packet, frameNumbers: &numbers, sink) }
+        }
+    }
+
+    // MARK: - Frames
+
+    private func hasParser(_ direction: Direction) -> Bool {
+        direction == .client ? self.clientParser != nil : self.serverParser != nil
+    }
+
+    private mutating func parse(_ bytes: UnsafeRawBufferPointer, from direction: Direction, packet: PacketRef) {
+        self.withParser(direction) { parser, numbers, sink in
+            parser.receive(bytes, packet: packet, frameNumbers: &numbers, sink)
+        }
+    }
+
+    /// Runs `body` on one direction's parser with the frame counter and an event sink, without copying the parser.
+    private mutating func withParser(
+        _ direction: Direction,
+        _ body: (inout WebSocketDirectionParser, inout Int, (WebSocketEvent) -> Void) -> Void
+    ) {
+        // Reuse one event buffer: taken out of `self` so appending to it never copies.
+        var events = self.eventBuffer
+        self.eventBuffer = []
+        events.removeAll(keepingCapacity: true)
+        var numbers = self.frameNumbers
+        if direction == .client {
+            guard self.clientParser != nil else { return }
+            body(&self.clientParser!, &numbers) { events.append($0) }
+        } else {
+            guard self.serverParser != nil else { return }
+            body(&self.serverParser!, &numbers) { events.append($0) }
+        }
+        self.frameNumbers = numbers
+        for event in events {
+            self.record(event, from: direction)
+        }
+        self.eventBuffer = events
+    }
+
+    private mutating func record(_ event: WebSocketEvent, from direction: Direction) {
+        switch event {
+        case .violation(let violation):
+            if let frame = violation.frame { self.violatedFrames.insert(frame) }
+            if self.violations.count < self.options.keptViolations {
+                self.violations.append(violation)
+            } else {
+                self.violationsOmitted += 1
+            }
+        case .frame(let frame):
+            self.frameCount += 1
+            if self.frames.count < self.options.keptFrames || frame.opcode == .close
+                || self.violatedFrames.contains(frame.number)
+            {
+                self.frames.append(frame)
+            }
+        case .message(let message):
+            self.messageCounts[message.direction, default: 0] += 1
+            if self.keptMessages[message.direction, default: 0] < self.options.keptMessagesPerDirection {
+                self.keptMessages[message.direction, default: 0] += 1
+                self.messages.append(message)
+            }
+            if message.direction == .server, let payload = message.payload {
+                self.noticeGateway(payload)
+            }
+        case .control(let control):
+            if self.controls.count < self.options.keptControls {
+                self.controls.append(control)
+            }
+        case .close(let close):
+            self.closes.append(close)
+        case .resynchronized(let skipped, let packet):
+            self.resynchronizations.append(.init(direction: direction, skippedBytes: skipped, packet: packet))
+        case .gap:
+            break
+        }
+    }
+
+    /// The gateway announces itself with `connect.challenge`, and its `ws` then holds the client's messages to
+    /// 64 KiB until `hello-ok`, and to 25 MiB after.
+    private mutating func noticeGateway(_ payload: [UInt8]) {
+        if !self.isGateway, payload.containsASCII("\"connect.challenge\"") {
+            self.isGateway = true
+            self.clientParser?.config.maxMessageSize = self.options.gatewayPreConnectMaxPayload
+        } else if self.isGateway, payload.containsASCII("\"hello-ok\"") {
+            self.clientParser?.config.maxMessageSize = self.options.gatewayMaxPayload
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Whether the bytes contain the ASCII text `needle`.
+    fileprivate func containsASCII(_ needle: StaticString) -> Bool {
+        let pattern = UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        guard pattern.count > 0, self.count >= pattern.count else { return false }
+        return self.withUnsafeBytes { haystack in
+            let first = pattern[0]
+            var index = 0
+            let last = haystack.count - pattern.count
+            while index <= last {
+                if haystack[index] == first && memcmpEqual(haystack, index, pattern) { return true }
+                index += 1
+            }
+            return false
+        }
+    }
+}
+
+private func memcmpEqual(_ haystack: UnsafeRawBufferPointer, _ offset: Int, _ pattern: UnsafeRawBufferPointer) -> Bool {
+    for index in 0..<pattern.count where haystack[offset + index] != pattern[index] {
+        return false
+    }
+    return true
+}
+
+extension String {
+    /// The string without leading and trailing ASCII white space.
+    fileprivate func trimmingCharactersInSet() -> String {
+        let scalars = self.unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
+        while end > start, scalars[scalars.index(before: end)].properties.isWhitespace { end = scalars.index(before: end) }
+        return String(scalars[start..<end])
+    }
+}

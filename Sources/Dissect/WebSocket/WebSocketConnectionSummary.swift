@@ -1,0 +1,72 @@
+/// Everything the WebSocket layer concluded about one connection.
+package struct WebSocketConnectionSummary: Sendable {
+    /// What kind of conversation the connection carried.
+    package enum Kind: Hashable, Sendable {
+        /// An upgrade was seen and accepted with 101.
+        case upgraded
+        /// The capture started after the upgrade: framing was found by resynchronizing.
+        case midStream
+        /// An upgrade was asked for and refused (or not answered before the capture ended).
+        case upgradeRejected
+        case upgradeUnanswered
+        /// Not WebSocket (the reason says what it was).
+        case notWebSocket(String)
+    }
+
+    /// A close frame, tied to what it answers.
+    package struct Close: Sendable {
+        package var record: WebSocketCloseRecord
+        /// The other side's breach this close answers (its code is the one a conforming peer sends for it).
+        package var answers: WebSocketViolation?
+        /// Whether this side closed first.
+        package var initiated: Bool
+        /// For the first close: whether the other side answered with its own close frame.
+        package var echoed: Bool?
+    }
+
+    /// How TCP ended after the WebSocket conversation.
+    package struct TCPEnding: Sendable {
+        package var end: StreamEnd
+        package var direction: Direction
+        package var packet: PacketRef
+    }
+
+    /// A place where framing had to be found again.
+    package struct Resynchronization: Sendable {
+        package var direction: Direction
+        package var skippedBytes: Int
+        package var packet: PacketRef
+    }
+
+    package var kind: Kind
+    package var handshake: WebSocketHandshake?
+    package var rejection: HTTPConversation.Rejection?
+    /// HTTP requests on the connection (keep-alive requests before the upgrade included).
+    package var httpRequests: Int
+    package var httpFindings: [String]
+    package var frameCount: Int
+    /// Frames kept: the first ones, then those that matter.
+    package var frames: [WebSocketFrameRecord]
+    package var clientMessageCount: Int
+    package var serverMessageCount: Int
+    /// Messages kept, in stream order, with their payloads where kept.
+    package var messages: [WebSocketMessageRecord]
+    package var controls: [WebSocketControlRecord]
+    package var violations: [WebSocketViolation]
+    package var violationsOmitted: Int
+    package var closes: [Close]
+    package var resynchronizations: [Resynchronization]
+    /// Bytes lost in capture gaps after the upgrade.
+    package var gapBytes: Int
+    package var tcpEndings: [TCPEnding]
+
+    package var messageCount: Int { self.clientMessageCount + self.serverMessageCount }
+
+    /// Whether the connection carried WebSocket at all.
+    package var isWebSocket: Bool {
+        switch self.kind {
+        case .upgraded, .midStream: return true
+        default: return false
+        }
+    }
+}
