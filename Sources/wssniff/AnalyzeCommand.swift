@@ -28,6 +28,8 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(help: "Skip the SHA-256 of each input file.")
     var noHash = false
 
+    @OptionGroup var output: OutputOptions
+
     func validate() throws {
         if self.format == .jsonl {
             throw ValidationError("analyze writes one JSON document: use --format json")
@@ -37,6 +39,8 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         var options = PipelineOptions()
         options.serverPort = self.port
+        self.output.apply(to: &options)
+        let render = self.output.renderOptions
         var pipeline = Pipeline(options: options)
         var reports: [ConnectionReport] = []
         do {
@@ -49,11 +53,11 @@ struct AnalyzeCommand: ParsableCommand {
         let input = pipeline.input
         switch self.format {
         case .json, .jsonl:
-            print(JSONRenderer.document(input: input, connections: reports).serialized(indent: 2))
+            print(JSONRenderer.document(input: input, connections: reports, options: render).serialized(indent: 2))
         case .text:
             print(TextRenderer.header(input))
             for report in reports {
-                print(TextRenderer.connection(report))
+                print(TextRenderer.connection(report, options: render))
             }
             print(TextRenderer.footer(connections: reports.count))
         }
@@ -67,4 +71,29 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text
     case json
     case jsonl
+}
+
+/// Output settings shared by `analyze` and `capture`.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "List every WebSocket frame.")
+    var frames = false
+
+    @Flag(help: "List every WebSocket message with its payload (text, redacted, or base64).")
+    var messages = false
+
+    @Flag(help: "Do not redact tokens, passwords and other secrets. The output then says so.")
+    var showSecrets = false
+
+    var renderOptions: RenderOptions {
+        var options = RenderOptions()
+        options.frames = self.frames
+        options.messages = self.messages
+        options.redactor = Redactor(enabled: !self.showSecrets)
+        return options
+    }
+
+    func apply(to options: inout PipelineOptions) {
+        if self.frames { options.websocket.keepAllFrames() }
+        if self.messages { options.websocket.keepAllMessages() }
+    }
 }

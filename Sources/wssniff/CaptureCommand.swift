@@ -42,6 +42,8 @@ struct CaptureCommand: ParsableCommand {
     @Flag(help: "Print no per-connection lines, only the closing summary.")
     var quiet = false
 
+    @OptionGroup var output: OutputOptions
+
     func validate() throws {
         if let count = self.count, count <= 0 {
             throw ValidationError("--count must be at least 1")
@@ -64,6 +66,8 @@ struct CaptureCommand: ParsableCommand {
 
         var options = PipelineOptions()
         options.serverPort = self.port
+        self.output.apply(to: &options)
+        let render = self.output.renderOptions
         var pipeline = Pipeline(options: options)
         pipeline.setInterface(self.interface)
 
@@ -86,9 +90,9 @@ struct CaptureCommand: ParsableCommand {
             numbered.index = connections
             switch self.format {
             case .text:
-                print(TextRenderer.connection(numbered))
+                print(TextRenderer.connection(numbered, options: render))
             case .json, .jsonl:
-                print(JSONRenderer.connection(numbered).serialized())
+                print(JSONRenderer.connection(numbered, options: render).serialized())
             }
             flushStandardOutput()
         }

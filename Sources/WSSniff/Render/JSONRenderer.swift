@@ -5,11 +5,11 @@ package enum JSONRenderer {
     package static let schema = "wssniff/1"
 
     /// The whole document for `analyze`.
-    package static func document(input: InputSummary, connections: [ConnectionReport]) -> JSON {
+    package static func document(input: InputSummary, connections: [ConnectionReport], options: RenderOptions) -> JSON {
         .object([
             ("schema", .string(Self.schema)),
             ("input", Self.input(input)),
-            ("connections", .array(connections.map(Self.connection))),
+            ("connections", .array(connections.map { Self.connection($0, options: options) })),
         ])
     }
 
@@ -53,7 +53,7 @@ package enum JSONRenderer {
         .object([("ip", .string(endpoint.ip.description)), ("port", .integer(endpoint.port))])
     }
 
-    package static func connection(_ report: ConnectionReport) -> JSON {
+    package static func connection(_ report: ConnectionReport, options: RenderOptions) -> JSON {
         let tcp = report.tcp
         return .object([
             ("index", .integer(report.index)),
@@ -78,7 +78,7 @@ package enum JSONRenderer {
                     ("endTime", .string(tcp.lastPacket.timestamp.rfc3339)),
                 ])
             ),
-            ("websocket", .null),
+            ("websocket", Self.websocket(report.websocket, options: options)),
             ("gateway", .null),
             ("proof", .null),
             ("verdict", .null),

@@ -27,7 +27,16 @@ package enum TextRenderer {
         return lines.joined(separator: "\n")
     }
 
-    package static func connection(_ report: ConnectionReport) -> String {
+    package static func connection(_ report: ConnectionReport, options: RenderOptions = RenderOptions()) -> String {
+        var text = Self.tcpLine(report)
+        let websocket = Self.websocket(report, options: options)
+        if !websocket.isEmpty {
+            text += "\n" + websocket
+        }
+        return text
+    }
+
+    static func tcpLine(_ report: ConnectionReport) -> String {
         let tcp = report.tcp
         var line = "#\(report.index) \(report.client) -> \(report.server)"
         line += "  packets \(tcp.firstPacket.number)-\(tcp.lastPacket.number)"
@@ -47,7 +56,164 @@ package enum TextRenderer {
         return line
     }
 
+    /// The WebSocket part: the upgrade, counts, the frames that matter (all with `--frames`), violations, closes.
+    static func websocket(_ report: ConnectionReport, options: RenderOptions) -> String {
+        let summary = report.websocket
+        var lines: [String] = []
+        let indent = "    "
+        switch summary.kind {
+        case .notWebSocket(let reason):
+            return indent + "not WebSocket (\(reason))"
+        case .midStream:
+            lines.append(indent + "WebSocket, upgrade not captured (the capture started mid-connection)")
+        case .upgradeUnanswered:
+            lines.append(indent + "upgrade requested, no answer captured")
+        case .upgraded, .upgradeRejected:
+            break
+        }
+        if let handshake = summary.handshake {
+            var upgrade = indent + "upgrade: \(handshake.method ?? "?") \(handshake.target ?? "?")"
+            if let status = handshake.status {
+                upgrade += " -> \(status) \(handshake.reason ?? "")"
+            }
+            if let valid = handshake.acceptValid {
+                upgrade += valid ? ", accept valid" : ", ACCEPT INVALID (expected \(handshake.expectedAccept ?? "?"))"
+            }
+            if let extensions = handshake.extensionsHeader {
+                upgrade += ", extensions: \(extensions)"
+            }
+            if let selected = handshake.selectedProtocol {
+                upgrade += ", protocol: \(options.redactor.header(name: "sec-websocket-protocol", value: selected))"
+            }
+            lines.append(upgrade)
+            for finding in handshake.findings {
+                lines.append(indent + "  ! \(finding.message)")
+            }
+        }
+        if let rejection = summary.rejection {
+            let body = options.redactor.jsonText(rejection.bodyText)
+            lines.append(indent + "upgrade rejected: \(rejection.status) \(rejection.reason)" + (body.isEmpty ? "" : ": \(body)"))
+        }
+        guard summary.isWebSocket else { return lines.joined(separator: "\n") }
+        lines.append(
+            indent + "\(summary.frameCount) frames, \(summary.messageCount) messages "
+                + "(\(summary.clientMessageCount) from the client, \(summary.serverMessageCount) from the server)"
+        )
+        let messagesByLastFrame = Dictionary(
+            summary.messages.map { ($0.lastFrame, $0) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        let violationsByFrame = Dictionary(grouping: summary.violations.filter { $0.frame != nil }) { $0.frame! }
+        let start = report.tcp.firstPacket.timestamp
+        var shown = 0
+        for frame in summary.frames {
+            let matters = shown < 6 || frame.opcode == .close || violationsByFrame[frame.number] != nil
+            guard options.frames || matters else { continue }
+            shown += 1
+            lines.append(indent + Self.frameLine(frame, start: start, message: messagesByLastFrame[frame.number], options: options))
+            for violation in violationsByFrame[frame.number] ?? [] {
+                lines.append(indent + "    ! \(violation.rule.rawValue) (\(violation.rule.rfcSection)): \(violation.detail)")
+            }
+        }
+        if shown < summary.frameCount {
+            lines.append(indent + "(\(summary.frameCount - shown) more frames; --frames lists them all)")
+        }
+        for violation in summary.violations where violation.frame == nil {
+            lines.append(indent + "! \(violation.rule.rawValue) (\(violation.rule.rfcSection)): \(violation.detail)")
+        }
+        for resync in summary.resynchronizations {
+            lines.append(
+                indent + "framing found after skipping \(resync.skippedBytes) bytes of the "
+                    + "\(resync.direction == .client ? "client" : "server") stream (packet \(resync.packet.number))"
+            )
+        }
+        for close in summary.closes {
+            lines.append(indent + Self.closeLine(close))
+        }
+        if let ending = summary.tcpEndings.first {
+            lines.append(
+                indent + "TCP: \(ending.end == .fin ? "FIN" : "RST") first from the "
+                    + "\(ending.direction == .client ? "client" : "server") (packet \(ending.packet.number))"
+            )
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func frameLine(
+        _ frame: WebSocketFrameRecord,
+        start: Timestamp,
+        message: WebSocketMessageRecord?,
+        options: RenderOptions
+    ) -> String {
+        let seconds = Double(frame.startPacket.timestamp.nanoseconds - start.nanoseconds) / 1e9
+        var line = String(format6: seconds) + " "
+        line += frame.direction == .client ? "C->S " : "S->C "
+        line += "#\(frame.number) \(frame.opcode)"
+        var flags: [String] = []
+        if frame.fin { flags.append("FIN") }
+        if frame.rsv & 0b100 != 0 { flags.append("RSV1") }
+        if frame.rsv & 0b010 != 0 { flags.append("RSV2") }
+        if frame.rsv & 0b001 != 0 { flags.append("RSV3") }
+        if !flags.isEmpty { line += " [" + flags.joined(separator: ",") + "]" }
+        line += " \(frame.payloadLength) B"
+        if frame.masked != (frame.direction == .client) { line += frame.masked ? " masked" : " unmasked" }
+        line += " (packet \(frame.startPacket.number))"
+        if let message, let payload = message.payload {
+            if message.compressed { line += " inflated to \(message.length) B" }
+            if message.opcode == .text {
+                let text = options.redactor.jsonText(String(decoding: payload, as: UTF8.self))
+                line += " " + Self.preview(text)
+            } else {
+                line += " binary"
+            }
+        }
+        return line
+    }
+
+    static func preview(_ text: String, limit: Int = 72) -> String {
+        var flat = text.replacingNewlines()
+        if flat.count > limit {
+            flat = String(flat.prefix(limit)) + "..."
+        }
+        return "\"" + flat + "\""
+    }
+
+    static func closeLine(_ close: WebSocketConnectionSummary.Close) -> String {
+        let side = close.record.direction == .client ? "client" : "server"
+        var line = "close from the \(side)"
+        if let code = close.record.code {
+            line += ": \(code)"
+            if let name = closeCodeName(code) { line += " (\(name))" }
+        } else {
+            line += ": no status code"
+        }
+        line += close.record.reason.isEmpty ? ", empty reason" : ", reason \"\(close.record.reason)\""
+        line += " (frame \(close.record.frame), packet \(close.record.packet.number))"
+        if let echoed = close.echoed {
+            line += echoed ? "; the other side echoed it" : "; not echoed"
+        }
+        if let answers = close.answers {
+            let other = answers.direction == .client ? "client" : "server"
+            line += "\n        answers \(other) frame \(answers.frame.map(String.init) ?? "?"): \(answers.detail)"
+        }
+        return line
+    }
+
     package static func footer(connections: Int) -> String {
         connections == 1 ? "1 TCP connection" : "\(connections) TCP connections"
+    }
+}
+
+extension String {
+    /// A number with six decimals, without Foundation.
+    fileprivate init(format6 value: Double) {
+        let micros = Int64((value * 1_000_000).rounded())
+        let whole = micros / 1_000_000
+        let fraction = String(abs(micros % 1_000_000))
+        self = "\(whole)." + String(repeating: "0", count: 6 - fraction.count) + fraction
+    }
+
+    fileprivate func replacingNewlines() -> String {
+        String(self.map { $0 == "\n" || $0 == "\r" ? " " : $0 })
     }
 }

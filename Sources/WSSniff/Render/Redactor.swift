@@ -1,0 +1,144 @@
+import ProofVerify
+
+/// Replaces secrets with `<redacted sha256:xxxxxxxx>` (the first 8 hex digits of the secret's SHA-256), so a user
+/// can tell whether two captures carry the same secret without seeing it.
+///
+/// Secrets are gateway tokens, passwords, device and bootstrap tokens, `Authorization` and `Cookie` headers, bearer
+/// tokens in `Sec-WebSocket-Protocol`, and any JSON string under a key that names a secret. Nonces, public keys and
+/// signatures are not secrets.
+package struct Redactor: Sendable {
+    /// False when the user asked for `--show-secrets`.
+    package var enabled: Bool
+
+    package init(enabled: Bool = true) {
+        self.enabled = enabled
+    }
+
+    /// The placeholder for one secret.
+    package static func placeholder(for secret: String) -> String {
+        "<redacted sha256:\(String(Sodium.sha256(Array(secret.utf8)).hexString.prefix(8)))>"
+    }
+
+    /// Whether a JSON key or header name names a secret.
+    package static func isSecretName(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        if ["nonce", "publickey", "signature", "tokenizer", "maxtokens"].contains(lowered) { return false }
+        return ["token", "password", "passwd", "secret", "authorization", "cookie", "apikey", "api_key", "credential",
+            "privatekey", "private_key", "bearer"]
+            .contains { lowered.contains($0) }
+    }
+
+    /// A header value, redacted when the header carries credentials.
+    package func header(name: String, value: String) -> String {
+        guard self.enabled else { return value }
+        let lowered = name.lowercased()
+        if lowered == "authorization" || lowered == "cookie" || lowered == "set-cookie"
+            || lowered == "proxy-authorization"
+        {
+            return Self.placeholder(for: value)
+        }
+        if lowered == "sec-websocket-protocol" {
+            return value.split(separator: ",", omittingEmptySubsequences: false).map { item in
+                let token = item.trimmingWhitespace()
+                // wstunnel and others carry `authorization.bearer.<JWT>` or `bearer.<token>` as a subprotocol.
+                let lowered = Array(token.lowercased().utf8)
+                let marker = Array("bearer.".utf8)
+                let bytes = Array(token.utf8)
+                if lowered.count == bytes.count, lowered.count > marker.count {
+                    for start in 0...(lowered.count - marker.count) where Array(lowered[start..<(start + marker.count)]) == marker {
+                        let cut = start + marker.count
+                        let secret = String(decoding: bytes[cut...], as: UTF8.self)
+                        return String(decoding: bytes[..<cut], as: UTF8.self) + Self.placeholder(for: secret)
+                    }
+                }
+                return token
+            }.joined(separator: ", ")
+        }
+        return value
+    }
+
+    /// JSON text with every string value under a secret-naming key replaced. Works on any text: what is not JSON
+    /// passes through unchanged.
+    package func jsonText(_ text: String) -> String {
+        guard self.enabled else { return text }
+        let bytes = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "\"") else {
+                output.append(bytes[index])
+                index += 1
+                continue
+            }
+            // A string: read it whole, then see whether it is a key followed by a string value.
+            let keyEnd = Self.endOfString(bytes, from: index)
+            output.append(contentsOf: bytes[index..<keyEnd])
+            let key = String(decoding: bytes[(index + 1)..<max(index + 1, keyEnd - 1)], as: UTF8.self)
+            index = keyEnd
+            var cursor = index
+            while cursor < bytes.count, Self.isSpace(bytes[cursor]) { cursor += 1 }
+            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: ":"), Self.isSecretName(key) else { continue }
+            cursor += 1
+            while cursor < bytes.count, Self.isSpace(bytes[cursor]) { cursor += 1 }
+            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "\"") else { continue }
+            let valueEnd = Self.endOfString(bytes, from: cursor)
+            let secret = String(decoding: bytes[(cursor + 1)..<max(cursor + 1, valueEnd - 1)], as: UTF8.self)
+            output.append(contentsOf: bytes[index..<cursor])
+            if secret.isEmpty {
+                output.append(contentsOf: Array("\"\"".utf8))
+            } else {
+                output.append(contentsOf: Array("\"\(Self.placeholder(for: Self.unescape(secret)))\"".utf8))
+            }
+            index = valueEnd
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d
+    }
+
+    /// The index just past the closing quote of the string starting at `start` (or the end of the input).
+    private static func endOfString(_ bytes: [UInt8], from start: Int) -> Int {
+        var index = start + 1
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "\\") {
+                index += 2
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "\"") { return index + 1 }
+            index += 1
+        }
+        return bytes.count
+    }
+
+    /// The common JSON escapes, so the fingerprint is of the secret itself.
+    private static func unescape(_ text: String) -> String {
+        guard text.contains("\\") else { return text }
+        var result = ""
+        var iterator = text.makeIterator()
+        while let character = iterator.next() {
+            guard character == "\\", let next = iterator.next() else {
+                result.append(character)
+                continue
+            }
+            switch next {
+            case "n": result.append("\n")
+            case "t": result.append("\t")
+            case "r": result.append("\r")
+            default: result.append(next)
+            }
+        }
+        return result
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingWhitespace() -> String {
+        var text = self
+        while text.first?.isWhitespace == true { text.removeFirst() }
+        while text.last?.isWhitespace == true { text.removeLast() }
+        return String(text)
+    }
+}
