@@ -179,7 +179,7 @@ package enum Ed25519 {
     static func pemBody(_ text: String, label: String) throws(ProofVerifyError) -> [UInt8] {
         var body = ""
         var sawBegin = false
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(whereSeparator: \.isNewline) {
             let trimmed = line.trimmingASCIIWhitespace()
             if trimmed.hasPrefix("-----") {
                 if trimmed.contains("BEGIN") {

@@ -1,0 +1,149 @@
+import ProofVerify
+import Testing
+
+@Suite struct JSONParserTests {
+    @Test func parsesEveryType() throws {
+        let value = try JSONParser.parse(#" {"a":[1,-2.5,true,false,null,"x"],"b":{}} "#)
+        let object = try #require(value.objectValue)
+        #expect(object.keys == ["a", "b"])
+        let array = try #require(object["a"]?.arrayValue)
+        #expect(array.count == 6)
+        #expect(array[0].int64Value == 1)
+        #expect(array[1].numberValue?.double == -2.5)
+        #expect(array[2] == .bool(true))
+        #expect(array[3] == .bool(false))
+        #expect(array[4] == .null)
+        #expect(array[5] == .string("x"))
+        #expect(object["b"] == .object(JSONObject()))
+    }
+
+    @Test func keepsKeyOrderAndDistinguishesAbsentNullAndEmpty() throws {
+        let value = try JSONParser.parse(#"{"z":1,"token":null,"deviceToken":"","a":2}"#)
+        let object = try #require(value.objectValue)
+        #expect(object.keys == ["z", "token", "deviceToken", "a"])
+        #expect(object["token"] == .null)
+        #expect(object["deviceToken"] == .string(""))
+        #expect(object["password"] == nil)
+    }
+
+    /// `JSON.parse('{"a":1,"b":2,"a":3}')` is `{a: 3, b: 2}`: the last value, at the first position.
+    @Test func duplicateKeysKeepTheLastValueAtTheFirstPosition() throws {
+        let value = try JSONParser.parse(#"{"a":1,"b":2,"a":3}"#)
+        let object = try #require(value.objectValue)
+        #expect(object.keys == ["a", "b"])
+        #expect(object["a"]?.int64Value == 3)
+        #expect(object.duplicateKeys == ["a"])
+        #expect(value.jsonText == #"{"a":3,"b":2}"#)
+    }
+
+    @Test func numbersKeepTheirTextAndExactIntegers() throws {
+        let signedAt = try #require(try JSONParser.parse("1773460000412").numberValue)
+        #expect(signedAt.text == "1773460000412")
+        #expect(signedAt.int64 == 1_773_460_000_412)
+        #expect(signedAt.javaScriptString == "1773460000412")
+        // 1.7e12 is an integer to JavaScript (Type.Integer accepts it) and prints without an exponent.
+        let exponent = try #require(try JSONParser.parse("1.7e12").numberValue)
+        #expect(exponent.isInteger)
+        #expect(exponent.int64 == 1_700_000_000_000)
+        #expect(exponent.javaScriptString == "1700000000000")
+        #expect(try JSONParser.parse("9223372036854775807").int64Value == Int64.max)
+        #expect(try JSONParser.parse("2.5").int64Value == nil)
+        #expect(try JSONParser.parse("-0").numberValue?.javaScriptString == "0")
+    }
+
+    @Test(arguments: [
+        ("12345678901234567890", "12345678901234567000"),
+        ("1e21", "1e+21"),
+        ("123e18", "123000000000000000000"),
+        ("0.000001", "0.000001"),
+        ("0.0000001", "1e-7"),
+        ("1.5", "1.5"),
+        ("-42", "-42"),
+        ("100", "100"),
+        ("1E2", "100"),
+        ("1e999", "Infinity"),
+    ])
+    func javaScriptNumberToString(text: String, expected: String) throws {
+        #expect(try JSONParser.parse(text).numberValue?.javaScriptString == expected)
+    }
+
+    @Test func decodesEscapes() throws {
+        let value = try JSONParser.parse(#""a\"b\\c\/d\b\f\n\r\t\u00e9\u20AC\ud83d\ude00""#)
+        #expect(value == .string("a\"b\\c/d\u{08}\u{0C}\n\r\té€😀"))
+    }
+
+    /// JavaScript keeps a lone surrogate in the string; the gateway signs the UTF-8 bytes, where it becomes U+FFFD.
+    @Test func loneSurrogatesBecomeReplacementCharacters() throws {
+        #expect(try JSONParser.parse(#""\ud83d""#) == .string("\u{FFFD}"))
+        #expect(try JSONParser.parse(#""\ude00x""#) == .string("\u{FFFD}x"))
+        #expect(try JSONParser.parse(#""\ud83d\u0041""#) == .string("\u{FFFD}A"))
+        #expect(try JSONParser.parse(#""\ud83d\ud83d\ude00""#) == .string("\u{FFFD}😀"))
+    }
+
+    @Test func invalidUTF8BecomesReplacementCharacters() throws {
+        #expect(try JSONParser.parse([0x22, 0x61, 0xFF, 0x62, 0x22]) == .string("a\u{FFFD}b"))
+    }
+
+    @Test(arguments: [
+        ("", 0),
+        ("{", 1),
+        ("[1,]", 3),
+        (#"{"a":1,}"#, 7),
+        ("01", 0),
+        ("1.", 2),
+        ("-", 1),
+        ("1e", 2),
+        ("tru", 0),
+        (#""abc"#, 0),
+        ("\"a\u{01}\"", 2),
+        (#""\x""#, 1),
+        (#""\u12""#, 1),
+        ("{\"a\" 1}", 5),
+        ("1 2", 2),
+        ("\u{FEFF}{}", 0),
+        ("NaN", 0),
+        ("'a'", 0),
+    ])
+    func rejectsInvalidJSONWithAnOffset(text: String, offset: Int) {
+        #expect {
+            _ = try JSONParser.parse(text)
+        } throws: { error in
+            guard let error = error as? ProofVerifyError else { return false }
+            return error.code == .invalidJSON && error.offset == offset
+        }
+    }
+
+    @Test func deepNestingIsAnErrorNotACrash() throws {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: ProofVerifyError(code: .jsonTooDeep, message: "")) {
+            _ = try JSONParser.parse(deep)
+        }
+        let objects = String(repeating: #"{"a":"#, count: 10_000) + "1" + String(repeating: "}", count: 10_000)
+        #expect(throws: ProofVerifyError(code: .jsonTooDeep, message: "")) {
+            _ = try JSONParser.parse(objects)
+        }
+        let limit = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
+        _ = try JSONParser.parse(limit)
+        let over = String(repeating: "[", count: 513) + String(repeating: "]", count: 513)
+        #expect(throws: ProofVerifyError(code: .jsonTooDeep, message: "")) {
+            _ = try JSONParser.parse(over)
+        }
+    }
+
+    @Test func inputSizeIsLimited() {
+        #expect(throws: ProofVerifyError(code: .jsonTooLarge, message: "")) {
+            _ = try JSONParser.parse("[1,2,3]", limits: JSONParser.Limits(maxInputBytes: 6))
+        }
+    }
+
+    @Test func writesJSONAsStringifyDoes() throws {
+        let text = #"{"s":"a\"\n\u0001é","n":[1.5,1e3,-0],"t":true,"z":null}"#
+        #expect(try JSONParser.parse(text).jsonText == #"{"s":"a\"\n\u0001é","n":[1.5,1000,0],"t":true,"z":null}"#)
+    }
+
+    @Test func javaScriptStringConversion() throws {
+        #expect(try JSONParser.parse(#"["a",null,1,true]"#).javaScriptString == "a,,1,true")
+        #expect(try JSONParser.parse(#"{"a":1}"#).javaScriptString == "[object Object]")
+        #expect(JSONValue.null.javaScriptString == "null")
+    }
+}
