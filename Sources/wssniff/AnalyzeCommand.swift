@@ -93,7 +93,7 @@ struct OutputOptions: ParsableArguments {
     }
 
     func apply(to options: inout PipelineOptions) {
-        if self.frames { options.websocket.keepAllFrames() }
-        if self.messages { options.websocket.keepAllMessages() }
+        if self.frames { options.keepAllFrames() }
+        if self.messages { options.keepAllMessages() }
     }
 }

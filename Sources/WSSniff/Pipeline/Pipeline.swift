@@ -8,6 +8,16 @@ package struct PipelineOptions: Sendable {
     package var websocket = WebSocketAnalysisOptions()
 
     package init() {}
+
+    /// Keep every frame (`--frames`).
+    package mutating func keepAllFrames() {
+        self.websocket.keepAllFrames()
+    }
+
+    /// Keep every message and its payload (`--messages`).
+    package mutating func keepAllMessages() {
+        self.websocket.keepAllMessages()
+    }
 }
 
 /// The one code path from a captured packet to a finished connection report, for files and live capture alike.
