@@ -5,7 +5,7 @@
 //
 // Usage: NODE_PATH=/usr/share/nodejs node tools/gateway/client.js --port P
 //          (--scenario NAME | --raw RULE) [--host 127.0.0.1] [--identity FILE] [--token T]
-//          [--protocol 3] [--deflate on|off] [--list]
+//          [--password P] [--protocol 3] [--deflate on|off] [--list]
 
 const crypto = require('node:crypto');
 const net = require('node:net');
@@ -77,13 +77,13 @@ function usage(message) {
     if (message) process.stderr.write(`client: ${message}\n`);
     process.stderr.write(
         'usage: client.js --port P (--scenario NAME | --raw RULE) [--host H] [--identity FILE] [--token T]\n' +
-            '                 [--protocol N] [--deflate on|off] [--list]\n'
+            '                 [--password P] [--protocol N] [--deflate on|off] [--list]\n'
     );
     process.exit(64);
 }
 
 function parseOptions(argv) {
-    const o = { host: '127.0.0.1', port: null, scenario: null, raw: null, identity: null, token: null, protocol: 3, deflate: true };
+    const o = { host: '127.0.0.1', port: null, scenario: null, raw: null, identity: null, token: null, password: null, protocol: 3, deflate: true };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = () => {
@@ -97,6 +97,7 @@ function parseOptions(argv) {
             case '--raw': o.raw = value(); break;
             case '--identity': o.identity = value(); break;
             case '--token': o.token = value(); break;
+            case '--password': o.password = value(); break;
             case '--protocol': o.protocol = Number(value()); break;
             case '--deflate': o.deflate = value() === 'on'; break;
             case '--list-json':
@@ -169,6 +170,7 @@ function connectParams(s, challenge) {
         userAgent: `openclaw-cli/${VERSION} (node ${process.versions.node})`,
     };
     if (token !== null) params.auth = { token };
+    if (opts.password !== null) params.auth = { ...(params.auth || {}), password: opts.password };
     let form = 'v3';
     let signedAt = Date.now();
     let nonce = challenge.nonce;
