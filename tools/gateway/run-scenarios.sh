@@ -9,6 +9,7 @@
 #   CAPTURE_CMD  capture command template; {iface}, {port} and {file} are replaced. Default:
 #                'tcpdump -i {iface} --immediate-mode -U -s 0 -Z root -w {file} tcp port {port}'. For wssniff:
 #                CAPTURE_CMD='.build/release/wssniff capture -i {iface} --port {port} -w {file} --quiet'
+#                or CAPTURE_CMD='dumpcap -i {iface} -P -w {file} -f "tcp port {port}"'
 # Exit status: 0 when every scenario ended as expected, 1 when one did not, 2 on a harness failure.
 set -euo pipefail
 
@@ -99,8 +100,8 @@ start_capture() {
     cmd=${cmd//\{file\}/$file}
     rm -f "$file"
     : > "$work/capture.err"
-    # shellcheck disable=SC2086  # the template is split into words on purpose
-    $cmd 2> "$work/capture.err" > /dev/null &
+    # The template goes through the shell, so it may quote (e.g. dumpcap's -f "tcp port {port}").
+    bash -c "exec $cmd" 2> "$work/capture.err" > /dev/null &
     cap_pid=$!
     pids+=("$cap_pid")
     for _ in $(seq 100); do
