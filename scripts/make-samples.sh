@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Records the bundled samples again from real loopback traffic, with wssniff's own capture command.
-# Needs root (live capture). Usage: sudo bash scripts/make-samples.sh
+# Needs root (live capture). Usage: sudo bash scripts/make-samples.sh [all|echo|gateway]
+#   echo     samples/websocket-echo.pcap: Python websockets server, node-ws client, permessage-deflate
+#   gateway  every reference gateway scenario (tools/gateway/run-scenarios.sh) and samples/expected.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-swift build -c release >&2
-wssniff=.build/release/wssniff
+if [[ -z "${WSSNIFF:-}" ]]; then
+    swift build -c release >&2
+    WSSNIFF=.build/release/wssniff
+fi
+wssniff=$WSSNIFF
 export NODE_PATH=/usr/share/nodejs
 
 # A free loopback port near the gateway's default, so the samples look like the gateway's traffic.
@@ -34,4 +39,12 @@ echo_session() {  # a Python websockets echo server and a node-ws client, permes
     wait "$server" || true
 }
 
-record websocket-echo echo_session
+what=${1:-all}
+if [[ $what == all || $what == echo ]]; then
+    record websocket-echo echo_session
+fi
+if [[ $what == all || $what == gateway ]]; then
+    # The gateway scenarios: the reference gateway and client, one capture per scenario, and samples/expected.json.
+    bash tools/gateway/run-scenarios.sh --capture samples
+    node tools/gateway/check-samples.js samples/expected.json
+fi
