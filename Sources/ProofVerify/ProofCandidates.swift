@@ -1,6 +1,8 @@
 /// A payload string made of literal text and, in one place, the token: it can be shown with the token
 /// redacted while verification and signing use the real bytes.
-package struct PayloadText: Hashable, Sendable, CustomStringConvertible {
+package struct PayloadText: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     private enum Part: Hashable, Sendable {
         case text(String)
         case token(String)
@@ -45,6 +47,15 @@ package struct PayloadText: Hashable, Sendable, CustomStringConvertible {
     /// The string with the token redacted.
     package var description: String {
         self.text(showSecrets: false)
+    }
+
+    /// The string with the token redacted: a debugger or `dump` never shows the token either.
+    package var debugDescription: String {
+        self.text(showSecrets: false)
+    }
+
+    package var customMirror: Mirror {
+        Mirror(self, children: ["redacted": self.text(showSecrets: false)])
     }
 
     /// The UTF-8 bytes that are signed: the real token.
