@@ -411,9 +411,25 @@ package struct ConnectParams: Hashable, Sendable {
             )
             if let fields {
                 SchemaCheck.nonEmptyString(fields["id"], path: "/device/id", required: true, into: &findings)
-                SchemaCheck.nonEmptyString(fields["publicKey"], path: "/device/publicKey", required: true, into: &findings)
-                SchemaCheck.nonEmptyString(fields["signature"], path: "/device/signature", required: true, into: &findings)
-                SchemaCheck.integer(fields["signedAt"], path: "/device/signedAt", minimum: 0, required: true, into: &findings)
+                SchemaCheck.nonEmptyString(
+                    fields["publicKey"],
+                    path: "/device/publicKey",
+                    required: true,
+                    into: &findings
+                )
+                SchemaCheck.nonEmptyString(
+                    fields["signature"],
+                    path: "/device/signature",
+                    required: true,
+                    into: &findings
+                )
+                SchemaCheck.integer(
+                    fields["signedAt"],
+                    path: "/device/signedAt",
+                    minimum: 0,
+                    required: true,
+                    into: &findings
+                )
                 SchemaCheck.nonEmptyString(fields["nonce"], path: "/device/nonce", required: true, into: &findings)
                 SchemaCheck.noOtherKeys(
                     fields,
@@ -590,7 +606,9 @@ enum SchemaCheck {
             return
         }
         if text.isEmpty {
-            findings.append(SchemaFinding(path: path, rule: .notEmpty, message: "must NOT have fewer than 1 characters"))
+            findings.append(
+                SchemaFinding(path: path, rule: .notEmpty, message: "must NOT have fewer than 1 characters")
+            )
         }
     }
 

@@ -240,8 +240,9 @@ package struct GatewayVerdict: Hashable, Sendable {
         }
         if let said {
             let answer = Self.answerPhrase(facts)
-            if let cause = Self.cause(forMessage: said) ?? (facts.response?.error?.code == "NOT_PAIRED"
-                ? .pairingRequired : nil)
+            if let cause = Self.cause(forMessage: said)
+                ?? (facts.response?.error?.code == "NOT_PAIRED"
+                    ? .pairingRequired : nil)
             {
                 return GatewayVerdict(
                     cause: cause,
@@ -323,7 +324,8 @@ package struct GatewayVerdict: Hashable, Sendable {
         if let proof = facts.proof {
             summary += "; the device proof: " + proof.signedFormClause + "."
         } else if facts.connect != nil {
-            summary += " without a device identity, on the shared token or password alone: the gateway clears its "
+            summary +=
+                " without a device identity, on the shared token or password alone: the gateway clears its "
                 + "scopes, so calls will fail with \"missing scope\"; send a signed `device` to keep them."
         } else {
             summary += "."
@@ -493,7 +495,8 @@ package struct GatewayVerdict: Hashable, Sendable {
         }()
         switch cause {
         case .protocolMismatch:
-            let offered = "\(params?.minProtocol.map { String($0) } ?? "?")..\(params?.maxProtocol.map { String($0) } ?? "?")"
+            let offered =
+                "\(params?.minProtocol.map { String($0) } ?? "?")..\(params?.maxProtocol.map { String($0) } ?? "?")"
             return "the client offered protocol \(offered) and this gateway speaks \(facts.gatewayProtocol)."
                 + proofNote
         case .invalidRequestFrame:
@@ -533,7 +536,8 @@ package struct GatewayVerdict: Hashable, Sendable {
             return "`device.id` (\(sent)) is not the SHA-256 of `device.publicKey`, which cannot be decoded."
         case .deviceSignatureExpired:
             if let skew = facts.proof?.checks.signedAtSkewMs {
-                let against = facts.proof?.checks.skewReference == .challengeTs ? "the challenge ts" : "the capture time"
+                let against =
+                    facts.proof?.checks.skewReference == .challengeTs ? "the challenge ts" : "the capture time"
                 return "`device.signedAt` is \(skew) ms off \(against), outside the gateway's ±120000 ms window; sign "
                     + "with the current time in ms (check the client's clock)."
             }

@@ -134,7 +134,10 @@ package struct JSONParser {
         while true {
             self.skipWhitespace()
             guard self.position < self.input.count, self.input[self.position] == UInt8(ascii: "\"") else {
-                throw .invalidJSON("unexpected \(self.describeCurrent()), expected a member name", offset: self.position)
+                throw .invalidJSON(
+                    "unexpected \(self.describeCurrent()), expected a member name",
+                    offset: self.position
+                )
             }
             let key = try self.parseString()
             self.skipWhitespace()

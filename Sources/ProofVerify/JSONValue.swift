@@ -216,7 +216,8 @@ package struct JSONNumber: Hashable, Sendable, CustomStringConvertible {
         self.double = Double(text) ?? .nan
         if let exact = Int64(text) {
             self.int64 = exact
-        } else if self.double.isFinite, self.double.rounded() == self.double, abs(self.double) <= 9_007_199_254_740_992 {
+        } else if self.double.isFinite, self.double.rounded() == self.double, abs(self.double) <= 9_007_199_254_740_992
+        {
             self.int64 = Int64(self.double)
         } else {
             self.int64 = nil

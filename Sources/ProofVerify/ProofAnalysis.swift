@@ -242,7 +242,10 @@ package struct ProofAnalysis: Hashable, Sendable {
         }
 
         let fields = PayloadFields(params: input.params, challengeTs: input.challenge?.ts)
-        let verifier = Verifier(publicKey: analysis.keyRejection == nil ? analysis.publicKey?.raw : nil, signature: signature)
+        let verifier = Verifier(
+            publicKey: analysis.keyRejection == nil ? analysis.publicKey?.raw : nil,
+            signature: signature
+        )
         for form in [ProofForm.v3, .v2, .v1, .nonce, .nonceTs, .nonceSignedAt] {
             guard let payload = ProofCandidates.payload(form, fields) else { continue }
             analysis.candidates.append(
@@ -415,7 +418,8 @@ private struct NearMissSearch {
                 "the gateway signs with `auth.\(gateway.slot.rawValue)` (`auth.token ?? auth.deviceToken ?? "
                 + "auth.bootstrapToken`)"
         case .password, .none:
-            gatewaySide = "the gateway signs an empty token slot, since no `auth.token`, `auth.deviceToken` or "
+            gatewaySide =
+                "the gateway signs an empty token slot, since no `auth.token`, `auth.deviceToken` or "
                 + "`auth.bootstrapToken` is sent"
         }
         for slot in [TokenSlot.deviceToken, .bootstrapToken, .password, .none] {
@@ -423,7 +427,11 @@ private struct NearMissSearch {
                 continue
             }
             variations.append(
-                Variation(name: "token=\(slot == .none ? "none" : slot.rawValue)", did: "with \(slot.phrase)", gateway: gatewaySide) {
+                Variation(
+                    name: "token=\(slot == .none ? "none" : slot.rawValue)",
+                    did: "with \(slot.phrase)",
+                    gateway: gatewaySide
+                ) {
                     $0.token = value
                 }
             )
@@ -516,14 +524,17 @@ private struct NearMissSearch {
         }
 
         let role = self.fields.role
-        let roleSource = params.role == nil || params.role == .null
+        let roleSource =
+            params.role == nil || params.role == .null
             ? "`operator`, the default when `role` is absent" : "the role sent (`\(role)`)"
         for (name, value, did) in [
             ("role=empty", "", "with an empty role"),
             ("role=operator", "operator", "with role `operator`"),
             ("role=node", "node", "with role `node`"),
         ] where value != role {
-            variations.append(Variation(name: name, did: did, gateway: "the gateway signs \(roleSource)") { $0.role = value })
+            variations.append(
+                Variation(name: name, did: did, gateway: "the gateway signs \(roleSource)") { $0.role = value }
+            )
         }
 
         if let ts = self.input.challenge?.ts, String(ts) != self.fields.signedAtMs {

@@ -75,7 +75,11 @@ extension Sodium {
         let result = seed.withUnsafeBufferPointer { seedBuffer in
             publicKey.withUnsafeMutableBufferPointer { publicBuffer in
                 secretKey.withUnsafeMutableBufferPointer { secretBuffer in
-                    crypto_sign_seed_keypair(publicBuffer.baseAddress!, secretBuffer.baseAddress!, seedBuffer.baseAddress!)
+                    crypto_sign_seed_keypair(
+                        publicBuffer.baseAddress!,
+                        secretBuffer.baseAddress!,
+                        seedBuffer.baseAddress!
+                    )
                 }
             }
         }

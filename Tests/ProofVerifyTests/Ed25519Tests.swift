@@ -30,7 +30,8 @@ import Testing
         let signed = try key.sign(ProofFixtures.hex(message))
         #expect(signed == ProofFixtures.hex(signature))
         #expect(
-            Ed25519.verify(signature: signed, message: ProofFixtures.hex(message), publicKey: key.publicKey) == .verifies
+            Ed25519.verify(signature: signed, message: ProofFixtures.hex(message), publicKey: key.publicKey)
+                == .verifies
         )
         var tampered = ProofFixtures.hex(message)
         tampered.append(0)
@@ -72,8 +73,11 @@ import Testing
             _ = try Ed25519.decodePublicKey(short)
         }
         // An RSA-looking SPKI: not the Ed25519 prefix.
-        let wrongPrefix = "-----BEGIN PUBLIC KEY-----\n"
-            + Base64.encode([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00] + ProofFixtures.publicKey)
+        let wrongPrefix =
+            "-----BEGIN PUBLIC KEY-----\n"
+            + Base64.encode(
+                [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00] + ProofFixtures.publicKey
+            )
             + "\n-----END PUBLIC KEY-----\n"
         #expect(throws: ProofVerifyError(code: .invalidPublicKey, message: "")) {
             _ = try Ed25519.decodePublicKey(wrongPrefix)
@@ -130,7 +134,10 @@ import Testing
 
     @Test func gatewayDeviceIdHashesWhateverTheKeyDecodesTo() {
         #expect(Ed25519.gatewayDeviceId(publicKey: ProofFixtures.wirePublicKey) == ProofFixtures.deviceId)
-        #expect(Ed25519.gatewayDeviceId(publicKey: Ed25519.pem(publicKey: ProofFixtures.publicKey)) == ProofFixtures.deviceId)
+        #expect(
+            Ed25519.gatewayDeviceId(publicKey: Ed25519.pem(publicKey: ProofFixtures.publicKey))
+                == ProofFixtures.deviceId
+        )
         #expect(Ed25519.gatewayDeviceId(publicKey: "AAAA") == Ed25519.deviceId(publicKey: [0, 0, 0]))
     }
 }

@@ -100,7 +100,10 @@ import Testing
     }
 
     @Test func requestFrameValidation() throws {
-        guard case .request(let request) = GatewayMessage.classify(#"{"type":"req","id":"","method":"connect","extra":1}"#)
+        guard
+            case .request(let request) = GatewayMessage.classify(
+                #"{"type":"req","id":"","method":"connect","extra":1}"#
+            )
         else {
             Issue.record("expected request")
             return
@@ -121,22 +124,53 @@ import Testing
         #expect(self.findings("{\(base)}").map(\.description) == ["at /client: is required"])
         #expect(self.findings(#"{"maxProtocol":3,\#(client)}"#).map(\.path) == ["/minProtocol"])
         #expect(self.findings(#"{"minProtocol":"3","maxProtocol":0,\#(client)}"#).map(\.rule) == [.type, .minimum])
-        #expect(self.findings(#"{\#(base),"client":{"id":"CLI","version":"1","platform":"linux","mode":"cli"}}"#).map(\.path) == ["/client/id"])
-        #expect(self.findings(#"{\#(base),"client":{"id":"cli","version":"1","platform":"linux","mode":"Cli"}}"#).map(\.rule) == [.allowedValues])
-        #expect(self.findings(#"{\#(base),"client":{"id":"cli","version":"","platform":"linux","mode":"cli","x":1}}"#).map(\.path) == ["/client/version", "/client/x"])
-        #expect(self.findings(#"{\#(base),\#(client),"device":{"id":"a","publicKey":"b","signature":"c","signedAt":1}}"#).map(\.description) == ["at /device/nonce: is required"])
-        #expect(self.findings(#"{\#(base),\#(client),"device":{"id":"a","publicKey":"b","signature":"c","signedAt":1.5,"nonce":"n"}}"#).map(\.path) == ["/device/signedAt"])
+        #expect(
+            self.findings(#"{\#(base),"client":{"id":"CLI","version":"1","platform":"linux","mode":"cli"}}"#).map(
+                \.path
+            ) == ["/client/id"]
+        )
+        #expect(
+            self.findings(#"{\#(base),"client":{"id":"cli","version":"1","platform":"linux","mode":"Cli"}}"#).map(
+                \.rule
+            ) == [.allowedValues]
+        )
+        #expect(
+            self.findings(#"{\#(base),"client":{"id":"cli","version":"","platform":"linux","mode":"cli","x":1}}"#).map(
+                \.path
+            ) == ["/client/version", "/client/x"]
+        )
+        #expect(
+            self.findings(#"{\#(base),\#(client),"device":{"id":"a","publicKey":"b","signature":"c","signedAt":1}}"#)
+                .map(\.description) == ["at /device/nonce: is required"]
+        )
+        #expect(
+            self.findings(
+                #"{\#(base),\#(client),"device":{"id":"a","publicKey":"b","signature":"c","signedAt":1.5,"nonce":"n"}}"#
+            ).map(\.path) == ["/device/signedAt"]
+        )
         #expect(self.findings(#"{\#(base),\#(client),"scopes":"operator.read"}"#).map(\.path) == ["/scopes"])
         #expect(self.findings(#"{\#(base),\#(client),"scopes":["a",""]}"#).map(\.path) == ["/scopes/1"])
-        #expect(self.findings(#"{\#(base),\#(client),"auth":{"token":1,"pin":"x"}}"#).map(\.path) == ["/auth/token", "/auth/pin"])
+        #expect(
+            self.findings(#"{\#(base),\#(client),"auth":{"token":1,"pin":"x"}}"#).map(\.path) == [
+                "/auth/token", "/auth/pin",
+            ]
+        )
         #expect(self.findings(#"{\#(base),\#(client),"nonce":"x"}"#).map(\.path) == ["/nonce"])
         #expect(self.findings("null").map(\.rule) == [.type])
         // `Type.Optional(Type.String())`: absent is fine, `null` is not a string to AJV.
-        #expect(self.findings(#"{\#(base),\#(client),"auth":{"token":null}}"#).map(\.description) == ["at /auth/token: must be string, not null"])
+        #expect(
+            self.findings(#"{\#(base),\#(client),"auth":{"token":null}}"#).map(\.description) == [
+                "at /auth/token: must be string, not null"
+            ]
+        )
     }
 
     @Test func roleIsCheckedOutsideTheSchema() {
-        let params = ConnectParams(try! JSONParser.parse(#"{"minProtocol":3,"maxProtocol":3,"client":{"id":"cli","version":"1","platform":"linux","mode":"cli"},"role":"admin"}"#))
+        let params = ConnectParams(
+            try! JSONParser.parse(
+                #"{"minProtocol":3,"maxProtocol":3,"client":{"id":"cli","version":"1","platform":"linux","mode":"cli"},"role":"admin"}"#
+            )
+        )
         #expect(!params.roleIsAllowed)
         #expect(params.schemaFindings.isEmpty)
         #expect(params.findings.map(\.rule) == [.invalidRole])
@@ -151,7 +185,11 @@ import Testing
     @Test func javaScriptCoalesceAndTrim() {
         #expect(JavaScript.coalesce(nil, .null, .string(""), .string("x")) == .string(""))
         #expect(JavaScript.coalesce(nil, .null) == nil)
-        #expect(JavaScript.trim("\u{FEFF}\u{00A0}\u{1680}\u{2000}\u{200A}\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}\u{0B}\u{0C} a b \r\n") == "a b")
+        #expect(
+            JavaScript.trim(
+                "\u{FEFF}\u{00A0}\u{1680}\u{2000}\u{200A}\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}\u{0B}\u{0C} a b \r\n"
+            ) == "a b"
+        )
         #expect(JavaScript.trim("\u{200B}a\u{180E}") == "\u{200B}a\u{180E}")
         #expect(JavaScript.trim(" \t ") == "")
         #expect(JavaScript.lowercaseASCII("ÀBCİ") == "Àbcİ")

@@ -24,7 +24,10 @@ import Testing
         if let response, case .response(let parsed) = GatewayMessage.classify(response) {
             responseFrame = parsed
         }
-        let gatewayProtocol = ProofAnalysis.gatewayProtocol(helloOK: responseFrame?.helloOK, error: responseFrame?.error)
+        let gatewayProtocol = ProofAnalysis.gatewayProtocol(
+            helloOK: responseFrame?.helloOK,
+            error: responseFrame?.error
+        )
         var proof: ProofAnalysis?
         if case .request(let request) = message, let params = request.connectParams {
             proof = ProofAnalysis.analyze(
@@ -46,7 +49,8 @@ import Testing
 
     static func refusal(_ code: String, _ message: String, details: String? = nil) -> String {
         let detailsJSON = details.map { #","details":\#($0)"# } ?? ""
-        return #"{"type":"res","id":"c1","ok":false,"error":{"code":"\#(code)","message":"\#(message)"\#(detailsJSON)}}"#
+        return
+            #"{"type":"res","id":"c1","ok":false,"error":{"code":"\#(code)","message":"\#(message)"\#(detailsJSON)}}"#
     }
 
     static func serverClose(_ code: UInt16, _ reason: String = "") -> [Close] {
@@ -79,7 +83,8 @@ import Testing
                     closes: serverClose(1002),
                     frameLevel: FrameLevelCause(
                         kind: .frameViolation,
-                        summary: "1002 with an empty reason from the `ws` library: the client's frame 2 is not masked; the proof was never read."
+                        summary:
+                            "1002 with an empty reason from the `ws` library: the client's frame 2 is not masked; the proof was never read."
                     )
                 )
             }
@@ -88,7 +93,12 @@ import Testing
         (.messageTooBig, true, { facts(closes: serverClose(1009)) }),
         (
             .invalidRequestFrame, true,
-            { facts(firstMessage: #"{"type":"request","method":"connect"}"#, closes: serverClose(1008, "invalid request frame")) }
+            {
+                facts(
+                    firstMessage: #"{"type":"request","method":"connect"}"#,
+                    closes: serverClose(1008, "invalid request frame")
+                )
+            }
         ),
         (
             .invalidHandshake, true,
@@ -107,8 +117,14 @@ import Testing
                 connect.clientId = "CLI"
                 return facts(
                     connect,
-                    response: refusal("INVALID_REQUEST", "invalid connect params: at /client/id: must be equal to one of the allowed values"),
-                    closes: serverClose(1008, "invalid connect params: at /client/id: must be equal to one of the allowed values")
+                    response: refusal(
+                        "INVALID_REQUEST",
+                        "invalid connect params: at /client/id: must be equal to one of the allowed values"
+                    ),
+                    closes: serverClose(
+                        1008,
+                        "invalid connect params: at /client/id: must be equal to one of the allowed values"
+                    )
                 )
             }
         ),
@@ -117,7 +133,11 @@ import Testing
             {
                 var connect = Connect()
                 connect.deviceId = "dev-1"
-                return facts(connect, response: refusal("INVALID_REQUEST", "device identity mismatch"), closes: serverClose(1008, "device identity mismatch"))
+                return facts(
+                    connect,
+                    response: refusal("INVALID_REQUEST", "device identity mismatch"),
+                    closes: serverClose(1008, "device identity mismatch")
+                )
             }
         ),
         (
@@ -125,7 +145,11 @@ import Testing
             {
                 var connect = Connect()
                 connect.signedAt = ProofFixtures.challengeTs - 600_000
-                return facts(connect, response: refusal("INVALID_REQUEST", "device signature expired"), closes: serverClose(1008, "device signature expired"))
+                return facts(
+                    connect,
+                    response: refusal("INVALID_REQUEST", "device signature expired"),
+                    closes: serverClose(1008, "device signature expired")
+                )
             }
         ),
         (
@@ -133,7 +157,11 @@ import Testing
             {
                 var connect = Connect()
                 connect.nonceJSON = #"" ""#
-                return facts(connect, response: refusal("INVALID_REQUEST", "device nonce required"), closes: serverClose(1008, "device nonce required"))
+                return facts(
+                    connect,
+                    response: refusal("INVALID_REQUEST", "device nonce required"),
+                    closes: serverClose(1008, "device nonce required")
+                )
             }
         ),
         (
@@ -141,7 +169,11 @@ import Testing
             {
                 var connect = Connect()
                 connect.nonceJSON = #""stale-nonce""#
-                return facts(connect, response: refusal("INVALID_REQUEST", "device nonce mismatch"), closes: serverClose(1008, "device nonce mismatch"))
+                return facts(
+                    connect,
+                    response: refusal("INVALID_REQUEST", "device nonce mismatch"),
+                    closes: serverClose(1008, "device nonce mismatch")
+                )
             }
         ),
         (
@@ -156,14 +188,23 @@ import Testing
         ),
         (
             .devicePublicKeyInvalid, true,
-            { facts(response: refusal("INVALID_REQUEST", "device public key invalid"), closes: serverClose(1008, "device public key invalid")) }
+            {
+                facts(
+                    response: refusal("INVALID_REQUEST", "device public key invalid"),
+                    closes: serverClose(1008, "device public key invalid")
+                )
+            }
         ),
         (
             .deviceIdentityRequired, true,
             {
                 var connect = Connect()
                 connect.includeDevice = false
-                return facts(connect, response: refusal("NOT_PAIRED", "device identity required"), closes: serverClose(1008, "device identity required"))
+                return facts(
+                    connect,
+                    response: refusal("NOT_PAIRED", "device identity required"),
+                    closes: serverClose(1008, "device identity required")
+                )
             }
         ),
         (
@@ -174,7 +215,10 @@ import Testing
                 connect.authJSON = #"{"token":"wrong"}"#
                 return facts(
                     connect,
-                    response: refusal("INVALID_REQUEST", "unauthorized: gateway token mismatch (set gateway.remote.token)"),
+                    response: refusal(
+                        "INVALID_REQUEST",
+                        "unauthorized: gateway token mismatch (set gateway.remote.token)"
+                    ),
                     closes: serverClose(1008, "unauthorized: gateway token mismatch (set gateway.remote.token)")
                 )
             }
@@ -183,7 +227,11 @@ import Testing
             .pairingRequired, true,
             {
                 facts(
-                    response: refusal("NOT_PAIRED", "pairing required", details: #"{"code":"PAIRING_REQUIRED","requestId":"req-42","reason":"role-upgrade"}"#),
+                    response: refusal(
+                        "NOT_PAIRED",
+                        "pairing required",
+                        details: #"{"code":"PAIRING_REQUIRED","requestId":"req-42","reason":"role-upgrade"}"#
+                    ),
                     closes: serverClose(1008, "pairing required")
                 )
             }
@@ -194,7 +242,15 @@ import Testing
         ),
         (
             .upgradeRejected, true,
-            { facts(firstMessage: "", frameLevel: FrameLevelCause(kind: .upgradeRejected, summary: "The gateway answered the upgrade with 400.")) }
+            {
+                facts(
+                    firstMessage: "",
+                    frameLevel: FrameLevelCause(
+                        kind: .upgradeRejected,
+                        summary: "The gateway answered the upgrade with 400."
+                    )
+                )
+            }
         ),
         (.incompleteCapture, false, { facts() }),
         (
@@ -203,7 +259,12 @@ import Testing
         ),
         (
             .notWebSocket, true,
-            { facts(firstMessage: "", frameLevel: FrameLevelCause(kind: .notWebSocket, summary: "No HTTP upgrade on this connection.")) }
+            {
+                facts(
+                    firstMessage: "",
+                    frameLevel: FrameLevelCause(kind: .notWebSocket, summary: "No HTTP upgrade on this connection.")
+                )
+            }
         ),
     ]
 
@@ -292,7 +353,11 @@ import Testing
     @Test func pairingSummaryNamesTheRequest() {
         let verdict = GatewayVerdict.decide(
             Self.facts(
-                response: Self.refusal("NOT_PAIRED", "pairing required", details: #"{"code":"PAIRING_REQUIRED","requestId":"req-42","reason":"role-upgrade"}"#),
+                response: Self.refusal(
+                    "NOT_PAIRED",
+                    "pairing required",
+                    details: #"{"code":"PAIRING_REQUIRED","requestId":"req-42","reason":"role-upgrade"}"#
+                ),
                 closes: Self.serverClose(1008, "pairing required")
             )
         )
@@ -303,7 +368,9 @@ import Testing
     @Test func closeReasonAloneIsObserved() {
         var connect = Connect()
         connect.nonceJSON = #""stale-nonce""#
-        let verdict = GatewayVerdict.decide(Self.facts(connect, closes: Self.serverClose(1008, "device nonce mismatch")))
+        let verdict = GatewayVerdict.decide(
+            Self.facts(connect, closes: Self.serverClose(1008, "device nonce mismatch"))
+        )
         #expect(verdict.cause == .deviceNonceMismatch)
         #expect(verdict.observed)
     }

@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct IdentityFileTests {
     static let privateKeyPem =
-        "-----BEGIN PRIVATE KEY-----\n" + Base64.encode(Ed25519.pkcs8Prefix + ProofFixtures.seed) + "\n-----END PRIVATE KEY-----\n"
+        "-----BEGIN PRIVATE KEY-----\n" + Base64.encode(Ed25519.pkcs8Prefix + ProofFixtures.seed)
+        + "\n-----END PRIVATE KEY-----\n"
 
     static func json(_ members: [(String, String)]) -> [UInt8] {
         Array(JSONValue.object(JSONObject(members.map { ($0.0, JSONValue.string($0.1)) })).jsonText.utf8)
@@ -12,7 +13,8 @@ import Testing
 
     static var node: [UInt8] {
         Array(
-            (#"{"version":1,"deviceId":"\#(ProofFixtures.deviceId)","publicKeyPem":\#(JSONValue.string(Ed25519.pem(publicKey: ProofFixtures.publicKey)).jsonText),"privateKeyPem":\#(JSONValue.string(Self.privateKeyPem).jsonText),"createdAtMs":1773400000000}"#).utf8
+            (#"{"version":1,"deviceId":"\#(ProofFixtures.deviceId)","publicKeyPem":\#(JSONValue.string(Ed25519.pem(publicKey: ProofFixtures.publicKey)).jsonText),"privateKeyPem":\#(JSONValue.string(Self.privateKeyPem).jsonText),"createdAtMs":1773400000000}"#)
+                .utf8
         )
     }
 
@@ -97,7 +99,10 @@ import Testing
     @Test func signingKeyNeverPrintsTheSeed() throws {
         let key = try IdentityFile.signingKey(from: Self.apple)
         let seedHex = "9d61b19deffd5a60"
-        for text in ["\(key)", String(reflecting: key), "\(Mirror(reflecting: key).children.map { "\($0.label ?? ""): \($0.value)" })"] {
+        for text in [
+            "\(key)", String(reflecting: key),
+            "\(Mirror(reflecting: key).children.map { "\($0.label ?? ""): \($0.value)" })",
+        ] {
             #expect(!text.contains(seedHex))
             #expect(!text.contains(Base64.encode(ProofFixtures.seed)))
             #expect(text.contains(ProofFixtures.deviceId) || text.contains("deviceId"))
@@ -105,7 +110,8 @@ import Testing
     }
 
     @Test func pkcs8Version2IsAccepted() throws {
-        let v2: [UInt8] = [0x30, 0x51, 0x02, 0x01, 0x01] + Ed25519.pkcs8Prefix.suffix(11) + ProofFixtures.seed
+        let v2: [UInt8] =
+            [0x30, 0x51, 0x02, 0x01, 0x01] + Ed25519.pkcs8Prefix.suffix(11) + ProofFixtures.seed
             + [0x81, 0x21, 0x00] + ProofFixtures.publicKey
         let file = Self.json([
             ("publicKeyRawBase64", Base64.encode(ProofFixtures.publicKey)),

@@ -58,11 +58,17 @@ import Testing
     }
 
     @Test func gatewayProtocolSources() {
-        let hello = GatewayMessage.classify(#"{"type":"res","id":"1","ok":true,"payload":{"type":"hello-ok","protocol":4}}"#)
+        let hello = GatewayMessage.classify(
+            #"{"type":"res","id":"1","ok":true,"payload":{"type":"hello-ok","protocol":4}}"#
+        )
         if case .response(let response) = hello {
             #expect(ProofAnalysis.gatewayProtocol(helloOK: response.helloOK, error: nil) == 4)
         }
-        let error = GatewayError(code: "INVALID_REQUEST", message: "protocol mismatch", details: .object(JSONObject([("expectedProtocol", .number(JSONNumber(5)))])))
+        let error = GatewayError(
+            code: "INVALID_REQUEST",
+            message: "protocol mismatch",
+            details: .object(JSONObject([("expectedProtocol", .number(JSONNumber(5)))]))
+        )
         #expect(ProofAnalysis.gatewayProtocol(helloOK: nil, error: error) == 5)
         #expect(ProofAnalysis.gatewayProtocol(helloOK: nil, error: nil) == 3)
         #expect(ProofAnalysis.gatewayProtocol(helloOK: nil, error: nil, configured: 4) == 4)
@@ -135,7 +141,9 @@ import Testing
         connect.platform = "  IOS  "
         connect.deviceFamily = "iPhone"
         #expect(self.nearMiss(connect) { $0.normalizePlatform = false }.signedForm == "v3:platform-unnormalized")
-        #expect(self.nearMiss(connect) { $0.normalizeDeviceFamily = false }.signedForm == "v3:deviceFamily-unnormalized")
+        #expect(
+            self.nearMiss(connect) { $0.normalizeDeviceFamily = false }.signedForm == "v3:deviceFamily-unnormalized"
+        )
         let both = self.nearMiss(connect) {
             $0.normalizePlatform = false
             $0.normalizeDeviceFamily = false
@@ -150,8 +158,14 @@ import Testing
     @Test func scopesReordered() {
         var connect = Connect()
         connect.scopesJSON = #"["operator.write","operator.admin","operator.read"]"#
-        #expect(self.nearMiss(connect) { $0.scopes = "operator.admin,operator.read,operator.write" }.signedForm == "v3:scopes-sorted")
-        #expect(self.nearMiss(connect) { $0.scopes = "operator.read,operator.admin,operator.write" }.signedForm == "v3:scopes-reversed")
+        #expect(
+            self.nearMiss(connect) { $0.scopes = "operator.admin,operator.read,operator.write" }.signedForm
+                == "v3:scopes-sorted"
+        )
+        #expect(
+            self.nearMiss(connect) { $0.scopes = "operator.read,operator.admin,operator.write" }.signedForm
+                == "v3:scopes-reversed"
+        )
         #expect(self.nearMiss(connect) { $0.scopes = "" }.signedForm == "v3:scopes-empty")
     }
 
@@ -176,7 +190,10 @@ import Testing
         #expect(analysis.nearMiss?.explanation.contains(earlier) == true)
         var untrimmed = Connect()
         untrimmed.nonceJSON = "\" \(ProofFixtures.challengeNonce) \""
-        #expect(self.nearMiss(untrimmed) { $0.nonce = " \(ProofFixtures.challengeNonce) " }.signedForm == "v3:nonce-untrimmed")
+        #expect(
+            self.nearMiss(untrimmed) { $0.nonce = " \(ProofFixtures.challengeNonce) " }.signedForm
+                == "v3:nonce-untrimmed"
+        )
         var other = Connect()
         other.nonceJSON = #""sent-nonce""#
         #expect(self.nearMiss(other) { $0.nonce = ProofFixtures.challengeNonce }.signedForm == "v3:nonce=challenge")
@@ -189,7 +206,9 @@ import Testing
         #expect(v2.signedForm == "v2:token=none")
         let v1 = self.nearMiss(connect, form: .v1) { $0.token = "" }
         #expect(v1.signedForm == "v1:token=none")
-        #expect(v1.nearMiss?.explanation.hasPrefix("The client signed v1 (a form this gateway does not accept)") == true)
+        #expect(
+            v1.nearMiss?.explanation.hasPrefix("The client signed v1 (a form this gateway does not accept)") == true
+        )
         let pair = self.nearMiss(connect) {
             $0.token = ""
             $0.scopes = "operator.read,operator.admin"
@@ -215,7 +234,11 @@ import Testing
             return ProofCandidates.payload(.v3, fields)
         }
         let hidden = ProofFixtures.analyze(params)
-        let texts = hidden.candidates.map(\.payload) + [hidden.nearMiss?.payload ?? "", hidden.nearMiss?.explanation ?? "", hidden.explanation ?? "", "\(hidden)"]
+        let texts =
+            hidden.candidates.map(\.payload) + [
+                hidden.nearMiss?.payload ?? "", hidden.nearMiss?.explanation ?? "", hidden.explanation ?? "",
+                "\(hidden)",
+            ]
         for text in texts {
             #expect(!text.contains("shared-secret"))
             #expect(!text.contains("device-secret"))

@@ -43,9 +43,15 @@ import Testing
                 == "v3|dev-1|openclaw-macos|ui|operator|operator.admin,operator.read|1700000000000|tok-123|nonce-abc|ios|iphone"
         )
         let second = try #require(ProofCandidates.payload(.v3, Self.v3SecondVector))
-        #expect(second.text(showSecrets: true) == "v3|dev-2|openclaw-ios|ui|operator|operator.read|1700000000001||nonce-def||")
+        #expect(
+            second.text(showSecrets: true)
+                == "v3|dev-2|openclaw-ios|ui|operator|operator.read|1700000000001||nonce-def||"
+        )
         let v1 = try #require(ProofCandidates.payload(.v1, Self.v3Vector))
-        #expect(v1.text(showSecrets: true) == "v1|dev-1|openclaw-macos|ui|operator|operator.admin,operator.read|1700000000000|tok-123")
+        #expect(
+            v1.text(showSecrets: true)
+                == "v1|dev-1|openclaw-macos|ui|operator|operator.admin,operator.read|1700000000000|tok-123"
+        )
     }
 
     /// The known-answer signatures of section 3 with the TEST 1 key.
@@ -119,14 +125,16 @@ import Testing
         #expect(PayloadFields(params: connect.params()).role == "")
     }
 
-    @Test(arguments: [
-        (nil, ""),
-        (#"["b","a","b"]"#, "b,a,b"),
-        (#"[]"#, ""),
-        (#""operator.read""#, ""),
-        (#"{"0":"a"}"#, ""),
-        (#"[" a "]"#, " a "),
-    ] as [(String?, String)])
+    @Test(
+        arguments: [
+            (nil, ""),
+            (#"["b","a","b"]"#, "b,a,b"),
+            (#"[]"#, ""),
+            (#""operator.read""#, ""),
+            (#"{"0":"a"}"#, ""),
+            (#"[" a "]"#, " a "),
+        ] as [(String?, String)]
+    )
     func scopesAreJoinedAsSent(scopes: String?, expected: String) {
         var connect = ProofFixtures.Connect()
         connect.scopesJSON = scopes
@@ -178,7 +186,9 @@ import Testing
         var connect = ProofFixtures.Connect()
         connect.signature = "x"
         let params = ConnectParams(
-            try! JSONParser.parse(connect.json(signature: "x").replacingOccurrences("1773460000412", "1.773460000412e12"))
+            try! JSONParser.parse(
+                connect.json(signature: "x").replacingOccurrences("1773460000412", "1.773460000412e12")
+            )
         )
         #expect(PayloadFields(params: params).signedAtMs == "1773460000412")
     }

@@ -53,12 +53,14 @@ enum ProofFixtures {
         var signature: String?
 
         func json(signature: String) -> String {
-            var client = #""id":"\#(self.clientId)","version":"2026.3.13","platform":\#(JSONValue.string(self.platform).jsonText),"mode":"\#(self.clientMode)""#
+            var client =
+                #""id":"\#(self.clientId)","version":"2026.3.13","platform":\#(JSONValue.string(self.platform).jsonText),"mode":"\#(self.clientMode)""#
             if let deviceFamily = self.deviceFamily {
                 client += #","deviceFamily":\#(JSONValue.string(deviceFamily).jsonText)"#
             }
             var members = [
-                #""minProtocol":\#(self.minProtocol)"#, #""maxProtocol":\#(self.maxProtocol)"#, #""client":{\#(client)}"#,
+                #""minProtocol":\#(self.minProtocol)"#, #""maxProtocol":\#(self.maxProtocol)"#,
+                #""client":{\#(client)}"#,
             ]
             if let roleJSON = self.roleJSON {
                 members.append(#""role":\#(roleJSON)"#)
@@ -92,7 +94,10 @@ enum ProofFixtures {
         }
 
         /// The whole `req` frame text.
-        func request(id: String = "c1", signing payload: (PayloadFields) -> PayloadText? = { ProofCandidates.payload(.v3, $0) }) -> String {
+        func request(
+            id: String = "c1",
+            signing payload: (PayloadFields) -> PayloadText? = { ProofCandidates.payload(.v3, $0) }
+        ) -> String {
             let params = self.params(signing: payload)
             return #"{"type":"req","id":"\#(id)","method":"connect","params":\#(params.raw!.jsonText)}"#
         }
