@@ -8,6 +8,7 @@ package struct ConnectionReport: Sendable {
     package var server: Endpoint
     package var tcp: TCPStatistics
     package var websocket: WebSocketConnectionSummary
+    package var gateway: GatewayAnalysis
 }
 
 extension Array where Element == ConnectionReport {

@@ -6,6 +6,7 @@ package struct PipelineOptions: Sendable {
     package var serverPort: UInt16 = 42919
     package var limits = ReassemblyLimits()
     package var websocket = WebSocketAnalysisOptions()
+    package var gateway = GatewayOptions()
 
     package init() {}
 
@@ -29,8 +30,13 @@ package struct Pipeline {
     package private(set) var input = InputSummary()
     private var dissector: WebSocketDissector
     private var reportedLinkTypes: Set<LinkType> = []
+    private let gatewayOptions: GatewayOptions
+    private var finishedBuffer: [WebSocketDissector.Result] = []
+    /// Challenge nonces of connections that already ended, newest last (a client may sign a stale one).
+    private var recentNonces: [String] = []
 
     package init(options: PipelineOptions) {
+        self.gatewayOptions = options.gateway
         var websocket = options.websocket
         websocket.gatewayPort = options.serverPort
         self.dissector = WebSocketDissector(limits: options.limits, options: websocket)
@@ -46,9 +52,18 @@ package struct Pipeline {
         finished: (ConnectionReport) -> Void
     ) {
         self.input.count(info)
-        let outcome = self.dissector.ingest(info, bytes) { result in
-            finished(Self.report(&result))
+        // Finished connections are collected first and reported after the dissector returns, so the report (which
+        // updates this pipeline) never overlaps the dissector's own access.
+        var done = self.finishedBuffer
+        self.finishedBuffer = []
+        let outcome = self.dissector.ingest(info, bytes) { (result: inout WebSocketDissector.Result) in
+            done.append(result)
         }
+        for index in done.indices {
+            finished(self.report(&done[index]))
+        }
+        done.removeAll(keepingCapacity: true)
+        self.finishedBuffer = done
         switch outcome {
         case .tcp:
             self.input.tcpPackets += 1
@@ -68,8 +83,12 @@ package struct Pipeline {
 
     /// Ends the input: every connection still open is reported with its TCP end `open`.
     package mutating func finish(_ finished: (ConnectionReport) -> Void) {
-        self.dissector.finish { result in
-            finished(Self.report(&result))
+        var done: [WebSocketDissector.Result] = []
+        self.dissector.finish { (result: inout WebSocketDissector.Result) in
+            done.append(result)
+        }
+        for index in done.indices {
+            finished(self.report(&done[index]))
         }
     }
 
@@ -82,12 +101,24 @@ package struct Pipeline {
         self.input.interface = name
     }
 
-    private static func report(_ result: inout WebSocketDissector.Result) -> ConnectionReport {
-        ConnectionReport(
+    private mutating func report(_ result: inout WebSocketDissector.Result) -> ConnectionReport {
+        let websocket = result.analyzer.finish()
+        let gateway = GatewayAnalysis.analyze(
+            websocket,
+            tcpEnded: result.statistics.end != .open,
+            earlierNonces: self.recentNonces,
+            options: self.gatewayOptions
+        )
+        if let nonce = gateway.challenge?.nonce {
+            self.recentNonces.append(nonce)
+            if self.recentNonces.count > 64 { self.recentNonces.removeFirst() }
+        }
+        return ConnectionReport(
             client: result.client,
             server: result.server,
             tcp: result.statistics,
-            websocket: result.analyzer.finish()
+            websocket: websocket,
+            gateway: gateway
         )
     }
 }

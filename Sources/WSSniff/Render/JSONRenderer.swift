@@ -79,9 +79,9 @@ package enum JSONRenderer {
                 ])
             ),
             ("websocket", Self.websocket(report.websocket, options: options)),
-            ("gateway", .null),
-            ("proof", .null),
-            ("verdict", .null),
+            ("gateway", Self.gateway(report.gateway, options: options)),
+            ("proof", Self.proof(report.gateway.proof)),
+            ("verdict", Self.verdict(report.gateway.verdict)),
         ])
     }
 }

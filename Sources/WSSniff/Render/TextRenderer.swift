@@ -29,9 +29,15 @@ package enum TextRenderer {
 
     package static func connection(_ report: ConnectionReport, options: RenderOptions = RenderOptions()) -> String {
         var text = Self.tcpLine(report)
+        text += "\n    verdict: \(report.gateway.verdict.cause.rawValue)"
+            + (report.gateway.verdict.observed ? "" : " (predicted)") + ": \(report.gateway.verdict.summary)"
         let websocket = Self.websocket(report, options: options)
         if !websocket.isEmpty {
             text += "\n" + websocket
+        }
+        let gateway = Self.gateway(report.gateway)
+        if !gateway.isEmpty {
+            text += "\n" + gateway
         }
         return text
     }
@@ -197,6 +203,58 @@ package enum TextRenderer {
             line += "\n        answers \(other) frame \(answers.frame.map(String.init) ?? "?"): \(answers.detail)"
         }
         return line
+    }
+
+    /// The handshake: challenge, connect, response, and the candidate table.
+    static func gateway(_ analysis: GatewayAnalysis) -> String {
+        guard analysis.isGateway else { return "" }
+        let indent = "    "
+        var lines: [String] = []
+        if let challenge = analysis.challenge {
+            lines.append(indent + "challenge: nonce \(challenge.nonce ?? "?"), ts \(challenge.ts.map(String.init) ?? "?")")
+        }
+        if let connect = analysis.connect {
+            var line = indent + "connect: protocol \(connect.minProtocol.map(String.init) ?? "?")..\(connect.maxProtocol.map(String.init) ?? "?")"
+            if let client = connect.client {
+                line += ", client \(client.id?.javaScriptString ?? "?")/\(client.mode?.javaScriptString ?? "?")"
+                if let platform = client.platform?.stringValue { line += " on \(platform)" }
+            }
+            line += connect.device == nil ? ", no device" : ", device proof"
+            if let elapsed = analysis.challengeToConnectMs { line += ", \(elapsed) ms after the challenge" }
+            lines.append(line)
+            for finding in connect.findings {
+                lines.append(indent + "  ! \(finding)")
+            }
+        }
+        if let response = analysis.response {
+            if let error = response.error {
+                lines.append(indent + "response: error \(error.code ?? "?") \"\(error.message ?? "")\"")
+            } else if let hello = response.helloOK {
+                lines.append(
+                    indent + "response: hello-ok, protocol \(hello.protocolVersion.map(String.init) ?? "?"), server "
+                        + "\(hello.serverVersion ?? "?")" + (hello.hasDeviceToken ? ", device token issued" : "")
+                )
+            } else {
+                lines.append(indent + "response: ok \(response.ok.map(String.init) ?? "?")")
+            }
+        }
+        if let proof = analysis.proof {
+            lines.append(indent + "proof candidates (the gateway accepts \(proof.acceptedForms.joined(separator: ", "))):")
+            for candidate in proof.candidates {
+                lines.append(indent + "  \(candidate.verifies ? "VERIFIES" : "no      ") \(candidate.form): \(candidate.payload)")
+            }
+            if let nearMiss = proof.nearMiss {
+                lines.append(indent + "  near miss \(nearMiss.name): \(nearMiss.explanation)")
+            }
+            let checks = proof.checks
+            var facts: [String] = []
+            if let match = checks.deviceIdMatchesPublicKey { facts.append("device.id \(match ? "matches" : "DOES NOT match") the key") }
+            if let match = checks.nonceMatchesChallenge { facts.append("nonce \(match ? "matches" : "DOES NOT match") the challenge") }
+            if let skew = checks.signedAtSkewMs { facts.append("signedAt skew \(skew) ms") }
+            if let inRange = checks.protocolInRange { facts.append("protocol \(inRange ? "in" : "NOT in") range") }
+            if !facts.isEmpty { lines.append(indent + "checks: " + facts.joined(separator: ", ")) }
+        }
+        return lines.joined(separator: "\n")
     }
 
     package static func footer(connections: Int) -> String {

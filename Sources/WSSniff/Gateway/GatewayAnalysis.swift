@@ -1,0 +1,237 @@
+import Dissect
+package import ProofVerify
+
+/// The OpenClaw Gateway handshake of one connection as the capture shows it, the proof analysis, and the verdict.
+package struct GatewayAnalysis: Sendable {
+    /// The `connect.challenge` event and when it was captured.
+    package var challenge: ConnectChallenge?
+    package var challengeTime: Timestamp?
+    /// The client's first text message, classified.
+    package var firstClientMessage: GatewayMessage?
+    package var firstClientMessageTime: Timestamp?
+    /// The first request's params, when it is a `connect`.
+    package var connect: ConnectParams?
+    package var requestId: String?
+    /// The `res` with the request's id.
+    package var response: GatewayResponse?
+    /// Events the gateway sent after the challenge (names, in order; at most a few).
+    package var laterEvents: [String]
+    /// The time from the challenge to the client's first message, in ms.
+    package var challengeToConnectMs: Int64?
+    package var proof: ProofAnalysis?
+    package var gatewayProtocol: Int64
+    package var verdict: GatewayVerdict
+
+    /// Whether the connection looks like a gateway handshake at all.
+    package var isGateway: Bool {
+        self.challenge != nil || self.connect != nil
+    }
+}
+
+/// Settings of the gateway analysis.
+package struct GatewayOptions: Sendable {
+    /// The protocol version the gateway speaks when the capture does not say (`--gateway-protocol`).
+    package var gatewayProtocol: Int64 = 3
+    /// The gateway's handshake timeout (2026.3.13: 3 s).
+    package var handshakeTimeoutMs: Int64 = 3_000
+    package var showSecrets = false
+
+    package init() {}
+}
+
+extension GatewayAnalysis {
+    /// Analyzes one connection's WebSocket messages. `earlierNonces` are the challenges of connections that ended
+    /// before this one (a client may sign a stale one).
+    package static func analyze(
+        _ websocket: WebSocketConnectionSummary,
+        tcpEnded: Bool,
+        earlierNonces: [String],
+        options: GatewayOptions
+    ) -> GatewayAnalysis {
+        var analysis = GatewayAnalysis(
+            laterEvents: [],
+            gatewayProtocol: options.gatewayProtocol,
+            verdict: GatewayVerdict(cause: .notWebSocket, observed: true, summary: "")
+        )
+        for message in websocket.messages where message.opcode == .text && message.complete {
+            guard let payload = message.payload, !message.payloadCut else { continue }
+            if message.direction == .server {
+                let classified = GatewayMessage.classify(payload)
+                switch classified {
+                case .event(let event):
+                    if analysis.challenge == nil, let challenge = event.challenge {
+                        analysis.challenge = challenge
+                        analysis.challengeTime = message.startPacket.timestamp
+                    } else if analysis.laterEvents.count < 8, let name = event.event {
+                        analysis.laterEvents.append(name)
+                    }
+                case .response(let response):
+                    if analysis.response == nil, response.id != nil, response.id == analysis.requestId {
+                        analysis.response = response
+                    }
+                default:
+                    break
+                }
+            } else if analysis.firstClientMessage == nil {
+                let classified = GatewayMessage.classify(payload)
+                analysis.firstClientMessage = classified
+                analysis.firstClientMessageTime = message.startPacket.timestamp
+                if case .request(let request) = classified {
+                    analysis.requestId = request.id
+                    analysis.connect = request.connectParams
+                }
+            }
+        }
+        if let challengeTime = analysis.challengeTime, let connectTime = analysis.firstClientMessageTime {
+            analysis.challengeToConnectMs = (connectTime.nanoseconds - challengeTime.nanoseconds) / 1_000_000
+        }
+        analysis.gatewayProtocol = ProofAnalysis.gatewayProtocol(
+            helloOK: analysis.response?.helloOK,
+            error: analysis.response?.error,
+            configured: options.gatewayProtocol
+        )
+        if let params = analysis.connect {
+            analysis.proof = ProofAnalysis.analyze(
+                ProofAnalysis.Input(
+                    params: params,
+                    challenge: analysis.challenge,
+                    captureTimeMs: (analysis.firstClientMessageTime ?? analysis.challengeTime)?.milliseconds,
+                    gatewayProtocol: analysis.gatewayProtocol,
+                    earlierNonces: earlierNonces,
+                    showSecrets: options.showSecrets
+                )
+            )
+        }
+        analysis.verdict = Self.verdict(analysis, websocket: websocket, tcpEnded: tcpEnded, options: options)
+        return analysis
+    }
+
+    private static func verdict(
+        _ analysis: GatewayAnalysis,
+        websocket: WebSocketConnectionSummary,
+        tcpEnded: Bool,
+        options: GatewayOptions
+    ) -> GatewayVerdict {
+        switch websocket.kind {
+        case .notWebSocket(let what):
+            return GatewayVerdict(
+                cause: .notWebSocket,
+                observed: true,
+                summary: "Not a WebSocket connection (\(what))."
+            )
+        case .upgradeRejected:
+            let rejection = websocket.rejection
+            let body = rejection.map { $0.bodyText.isEmpty ? "" : ": \($0.bodyText)" } ?? ""
+            return GatewayVerdict(
+                cause: .upgradeRejected,
+                observed: true,
+                summary: "The server refused the WebSocket upgrade with HTTP \(rejection?.status ?? 0) "
+                    + "\(rejection?.reason ?? "")\(body). The `ws` library answers a bad upgrade request (method, "
+                    + "Upgrade, Sec-WebSocket-Key or -Version) this way; no WebSocket was opened."
+            )
+        case .upgradeUnanswered:
+            return GatewayVerdict(
+                cause: .incompleteCapture,
+                observed: false,
+                summary: "The client asked for a WebSocket upgrade and the capture ends before the server answered.",
+                predictionReason: "no answer to the upgrade request in the capture"
+            )
+        case .upgraded, .midStream:
+            break
+        }
+        let facts = HandshakeFacts(
+            challenge: analysis.challenge,
+            firstClientMessage: analysis.firstClientMessage,
+            response: analysis.response,
+            closes: websocket.closes.map {
+                HandshakeFacts.Close(
+                    direction: $0.record.direction == .client ? .client : .server,
+                    code: $0.record.code,
+                    reason: $0.record.reason
+                )
+            },
+            connectAfterTimeout: (analysis.challengeToConnectMs ?? 0) > options.handshakeTimeoutMs,
+            challengeToConnectMs: analysis.challengeToConnectMs,
+            proof: analysis.proof,
+            gatewayProtocol: analysis.gatewayProtocol,
+            frameLevel: Self.frameLevelCause(websocket, proofRead: analysis.response != nil),
+            connectionEnded: tcpEnded
+        )
+        if !analysis.isGateway && facts.frameLevel == nil {
+            return GatewayVerdict(
+                cause: .notGateway,
+                observed: true,
+                summary: "A WebSocket connection, but not an OpenClaw gateway handshake: no `connect.challenge` "
+                    + "and no `connect` request."
+            )
+        }
+        return GatewayVerdict.decide(facts)
+    }
+
+    /// The frame-level cause, when a close answers an RFC 6455 breach (or the capture ends right after one that a
+    /// conforming peer must answer).
+    static func frameLevelCause(_ websocket: WebSocketConnectionSummary, proofRead: Bool) -> FrameLevelCause? {
+        for close in websocket.closes {
+            guard let breach = close.answers else { continue }
+            return FrameLevelCause(
+                kind: Self.kind(breach.rule),
+                summary: Self.sentence(close: close, breach: breach, proofRead: proofRead)
+            )
+        }
+        // A breach the receiver must answer, and no close in the capture: predicted.
+        if websocket.closes.isEmpty, let breach = websocket.violations.first(where: { $0.rule.closeCode != nil }) {
+            let code = breach.rule.closeCode ?? 1002
+            return FrameLevelCause(
+                kind: Self.kind(breach.rule),
+                summary: "The \(Self.side(breach.direction))'s frame \(breach.frame.map(String.init) ?? "?") breaks "
+                    + "\(breach.rule.rfcSection) (\(breach.detail)); a conforming peer such as the gateway's `ws` "
+                    + "closes with \(code), but the capture ends first.",
+                observed: false
+            )
+        }
+        return nil
+    }
+
+    private static func kind(_ rule: ViolationRule) -> FrameLevelCause.Kind {
+        switch rule {
+        case .invalidUTF8: return .invalidUTF8
+        case .messageTooBig: return .messageTooBig
+        default: return .frameViolation
+        }
+    }
+
+    private static func side(_ direction: Direction) -> String {
+        direction == .client ? "client" : "server"
+    }
+
+    private static func sentence(
+        close: WebSocketConnectionSummary.Close,
+        breach: WebSocketViolation,
+        proofRead: Bool
+    ) -> String {
+        let code = close.record.code.map(String.init) ?? "a close"
+        let reason = close.record.reason.isEmpty ? "an empty reason" : "reason \"\(close.record.reason)\""
+        let closer = close.record.direction == .server ? "the server (the gateway's `ws` library)" : "the client"
+        return "\(code) with \(reason) from \(closer): the \(Self.side(breach.direction))'s frame "
+            + "\(breach.frame.map(String.init) ?? "?") \(Self.ruleClause(breach))"
+            + (proofRead ? "." : "; the proof was never read.")
+    }
+
+    private static func ruleClause(_ breach: WebSocketViolation) -> String {
+        switch breach.rule {
+        case .clientFrameUnmasked: return "is not masked"
+        case .serverFrameMasked: return "is masked"
+        case .rsvWithoutExtension: return "sets a reserved RSV bit"
+        case .reservedOpcode: return "uses a reserved opcode"
+        case .continuationWithoutStart: return "is a continuation with no message to continue"
+        case .dataFrameInsideFragmentedMessage: return "starts a new message inside a fragmented one"
+        case .controlFrameFragmented: return "is a fragmented control frame"
+        case .controlFrameTooLong: return "is a control frame longer than 125 bytes"
+        case .closePayloadOneByte: return "is a close frame with a 1-byte payload"
+        case .invalidCloseCode: return "carries an invalid close code"
+        case .invalidUTF8: return "carries invalid UTF-8 text"
+        case .messageTooBig: return "makes a message larger than the receiver's limit"
+        default: return "breaks \(breach.rule.rfcSection) (\(breach.detail))"
+        }
+    }
+}
