@@ -1,4 +1,4 @@
-import Dissect
+package import Dissect
 package import ProofVerify
 
 /// The OpenClaw Gateway handshake of one connection as the capture shows it, the proof analysis, and the verdict.
