@@ -1,4 +1,5 @@
 package import Dissect
+import ProofVerify
 
 /// Settings shared by `analyze` and `capture`.
 package struct PipelineOptions: Sendable {
