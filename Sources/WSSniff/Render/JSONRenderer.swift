@@ -1,4 +1,5 @@
 package import Dissect
+import ProofVerify
 
 /// Renders results as the `wssniff/1` JSON contract (`docs/json-output.md`).
 package enum JSONRenderer {

@@ -1,4 +1,5 @@
 import Dissect
+import ProofVerify
 
 /// Renders results for people: a short header about the input, then one block per connection.
 package enum TextRenderer {
