@@ -1,0 +1,104 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The reference gateway (node-ws) on a free port, `wssniff capture --format jsonl` watching it, every client
+/// scenario run once: wssniff's verdict for each connection must equal the cause the gateway logged.
+@Suite(.serialized) struct GatewayEndToEndTests {
+    static let tools = TestSupport.packageRoot.appendingPathComponent("tools/gateway")
+    static let token = "wssniff-reference-token"
+
+    static var nodeAvailable: Bool {
+        TestSupport.which("node") != nil && FileManager.default.fileExists(atPath: "/usr/share/nodejs/ws/package.json")
+    }
+
+    /// Runs node with Debian's `ws` on the module path.
+    static func node(_ arguments: [String], timeout: TimeInterval = 20) throws -> TestSupport.Output {
+        try TestSupport.run("/usr/bin/env", ["NODE_PATH=/usr/share/nodejs", "node"] + arguments, timeout: timeout)
+    }
+
+    /// The scenario names and raw rules the reference client knows.
+    static func scenarios() throws -> [[String]] {
+        let list = try Self.node([Self.tools.appendingPathComponent("client.js").path, "--port", "1", "--list"])
+        return list.stdout.split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard let first = words.first else { return nil }
+            return first == "--raw" && words.count > 1 ? ["--raw", words[1]] : ["--scenario", first]
+        }
+    }
+
+    @Test(.enabled(if: TestSupport.isRoot && Self.nodeAvailable, "needs root (live capture) and node with node-ws"))
+    func everyScenarioGetsTheGatewaysCause() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("gateway.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let port = try LoopbackExchange.freePort()
+
+        let gateway = Process()
+        gateway.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gateway.arguments = [
+            "NODE_PATH=/usr/share/nodejs", "node", Self.tools.appendingPathComponent("gateway.js").path,
+            "--port", String(port), "--token", Self.token, "--log", log.path,
+        ]
+        let gatewayOut = directory.appendingPathComponent("gateway.out")
+        FileManager.default.createFile(atPath: gatewayOut.path, contents: nil)
+        gateway.standardOutput = try FileHandle(forWritingTo: gatewayOut)
+        gateway.standardError = FileHandle.nullDevice
+        try gateway.run()
+        defer {
+            if gateway.isRunning {
+                gateway.terminate()
+                gateway.waitUntilExit()
+            }
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !((try? String(contentsOf: gatewayOut, encoding: .utf8)) ?? "").contains("listening") {
+            usleep(50_000)
+        }
+
+        let capture = try CaptureCommandTests.BackgroundCapture(port: port)
+        let scenarios = try Self.scenarios()
+        #expect(scenarios.count >= 30)
+        for scenario in scenarios {
+            _ = try Self.node(
+                [Self.tools.appendingPathComponent("client.js").path, "--port", String(port), "--token", Self.token]
+                    + scenario
+            )
+        }
+        usleep(500_000)
+        let status = capture.stop()
+        #expect(status == 0, "capture: \(capture.stderr)")
+
+        // What the gateway decided, by client port.
+        var logged: [Int: String] = [:]
+        for line in ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let remote = object["remotePort"] as? Int, let cause = object["cause"] as? String
+            else { continue }
+            logged[remote] = cause
+        }
+        // What wssniff said live, one JSON line per connection as it ended.
+        var said: [Int: (String, String)] = [:]
+        for line in capture.stdout.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let client = (object["client"] as? [String: Any])?["port"] as? Int,
+                let verdict = object["verdict"] as? [String: Any]
+            else { continue }
+            said[client] = (verdict["cause"] as? String ?? "", verdict["summary"] as? String ?? "")
+        }
+        #expect(logged.count >= scenarios.count, "the gateway logged every connection")
+        for (port, cause) in logged.sorted(by: { $0.key < $1.key }) {
+            let verdict = said[port]
+            #expect(verdict?.0 == cause, "client port \(port): gateway \(cause), wssniff \(verdict?.0 ?? "nothing"): \(verdict?.1 ?? "")")
+        }
+
+        // The -w file is complete: every packet wssniff wrote reads back, and tshark reads it too.
+        let written = capture.stderr.firstMatch(of: /(\d+) written to/).flatMap { Int($0.output.1) } ?? -1
+        let document = try TestSupport.analyzeJSON([capture.pcap.path], extra: ["--port", String(port)])
+        let input = try #require(document["input"] as? [String: Any])
+        #expect(input["packets"] as? Int == written)
+        #expect(input["complete"] as? Bool == true)
+        #expect((document["connections"] as? [Any])?.count == logged.count)
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// Every bundled sample gets the verdict the reference gateway itself logged for it (`samples/expected.json`).
+@Suite struct SampleVerdictTests {
+    static let expected: [String: [String: Any]] = {
+        let url = TestSupport.samplesDirectory.appendingPathComponent("expected.json")
+        guard let data = try? Data(contentsOf: url),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]
+        else { return [:] }
+        return object
+    }()
+
+    static var files: [String] { Self.expected.keys.sorted() }
+
+    @Test func expectationsArePresent() {
+        #expect(Self.files.count >= 40, "samples/expected.json lists the gateway samples")
+        #expect(Self.files.contains("nas-protocol-mismatch.pcap"))
+    }
+
+    @Test(arguments: Self.files)
+    func verdictMatchesTheGatewaysLog(file: String) throws {
+        let entry = try #require(Self.expected[file])
+        let expectations = (entry["connections"] as? [[String: Any]]) ?? [entry]
+        let path = TestSupport.samplesDirectory.appendingPathComponent(file).path
+        let document = try TestSupport.analyzeJSON([path], extra: ["--port", "0"])
+        let connections = try #require(document["connections"] as? [[String: Any]])
+        for expectation in expectations {
+            let clientPort = try #require(expectation["clientPort"] as? Int)
+            let connection = try #require(
+                connections.first { ($0["client"] as? [String: Any])?["port"] as? Int == clientPort },
+                "no connection from client port \(clientPort) in \(file)"
+            )
+            let verdict = try #require(connection["verdict"] as? [String: Any])
+            #expect(verdict["cause"] as? String == expectation["cause"] as? String, "\(file): \(verdict["summary"] ?? "")")
+            #expect(verdict["observed"] as? Bool == true, "\(file): the gateway's answer is in the capture")
+            let summary = verdict["summary"] as? String ?? ""
+            #expect(!summary.isEmpty)
+            // The gateway's close, as the gateway logged it.
+            if expectation["closedBy"] as? String == "gateway", let code = expectation["closeCode"] as? Int {
+                let closes = (connection["websocket"] as? [String: Any])?["closes"] as? [[String: Any]] ?? []
+                let serverClose = closes.first { $0["direction"] as? String == "server" }
+                #expect(serverClose?["code"] as? Int == code, "\(file): the gateway closed with \(code)")
+                #expect(serverClose?["reason"] as? String == expectation["closeReason"] as? String ?? "")
+                #expect(summary.contains(String(code)), "\(file): the summary names the close code: \(summary)")
+            }
+            if let form = expectation["signedForm"] as? String {
+                let proof = try #require(connection["proof"] as? [String: Any], "\(file) has a device proof")
+                #expect(proof["signedForm"] as? String == form)
+            }
+        }
+    }
+
+    /// The samples carry the reference token; no output mode but --show-secrets shows it.
+    @Test func theSharedTokenNeverReachesOutput() throws {
+        let path = TestSupport.samplesDirectory.appendingPathComponent("good-v3.pcap").path
+        for format in ["text", "json"] {
+            let output = try TestSupport.wssniff(arguments: ["analyze", "--format", format, "--frames", "--messages", path])
+            #expect(output.status == 0)
+            #expect(!output.stdout.contains("wssniff-reference-token"), "\(format) output leaks the token")
+            #expect(output.stdout.contains("<redacted sha256:"))
+        }
+        let shown = try TestSupport.wssniff(arguments: ["analyze", "--messages", "--show-secrets", path])
+        #expect(shown.stdout.contains("wssniff-reference-token"))
+    }
+}
