@@ -3,15 +3,15 @@ import Testing
 
 /// Every bundled sample gets the verdict the reference gateway itself logged for it (`samples/expected.json`).
 @Suite struct SampleVerdictTests {
-    static let expected: [String: [String: Any]] = {
+    static func expected() -> [String: [String: Any]] {
         let url = TestSupport.samplesDirectory.appendingPathComponent("expected.json")
         guard let data = try? Data(contentsOf: url),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]
         else { return [:] }
         return object
-    }()
+    }
 
-    static var files: [String] { Self.expected.keys.sorted() }
+    static let files: [String] = Self.expected().keys.sorted()
 
     @Test func expectationsArePresent() {
         #expect(Self.files.count >= 40, "samples/expected.json lists the gateway samples")
@@ -20,7 +20,7 @@ import Testing
 
     @Test(arguments: Self.files)
     func verdictMatchesTheGatewaysLog(file: String) throws {
-        let entry = try #require(Self.expected[file])
+        let entry = try #require(Self.expected()[file])
         let expectations = (entry["connections"] as? [[String: Any]]) ?? [entry]
         let path = TestSupport.samplesDirectory.appendingPathComponent(file).path
         let document = try TestSupport.analyzeJSON([path], extra: ["--port", "0"])
