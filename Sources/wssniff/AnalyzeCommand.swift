@@ -95,5 +95,9 @@ struct OutputOptions: ParsableArguments {
     func apply(to options: inout PipelineOptions) {
         if self.frames { options.keepAllFrames() }
         if self.messages { options.keepAllMessages() }
+        options.gateway.showSecrets = self.showSecrets
+        if self.showSecrets {
+            Diagnostics.warning("--show-secrets: tokens and passwords are shown unredacted in this output")
+        }
     }
 }

@@ -9,6 +9,7 @@ package enum JSONRenderer {
     package static func document(input: InputSummary, connections: [ConnectionReport], options: RenderOptions) -> JSON {
         .object([
             ("schema", .string(Self.schema)),
+            ("secretsRedacted", .bool(options.redactor.enabled)),
             ("input", Self.input(input)),
             ("connections", .array(connections.map { Self.connection($0, options: options) })),
         ])
