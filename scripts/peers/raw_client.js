@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // A raw WebSocket client over `net` that breaks one RFC 6455 rule on purpose, for live tests against a real server.
-// usage: node raw_client.js PORT RULE
+// usage: node raw_client.js PORT RULE [--wait-challenge]
+// --wait-challenge: send the rule's frames only after the server's first text message containing "connect.challenge"
+// (for message-too-big against a gateway-like server, whose limit applies once it has greeted the client).
 // It performs the HTTP upgrade itself (no extension offered), sends the frame(s) for RULE, then reads what the server
 // answers until the server closes. For non-minimal-length, which `ws` accepts, it waits for the echo and then closes
 // cleanly with 1000. Prints one JSON line:
@@ -61,7 +63,7 @@ const frames = {
   'close-payload-one-byte': [{ opcode: 8, payload: Buffer.from([0x03]) }],
   'invalid-close-code': [{ opcode: 8, payload: closePayload(1005, 'reserved code') }],
   'invalid-utf8': [{ opcode: 1, payload: Buffer.from([0x68, 0x69, 0x20, 0xc3, 0x28, 0xff]) }],
-  'message-too-big': [{ opcode: 2, payload: Buffer.alloc(4096, 0x42) }],
+  'message-too-big': [{ opcode: 2, payload: Buffer.alloc(70000, 0x42) }],
   'non-minimal-length': [{ opcode: 1, payload: hello, lengthBytes: 2 }],
 }[rule];
 if (!frames) {
@@ -69,7 +71,15 @@ if (!frames) {
   process.exit(2);
 }
 
-const result = { rule, status: null, sent: [], received: [], close: null };
+const waitChallenge = process.argv.includes('--wait-challenge');
+// `breakingFrame`: which of the client's frames (1-based) breaks the rule.
+const result = { rule, status: null, breakingFrame: frames.length, sent: [], received: [], close: null };
+let rulesSent = false;
+
+function sendRuleFrames() {
+  rulesSent = true;
+  for (const spec of frames) send(spec);
+}
 const key = crypto.randomBytes(16).toString('base64');
 const socket = net.connect(port, '127.0.0.1');
 let buffer = Buffer.alloc(0);
@@ -113,6 +123,7 @@ function readFrames() {
     const received = { fin, rsv, opcode, masked, length };
     if (opcode === 1) received.text = payload.toString();
     result.received.push(received);
+    if (!rulesSent && opcode === 1 && received.text.includes('connect.challenge')) sendRuleFrames();
     if (opcode === 8) {
       result.close = {
         code: payload.length >= 2 ? payload.readUInt16BE(0) : null,
@@ -146,7 +157,7 @@ socket.on('data', (data) => {
     buffer = buffer.subarray(end + 4);
     upgraded = true;
     if (result.status !== 101) finish(1);
-    for (const spec of frames) send(spec);
+    if (!waitChallenge) sendRuleFrames();
   }
   readFrames();
 });

@@ -2,6 +2,9 @@
 // A real `ws` echo server on loopback (the library the OpenClaw gateway runs on), for live tests.
 // usage: NODE_PATH=/usr/share/nodejs node ws_server.js PORT [--no-deflate] [--server-no-context-takeover]
 //        [--client-no-context-takeover] [--server-max-window-bits N] [--client-max-window-bits N] [--max-payload N]
+//        [--challenge]
+// --challenge: greet each connection as the OpenClaw gateway does, with a `connect.challenge` event (so wssniff
+// treats the connection as a gateway's, whose limit before connect is maxPayload = 64 KiB).
 // Prints "ready" once listening. Echoes every message (same type). For each connection it prints one JSON line:
 //   {"event":"close","code":N,"reason":"...","error":"ws's own error message or null","extensions":"..."}
 // Exits on SIGTERM, or by itself after 30 s.
@@ -23,6 +26,10 @@ server.on('headers', (headers, request) => {
 });
 server.on('connection', (ws, request) => {
   let error = null;
+  if (argv.includes('--challenge')) {
+    const nonce = require('crypto').randomUUID();
+    ws.send(JSON.stringify({ type: 'event', event: 'connect.challenge', payload: { nonce, ts: Date.now() } }));
+  }
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   ws.on('error', (e) => { error = e.message; });
   ws.on('close', (code, reason) => {
