@@ -1,0 +1,150 @@
+import ArgumentParser
+import Glibc
+import ProofVerify
+import WSSniff
+
+/// `wssniff sign`: builds and signs a device proof as a client must, to show the exact bytes.
+struct SignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign",
+        abstract: "Sign a device proof for a challenge nonce and print the payload and the device object.",
+        discussion: """
+            Builds the payload string exactly as the gateway rebuilds it (docs/proof-format.md), signs it with the
+            identity's Ed25519 key and prints the payload and a `device` object ready to send in the connect
+            params. The other connect fields must be sent as given here: client.id, client.mode, role, the scopes
+            in the same order, client.platform and client.deviceFamily (v3), and the token as auth.token.
+
+            The token appears in the printed payload only with --show-secrets; the private key never does.
+
+            Examples:
+              wssniff sign --identity ~/.openclaw/identity/device.json --nonce NONCE --scope operator.read
+              wssniff sign --identity device.json --nonce NONCE --client-id openclaw-macos --client-mode ui \\
+                  --platform macOS --form v3 --format json
+
+            Exit codes: 0 signed, 64 bad usage, 65 the identity file cannot be used, 66 it cannot be read.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The device.json to sign with (Node, Apple or Android form).", valueName: "file"))
+    var identity: String
+
+    @Option(help: "The nonce of the gateway's connect.challenge.")
+    var nonce: String
+
+    @Option(help: "client.id as it will be sent.")
+    var clientId: String = "cli"
+
+    @Option(help: "client.mode as it will be sent.")
+    var clientMode: String = "cli"
+
+    @Option(help: "role as it will be sent (the gateway signs operator when role is absent).")
+    var role: String = "operator"
+
+    @Option(name: .customLong("scope"), help: "A scope, repeated in the order the connect sends them.")
+    var scopes: [String] = []
+
+    @Option(help: "The token the gateway will sign: auth.token, else auth.deviceToken, else auth.bootstrapToken.")
+    var token: String = ""
+
+    @Option(help: "client.platform as it will be sent (v3 signs it trimmed and ASCII-lowercased).")
+    var platform: String = ""
+
+    @Option(help: "client.deviceFamily as it will be sent (v3 signs it trimmed and ASCII-lowercased).")
+    var deviceFamily: String = ""
+
+    @Option(help: ArgumentHelp("device.signedAt, ms since the epoch (default: now).", valueName: "ms"))
+    var signedAt: Int64?
+
+    @Option(help: "The payload form: v3 or v2.")
+    var form: SignForm = .v3
+
+    @Option(help: "Output format: text or json.")
+    var format: OfflineFormat = .text
+
+    @Flag(help: "Show the token in the printed payload instead of a redacted digest.")
+    var showSecrets = false
+
+    func validate() throws {
+        if self.nonce.allSatisfy({ $0.isWhitespace }) {
+            throw ValidationError("--nonce is empty: pass the nonce of the gateway's connect.challenge event")
+        }
+    }
+
+    func run() throws {
+        let key: SigningKey
+        do {
+            key = try Self.signingKey(self.identity)
+        } catch {
+            throw fail(error)
+        }
+        let request = Signer.Request(
+            nonce: self.nonce,
+            clientId: self.clientId,
+            clientMode: self.clientMode,
+            role: self.role,
+            scopes: self.scopes,
+            token: self.token,
+            platform: self.platform,
+            deviceFamily: self.deviceFamily,
+            signedAtMs: self.signedAt ?? Self.nowMs(),
+            form: self.form.proofForm
+        )
+        let proof: Signer.SignedProof
+        do {
+            proof = try Signer.sign(request, with: key)
+        } catch {
+            throw fail(WSSniffError(error.code == .invalidArgument ? .usage : .invalidCapture, error.message))
+        }
+        if self.showSecrets && !self.token.isEmpty {
+            Diagnostics.warning("--show-secrets: the token is shown unredacted in this output")
+        }
+        switch self.format {
+        case .json:
+            print(JSONRenderer.signedProof(proof, showSecrets: self.showSecrets).serialized(indent: 2))
+        case .text:
+            let device = JSONRenderer.signedProof(proof, showSecrets: false)
+            var lines = ["payload (\(self.form.rawValue)): \(proof.payload.text(showSecrets: self.showSecrets))"]
+            if case .object(let members) = device, let object = members.first(where: { $0.0 == "device" })?.1 {
+                lines.append("device: \(object.serialized())")
+            }
+            var send = ["client.id \"\(self.clientId)\"", "client.mode \"\(self.clientMode)\"", "role \"\(self.role)\""]
+            send.append("scopes [\(self.scopes.map { "\"\($0)\"" }.joined(separator: ","))]")
+            if self.form == .v3 {
+                send.append("client.platform \"\(self.platform)\"")
+                if !self.deviceFamily.isEmpty { send.append("client.deviceFamily \"\(self.deviceFamily)\"") }
+            }
+            if !self.token.isEmpty { send.append("auth.token (the token signed above)") }
+            lines.append("send with: " + send.joined(separator: ", "))
+            print(lines.joined(separator: "\n"))
+        }
+    }
+
+    /// Reads the identity file, private key included; errors never quote key material.
+    private static func signingKey(_ path: String) throws(WSSniffError) -> SigningKey {
+        let bytes = try readInput(path, what: "identity file")
+        do {
+            return try IdentityFile.signingKey(from: bytes)
+        } catch {
+            throw WSSniffError(.invalidCapture, "\(path): \(error.message)")
+        }
+    }
+
+    private static func nowMs() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
+
+/// The forms `sign` produces: the ones the gateway accepts.
+enum SignForm: String, ExpressibleByArgument, CaseIterable {
+    case v3
+    case v2
+
+    var proofForm: ProofForm {
+        switch self {
+        case .v3: return .v3
+        case .v2: return .v2
+        }
+    }
+}
