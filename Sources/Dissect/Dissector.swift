@@ -6,7 +6,11 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
     private var decoder = PacketDecoder()
     private var table: TCPConnectionTable<Analyzer>
 
-    package init(limits: ReassemblyLimits = ReassemblyLimits(), serverPorts: Set<UInt16> = [], options: Analyzer.Options) {
+    package init(
+        limits: ReassemblyLimits = ReassemblyLimits(),
+        serverPorts: Set<UInt16> = [],
+        options: Analyzer.Options
+    ) {
         self.table = TCPConnectionTable(limits: limits, serverPorts: serverPorts, options: options)
     }
 

@@ -46,7 +46,9 @@ import Testing
     }
 
     @Test func cutFileIsAnalyzedAndReportedIncomplete() throws {
-        let source = try #require(TestSupport.corpusFiles().first { $0.lastPathComponent == "suricata-basic-websockets.pcap" })
+        let source = try #require(
+            TestSupport.corpusFiles().first { $0.lastPathComponent == "suricata-basic-websockets.pcap" }
+        )
         let data = try Data(contentsOf: source)
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -37,8 +37,12 @@ import Testing
             throw TestFailure("wssniff capture did not start: \(self.stderr)")
         }
 
-        var stdout: String { (try? String(contentsOf: self.directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? "" }
-        var stderr: String { (try? String(contentsOf: self.directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? "" }
+        var stdout: String {
+            (try? String(contentsOf: self.directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? ""
+        }
+        var stderr: String {
+            (try? String(contentsOf: self.directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
+        }
 
         func stop(signal: Int32 = SIGINT) -> Int32 {
             kill(self.process.processIdentifier, signal)

@@ -29,7 +29,10 @@ import Testing
         )
         let theirs = Set(try TsharkOracle.conversations(path).map(\.normalized))
         #expect(!theirs.isEmpty)
-        #expect(ours == theirs, "wssniff: \(ours.sorted { $0.description < $1.description })\ntshark: \(theirs.sorted { $0.description < $1.description })")
+        #expect(
+            ours == theirs,
+            "wssniff: \(ours.sorted { $0.description < $1.description })\ntshark: \(theirs.sorted { $0.description < $1.description })"
+        )
     }
 
     @Test(arguments: Self.files)
@@ -37,7 +40,10 @@ import Testing
         let tshark = try #require(TsharkOracle.tshark, "tshark is needed as the oracle")
         let document = try TestSupport.analyzeJSON([path])
         let input = try #require(document["input"] as? [String: Any])
-        let frames = try TestSupport.run(tshark, ["-r", path, "-T", "fields", "-e", "frame.len", "-e", "frame.cap_len"])
+        let frames = try TestSupport.run(
+            tshark,
+            ["-r", path, "-T", "fields", "-e", "frame.len", "-e", "frame.cap_len"]
+        )
         let lines = frames.stdout.split(separator: "\n")
         #expect(input["packets"] as? Int == lines.count)
         let captured = lines.compactMap { $0.split(separator: "\t").last.flatMap { Int($0) } }.reduce(0, +)

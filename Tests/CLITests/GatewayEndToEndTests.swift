@@ -90,7 +90,10 @@ import Testing
         #expect(logged.count >= scenarios.count, "the gateway logged every connection")
         for (port, cause) in logged.sorted(by: { $0.key < $1.key }) {
             let verdict = said[port]
-            #expect(verdict?.0 == cause, "client port \(port): gateway \(cause), wssniff \(verdict?.0 ?? "nothing"): \(verdict?.1 ?? "")")
+            #expect(
+                verdict?.0 == cause,
+                "client port \(port): gateway \(cause), wssniff \(verdict?.0 ?? "nothing"): \(verdict?.1 ?? "")"
+            )
         }
 
         // The -w file is complete: every packet wssniff wrote reads back, and tshark reads it too.

@@ -73,7 +73,12 @@ enum LoopbackExchange {
 
     /// Runs one exchange on `port`: the client sends `clientBytes`, the server answers with `serverBytes` after reading
     /// everything, and both sides close. Returns what each side received.
-    static func exchange(port: UInt16, listener: Int32, clientBytes: [UInt8], serverBytes: [UInt8]) throws
+    static func exchange(
+        port: UInt16,
+        listener: Int32,
+        clientBytes: [UInt8],
+        serverBytes: [UInt8]
+    ) throws
         -> (serverReceived: [UInt8], clientReceived: [UInt8])
     {
         let serverReceived = Box<[UInt8]>([])

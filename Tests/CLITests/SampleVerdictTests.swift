@@ -32,7 +32,10 @@ import Testing
                 "no connection from client port \(clientPort) in \(file)"
             )
             let verdict = try #require(connection["verdict"] as? [String: Any])
-            #expect(verdict["cause"] as? String == expectation["cause"] as? String, "\(file): \(verdict["summary"] ?? "")")
+            #expect(
+                verdict["cause"] as? String == expectation["cause"] as? String,
+                "\(file): \(verdict["summary"] ?? "")"
+            )
             #expect(verdict["observed"] as? Bool == true, "\(file): the gateway's answer is in the capture")
             let summary = verdict["summary"] as? String ?? ""
             #expect(!summary.isEmpty)
@@ -55,7 +58,9 @@ import Testing
     @Test func theSharedTokenNeverReachesOutput() throws {
         let path = TestSupport.samplesDirectory.appendingPathComponent("good-v3.pcap").path
         for format in ["text", "json"] {
-            let output = try TestSupport.wssniff(arguments: ["analyze", "--format", format, "--frames", "--messages", path])
+            let output = try TestSupport.wssniff(arguments: [
+                "analyze", "--format", format, "--frames", "--messages", path,
+            ])
             #expect(output.status == 0)
             #expect(!output.stdout.contains("wssniff-reference-token"), "\(format) output leaks the token")
             #expect(output.stdout.contains("<redacted sha256:"))

@@ -25,7 +25,9 @@ struct TsharkOracle {
     static func streamCount(_ path: String) throws -> Int {
         guard let tshark = Self.tshark else { throw TestFailure("tshark is not installed") }
         let output = try TestSupport.run(tshark, ["-r", path, "-T", "fields", "-e", "tcp.stream", "-Y", "tcp"])
-        let streams = Set(output.stdout.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+        let streams = Set(
+            output.stdout.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        )
         return streams.count
     }
 
@@ -44,7 +46,12 @@ struct TsharkOracle {
         for rawLine in output.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = String(rawLine)
             if line.hasPrefix("Node 0: ") {
-                current = Conversation(nodeA: Self.normalize(String(line.dropFirst(8))), bytesA: 0, nodeB: "", bytesB: 0)
+                current = Conversation(
+                    nodeA: Self.normalize(String(line.dropFirst(8))),
+                    bytesA: 0,
+                    nodeB: "",
+                    bytesB: 0
+                )
             } else if line.hasPrefix("Node 1: ") {
                 current?.nodeB = Self.normalize(String(line.dropFirst(8)))
             } else if line.hasPrefix("=====") {

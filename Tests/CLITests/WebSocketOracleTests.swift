@@ -11,7 +11,9 @@ import Testing
         var fin: Bool
         var masked: Bool
         var length: Int
-        var description: String { "p\(self.endPacket) op\(self.opcode) fin=\(self.fin) mask=\(self.masked) len=\(self.length)" }
+        var description: String {
+            "p\(self.endPacket) op\(self.opcode) fin=\(self.fin) mask=\(self.masked) len=\(self.length)"
+        }
     }
 
     static let files: [String] =
@@ -70,7 +72,9 @@ import Testing
                 {
                     closeCodes.append(code)
                 }
-                if opcode == 1, item["websocket.fin"] as? String == "1", let text = payload?["websocket.payload.text"] as? String {
+                if opcode == 1, item["websocket.fin"] as? String == "1",
+                    let text = payload?["websocket.payload.text"] as? String
+                {
                     texts[number] = text
                 }
             }

@@ -96,7 +96,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
 
     /// Ends both directions (the capture may end first) and gives the summary.
     package mutating func finish() -> WebSocketConnectionSummary {
-        let packet = self.tcpEndings.last?.packet ?? self.frames.last?.endPacket ?? PacketRef(number: 0, timestamp: Timestamp(nanoseconds: 0))
+        let packet =
+            self.tcpEndings.last?.packet ?? self.frames.last?.endPacket
+            ?? PacketRef(number: 0, timestamp: Timestamp(nanoseconds: 0))
         self.endDirection(.client, packet: packet)
         self.endDirection(.server, packet: packet)
         return WebSocketConnectionSummary(
@@ -202,7 +204,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             self.clientParser = self.makeParser(.client, deflate: deflate, synchronized: false)
             self.serverParser = self.makeParser(.server, deflate: deflate, synchronized: false)
         } else {
-            self.mode = .opaque(direction == .client ? "the client's first bytes are not HTTP" : "the server spoke first")
+            self.mode = .opaque(
+                direction == .client ? "the client's first bytes are not HTTP" : "the server spoke first"
+            )
         }
     }
 
@@ -235,14 +239,20 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
         self.serverParser = self.makeParser(
             .server,
             deflate: negotiated.map {
-                PerMessageDeflateConfig(noContextTakeover: $0.serverNoContextTakeover, maxWindowBits: $0.serverMaxWindowBits ?? 15)
+                PerMessageDeflateConfig(
+                    noContextTakeover: $0.serverNoContextTakeover,
+                    maxWindowBits: $0.serverMaxWindowBits ?? 15
+                )
             },
             synchronized: true
         )
         self.clientParser = self.makeParser(
             .client,
             deflate: negotiated.map {
-                PerMessageDeflateConfig(noContextTakeover: $0.clientNoContextTakeover, maxWindowBits: $0.clientMaxWindowBits ?? 15)
+                PerMessageDeflateConfig(
+                    noContextTakeover: $0.clientNoContextTakeover,
+                    maxWindowBits: $0.clientMaxWindowBits ?? 15
+                )
             },
             synchronized: true
         )
@@ -254,7 +264,11 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
         }
     }
 
-    private func makeParser(_ direction: Direction, deflate: PerMessageDeflateConfig?, synchronized: Bool)
+    private func makeParser(
+        _ direction: Direction,
+        deflate: PerMessageDeflateConfig?,
+        synchronized: Bool
+    )
         -> WebSocketDirectionParser
     {
         var config = WebSocketParserConfig(direction: direction, deflate: deflate, synchronized: synchronized)
@@ -269,7 +283,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             self.conversation.finish(direction)
         }
         if self.hasParser(direction) {
-            self.withParser(direction) { parser, numbers, sink in parser.end(packet: packet, frameNumbers: &numbers, sink) }
+            self.withParser(direction) { parser, numbers, sink in
+                parser.end(packet: packet, frameNumbers: &numbers, sink)
+            }
         }
     }
 
@@ -391,7 +407,9 @@ extension String {
         var start = scalars.startIndex
         var end = scalars.endIndex
         while start < end, scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
-        while end > start, scalars[scalars.index(before: end)].properties.isWhitespace { end = scalars.index(before: end) }
+        while end > start, scalars[scalars.index(before: end)].properties.isWhitespace {
+            end = scalars.index(before: end)
+        }
         return String(scalars[start..<end])
     }
 }

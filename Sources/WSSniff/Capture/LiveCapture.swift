@@ -51,7 +51,10 @@ package final class LiveCapture {
         self.options = options
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let handle = pcap_create(options.interface, &errorBuffer) else {
-            throw WSSniffError(.captureUnavailable, "cannot open interface \(options.interface): \(errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })")
+            throw WSSniffError(
+                .captureUnavailable,
+                "cannot open interface \(options.interface): \(errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })"
+            )
         }
         self.handle = handle
         pcap_set_snaplen(handle, options.snaplen)
@@ -178,7 +181,8 @@ package final class LiveCapture {
             if let duration = self.options.duration {
                 var now = timespec()
                 clock_gettime(CLOCK_MONOTONIC, &now)
-                let elapsed = Double(now.tv_sec - monotonicStart.tv_sec)
+                let elapsed =
+                    Double(now.tv_sec - monotonicStart.tv_sec)
                     + Double(now.tv_nsec - monotonicStart.tv_nsec) / 1e9
                 if elapsed >= duration {
                     statistics.stopReason = "duration"

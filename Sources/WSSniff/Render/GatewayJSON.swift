@@ -141,7 +141,10 @@ extension JSONRenderer {
                 "candidates",
                 .array(
                     proof.candidates.map {
-                        .object([("form", .string($0.form)), ("payload", .string($0.payload)), ("verifies", .bool($0.verifies))])
+                        .object([
+                            ("form", .string($0.form)), ("payload", .string($0.payload)),
+                            ("verifies", .bool($0.verifies)),
+                        ])
                     }
                 )
             ),

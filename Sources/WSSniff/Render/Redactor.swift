@@ -23,9 +23,11 @@ package struct Redactor: Sendable {
     package static func isSecretName(_ name: String) -> Bool {
         let lowered = name.lowercased()
         if ["nonce", "publickey", "signature", "tokenizer", "maxtokens"].contains(lowered) { return false }
-        return ["token", "password", "passwd", "secret", "authorization", "cookie", "apikey", "api_key", "credential",
-            "privatekey", "private_key", "bearer"]
-            .contains { lowered.contains($0) }
+        return [
+            "token", "password", "passwd", "secret", "authorization", "cookie", "apikey", "api_key", "credential",
+            "privatekey", "private_key", "bearer",
+        ]
+        .contains { lowered.contains($0) }
     }
 
     /// A header value, redacted when the header carries credentials.
@@ -45,7 +47,8 @@ package struct Redactor: Sendable {
                 let marker = Array("bearer.".utf8)
                 let bytes = Array(token.utf8)
                 if lowered.count == bytes.count, lowered.count > marker.count {
-                    for start in 0...(lowered.count - marker.count) where Array(lowered[start..<(start + marker.count)]) == marker {
+                    for start in 0...(lowered.count - marker.count)
+                    where Array(lowered[start..<(start + marker.count)]) == marker {
                         let cut = start + marker.count
                         let secret = String(decoding: bytes[cut...], as: UTF8.self)
                         return String(decoding: bytes[..<cut], as: UTF8.self) + Self.placeholder(for: secret)

@@ -20,7 +20,9 @@ package enum TextRenderer {
         }
         lines.append(summary)
         if input.truncatedPackets > 0 {
-            lines.append("\(input.truncatedPackets) packets were cut short by the snaplen: their missing bytes are gaps")
+            lines.append(
+                "\(input.truncatedPackets) packets were cut short by the snaplen: their missing bytes are gaps"
+            )
         }
         for warning in input.warnings {
             lines.append("warning: \(warning)")
@@ -30,7 +32,8 @@ package enum TextRenderer {
 
     package static func connection(_ report: ConnectionReport, options: RenderOptions = RenderOptions()) -> String {
         var text = Self.tcpLine(report)
-        text += "\n    verdict: \(report.gateway.verdict.cause.rawValue)"
+        text +=
+            "\n    verdict: \(report.gateway.verdict.cause.rawValue)"
             + (report.gateway.verdict.observed ? "" : " (predicted)") + ": \(report.gateway.verdict.summary)"
         let websocket = Self.websocket(report, options: options)
         if !websocket.isEmpty {
@@ -99,7 +102,9 @@ package enum TextRenderer {
         }
         if let rejection = summary.rejection {
             let body = options.redactor.jsonText(rejection.bodyText)
-            lines.append(indent + "upgrade rejected: \(rejection.status) \(rejection.reason)" + (body.isEmpty ? "" : ": \(body)"))
+            lines.append(
+                indent + "upgrade rejected: \(rejection.status) \(rejection.reason)" + (body.isEmpty ? "" : ": \(body)")
+            )
         }
         guard summary.isWebSocket else { return lines.joined(separator: "\n") }
         lines.append(
@@ -117,9 +122,14 @@ package enum TextRenderer {
             let matters = shown < 6 || frame.opcode == .close || violationsByFrame[frame.number] != nil
             guard options.frames || matters else { continue }
             shown += 1
-            lines.append(indent + Self.frameLine(frame, start: start, message: messagesByLastFrame[frame.number], options: options))
+            lines.append(
+                indent
+                    + Self.frameLine(frame, start: start, message: messagesByLastFrame[frame.number], options: options)
+            )
             for violation in violationsByFrame[frame.number] ?? [] {
-                lines.append(indent + "    ! \(violation.rule.rawValue) (\(violation.rule.rfcSection)): \(violation.detail)")
+                lines.append(
+                    indent + "    ! \(violation.rule.rawValue) (\(violation.rule.rfcSection)): \(violation.detail)"
+                )
             }
         }
         if shown < summary.frameCount {
@@ -212,10 +222,14 @@ package enum TextRenderer {
         let indent = "    "
         var lines: [String] = []
         if let challenge = analysis.challenge {
-            lines.append(indent + "challenge: nonce \(challenge.nonce ?? "?"), ts \(challenge.ts.map(String.init) ?? "?")")
+            lines.append(
+                indent + "challenge: nonce \(challenge.nonce ?? "?"), ts \(challenge.ts.map(String.init) ?? "?")"
+            )
         }
         if let connect = analysis.connect {
-            var line = indent + "connect: protocol \(connect.minProtocol.map(String.init) ?? "?")..\(connect.maxProtocol.map(String.init) ?? "?")"
+            var line =
+                indent
+                + "connect: protocol \(connect.minProtocol.map(String.init) ?? "?")..\(connect.maxProtocol.map(String.init) ?? "?")"
             if let client = connect.client {
                 line += ", client \(client.id?.javaScriptString ?? "?")/\(client.mode?.javaScriptString ?? "?")"
                 if let platform = client.platform?.stringValue { line += " on \(platform)" }
@@ -240,17 +254,25 @@ package enum TextRenderer {
             }
         }
         if let proof = analysis.proof {
-            lines.append(indent + "proof candidates (the gateway accepts \(proof.acceptedForms.joined(separator: ", "))):")
+            lines.append(
+                indent + "proof candidates (the gateway accepts \(proof.acceptedForms.joined(separator: ", "))):"
+            )
             for candidate in proof.candidates {
-                lines.append(indent + "  \(candidate.verifies ? "VERIFIES" : "no      ") \(candidate.form): \(candidate.payload)")
+                lines.append(
+                    indent + "  \(candidate.verifies ? "VERIFIES" : "no      ") \(candidate.form): \(candidate.payload)"
+                )
             }
             if let nearMiss = proof.nearMiss {
                 lines.append(indent + "  near miss \(nearMiss.name): \(nearMiss.explanation)")
             }
             let checks = proof.checks
             var facts: [String] = []
-            if let match = checks.deviceIdMatchesPublicKey { facts.append("device.id \(match ? "matches" : "DOES NOT match") the key") }
-            if let match = checks.nonceMatchesChallenge { facts.append("nonce \(match ? "matches" : "DOES NOT match") the challenge") }
+            if let match = checks.deviceIdMatchesPublicKey {
+                facts.append("device.id \(match ? "matches" : "DOES NOT match") the key")
+            }
+            if let match = checks.nonceMatchesChallenge {
+                facts.append("nonce \(match ? "matches" : "DOES NOT match") the challenge")
+            }
             if let skew = checks.signedAtSkewMs { facts.append("signedAt skew \(skew) ms") }
             if let inRange = checks.protocolInRange { facts.append("protocol \(inRange ? "in" : "NOT in") range") }
             if !facts.isEmpty { lines.append(indent + "checks: " + facts.joined(separator: ", ")) }

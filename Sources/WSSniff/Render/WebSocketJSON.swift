@@ -99,8 +99,22 @@ extension JSONRenderer {
             ("key", .optional(handshake.key)),
             ("accept", .optional(handshake.accept)),
             ("expectedAccept", .optional(handshake.expectedAccept)),
-            ("protocolsOffered", .array(handshake.protocolsOffered.map { .string(options.redactor.header(name: "sec-websocket-protocol", value: $0)) })),
-            ("protocol", .optional(handshake.selectedProtocol.map { options.redactor.header(name: "sec-websocket-protocol", value: $0) })),
+            (
+                "protocolsOffered",
+                .array(
+                    handshake.protocolsOffered.map {
+                        .string(options.redactor.header(name: "sec-websocket-protocol", value: $0))
+                    }
+                )
+            ),
+            (
+                "protocol",
+                .optional(
+                    handshake.selectedProtocol.map {
+                        options.redactor.header(name: "sec-websocket-protocol", value: $0)
+                    }
+                )
+            ),
             ("extensionsOffered", .array(handshake.extensionsOffered.map { .string($0.description) })),
         ]
         if let deflate = handshake.perMessageDeflate {
