@@ -89,6 +89,11 @@ struct VerifyCommand: ParsableCommand {
             )
         )
         if !verdict.observed {
+            let capturePhrase = "The capture ends before the gateway answered"
+            if verdict.summary.hasPrefix(capturePhrase) {
+                verdict.summary = "Predicted from the connect alone (no gateway answer)"
+                    + verdict.summary.dropFirst(capturePhrase.count)
+            }
             verdict.predictionReason = "offline verification: only the connect frame was given, the gateway's answer "
                 + "is not there"
         }

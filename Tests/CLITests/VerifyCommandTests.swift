@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+
+/// `wssniff verify`, run as a binary, on connect frames built from the gateway-protocol.md section 3 vectors and
+/// from what `wssniff sign` prints.
+@Suite struct VerifyCommandTests {
+    static let identity = SignCommandTests.identity
+
+    /// A connect frame carrying `device`, with the vector fields.
+    static func connect(
+        device: [String: Any],
+        clientId: String = "openclaw-macos",
+        clientMode: String = "ui",
+        platform: String = "macOS",
+        deviceFamily: String? = nil,
+        scopes: [String] = ["operator.admin", "operator.read"],
+        token: String? = nil,
+        wholeFrame: Bool = true
+    ) throws -> URL {
+        var client: [String: Any] = ["id": clientId, "version": "1.0.0", "platform": platform, "mode": clientMode]
+        if let deviceFamily { client["deviceFamily"] = deviceFamily }
+        var params: [String: Any] = [
+            "minProtocol": 3, "maxProtocol": 3, "client": client, "role": "operator", "scopes": scopes, "device": device,
+        ]
+        if let token { params["auth"] = ["token": token] }
+        let value: [String: Any] = wholeFrame ? ["type": "req", "id": "c1", "method": "connect", "params": params] : params
+        let url = try TestSupport.temporaryDirectory().appendingPathComponent("connect.json")
+        try JSONSerialization.data(withJSONObject: value).write(to: url)
+        return url
+    }
+
+    static func verifyJSON(_ file: URL, _ arguments: [String]) throws -> (proof: [String: Any], verdict: [String: Any], document: [String: Any], stdout: String) {
+        let output = try TestSupport.wssniff(arguments: ["verify", file.path, "--format", "json"] + arguments)
+        guard output.status == 0 else { throw TestFailure("wssniff verify failed (\(output.status)): \(output.stderr)") }
+        guard let document = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any],
+            let proof = document["proof"] as? [String: Any], let verdict = document["verdict"] as? [String: Any]
+        else {
+            throw TestFailure("wssniff verify did not print {proof, verdict}: \(output.stdout)")
+        }
+        return (proof, verdict, document, output.stdout)
+    }
+
+    static func verifying(_ proof: [String: Any]) -> [String] {
+        ((proof["candidates"] as? [[String: Any]]) ?? []).filter { $0["verifies"] as? Bool == true }
+            .compactMap { $0["form"] as? String }
+    }
+
+    /// The known-answer signatures, byte for byte: the vectors sign deviceId "dev-1", so the proof verifies and
+    /// the gateway would refuse it only for the device id (which is not the key's hash).
+    @Test func knownAnswerV2Vector() throws {
+        let file = try Self.connect(device: [
+            "id": "dev-1", "publicKey": SignCommandTests.wirePublicKey, "signedAt": 1_700_000_000_000, "nonce": "nonce-abc",
+            "signature": "62sp6Y8lj3w6nW1BRE0uqFHT17m29GvK6A1iKjOso5Mwq977I6VKX7qhxYuM5tHIfBV3iUMVHT7aMg6eHUoGBA",
+        ])
+        let result = try Self.verifyJSON(file, ["--nonce", "nonce-abc"])
+        #expect(Self.verifying(result.proof) == ["v2"])
+        #expect(result.proof["signedForm"] as? String == "v2")
+        let checks = try #require(result.proof["checks"] as? [String: Any])
+        #expect(checks["deviceIdMatchesPublicKey"] as? Bool == false)
+        #expect(checks["nonceMatchesChallenge"] as? Bool == true)
+        #expect(result.verdict["cause"] as? String == "device-identity-mismatch")
+        #expect(result.verdict["observed"] as? Bool == false)
+        #expect(result.document["schema"] as? String == "wssniff/1")
+        let candidates = try #require(result.proof["candidates"] as? [[String: Any]])
+        #expect(
+            candidates.first { $0["form"] as? String == "v2" }?["payload"] as? String
+                == "v2|dev-1|openclaw-macos|ui|operator|operator.admin,operator.read|1700000000000||nonce-abc"
+        )
+    }
+
+    @Test func knownAnswerV3VectorsNormalizeAndTakeAuthToken() throws {
+        let first = try Self.connect(
+            device: [
+                "id": "dev-1", "publicKey": SignCommandTests.wirePublicKey, "signedAt": 1_700_000_000_000,
+                "nonce": "nonce-abc",
+                "signature": "Wrp1kv2UpRb5ODGAmIevAUA6UZ09pc4PtuMHAtwNLOl8wZqmb1KPDLYfiXRDi_Fscj1CLrj-3opHWPACZvrkDw",
+            ],
+            platform: "  IOS  ",
+            deviceFamily: "  iPhone  ",
+            token: "tok-123"
+        )
+        let result = try Self.verifyJSON(first, ["--nonce", "nonce-abc"])
+        #expect(Self.verifying(result.proof) == ["v3"])
+        #expect(!result.stdout.contains("tok-123"))
+
+        let second = try Self.connect(
+            device: [
+                "id": "dev-2", "publicKey": SignCommandTests.wirePublicKey, "signedAt": 1_700_000_000_001,
+                "nonce": "nonce-def",
+                "signature": "n-RIJimESSf-pPq80ta1eDo54a3-dDmVrv_UzlECZ7e03T8kc0FlegeI8WfoMn85a00FhH_ibeB-MyXcCeg9BA",
+            ],
+            clientId: "openclaw-ios",
+            platform: " ",
+            scopes: ["operator.read"],
+            wholeFrame: false
+        )
+        let secondResult = try Self.verifyJSON(second, ["--nonce", "nonce-def"])
+        #expect(Self.verifying(secondResult.proof) == ["v3"])
+    }
+
+    /// What `sign` prints, sent in a connect, verifies as v3 with the same nonce.
+    static func signedConnect(nonce: String, token: String? = nil, wholeFrame: Bool = true) throws -> URL {
+        var arguments = ["--nonce", nonce, "--client-id", "cli", "--client-mode", "cli", "--platform", "Linux",
+            "--scope", "operator.read", "--scope", "operator.admin"]
+        if let token { arguments += ["--token", token] }
+        let signed = try SignCommandTests.signJSON(arguments)
+        let device = try #require(signed["device"] as? [String: Any])
+        return try Self.connect(
+            device: device,
+            clientId: "cli",
+            clientMode: "cli",
+            platform: "Linux",
+            scopes: ["operator.read", "operator.admin"],
+            token: token,
+            wholeFrame: wholeFrame
+        )
+    }
+
+    @Test(arguments: [true, false])
+    func signThenVerifyRoundTrip(wholeFrame: Bool) throws {
+        let file = try Self.signedConnect(nonce: "8d7f5a52-3f0e-4c59-9d57-1c2b3a4d5e6f", token: "tok-xyz",
+                                          wholeFrame: wholeFrame)
+        let result = try Self.verifyJSON(file, ["--nonce", "8d7f5a52-3f0e-4c59-9d57-1c2b3a4d5e6f"])
+        #expect(result.proof["signedForm"] as? String == "v3")
+        #expect(Self.verifying(result.proof).first == "v3")
+        let checks = try #require(result.proof["checks"] as? [String: Any])
+        #expect(checks["deviceIdMatchesPublicKey"] as? Bool == true)
+        #expect(checks["nonceMatchesChallenge"] as? Bool == true)
+        #expect(result.verdict["cause"] as? String == "incomplete-capture")
+        #expect(result.verdict["observed"] as? Bool == false)
+    }
+
+    @Test func wrongNonceIsDeviceNonceMismatch() throws {
+        let file = try Self.signedConnect(nonce: "nonce-signed")
+        let result = try Self.verifyJSON(file, ["--nonce", "nonce-of-the-challenge"])
+        #expect(result.verdict["cause"] as? String == "device-nonce-mismatch")
+        #expect((result.proof["checks"] as? [String: Any])?["nonceMatchesChallenge"] as? Bool == false)
+        let text = try TestSupport.wssniff("verify", file.path, "--nonce", "nonce-of-the-challenge")
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("device-nonce-mismatch"))
+    }
+
+    @Test func identityPublicPartComparedAndPrivateKeyNeverPrinted() throws {
+        let file = try Self.signedConnect(nonce: "n-1", token: "tok-secret-99")
+        let result = try Self.verifyJSON(file, ["--nonce", "n-1", "--identity", Self.identity])
+        let identity = try #require(result.document["identity"] as? [String: Any])
+        #expect(identity["publicKeyMatchesDevice"] as? Bool == true)
+        #expect(identity["deviceIdMatchesDevice"] as? Bool == true)
+        #expect(identity["deviceId"] as? String == SignCommandTests.deviceId)
+
+        let other = TestSupport.packageRoot.appendingPathComponent("tools/gateway/identities/cli.json").path
+        let mismatch = try Self.verifyJSON(file, ["--nonce", "n-1", "--identity", other])
+        #expect((mismatch.document["identity"] as? [String: Any])?["publicKeyMatchesDevice"] as? Bool == false)
+
+        for format in ["text", "json"] {
+            let output = try TestSupport.wssniff(
+                "verify", file.path, "--nonce", "n-1", "--identity", Self.identity, "--format", format
+            )
+            #expect(output.status == 0)
+            for text in [output.stdout, output.stderr] {
+                #expect(!text.contains(SignCommandTests.privatePEMBody))
+                #expect(!text.contains("PRIVATE KEY"))
+                #expect(!text.lowercased().contains(SignCommandTests.seedHex))
+                #expect(!text.contains("tok-secret-99"))
+            }
+        }
+        let shown = try TestSupport.wssniff("verify", file.path, "--nonce", "n-1", "--show-secrets")
+        #expect(shown.stdout.contains("tok-secret-99"))
+    }
+
+    @Test func badInputsExitWithDocumentedCodes() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let missing = directory.appendingPathComponent("missing.json").path
+        #expect(try TestSupport.wssniff("verify", missing, "--nonce", "n").status == 66)
+        func write(_ text: String) throws -> String {
+            let url = directory.appendingPathComponent(UUID().uuidString + ".json")
+            try Data(text.utf8).write(to: url)
+            return url.path
+        }
+        let notJSON = try TestSupport.wssniff("verify", try write("{\"type\":\"req\","), "--nonce", "n")
+        #expect(notJSON.status == 65)
+        #expect(notJSON.stderr.contains("not JSON"))
+        #expect(try TestSupport.wssniff("verify", try write("{\"type\":\"res\",\"id\":\"1\",\"ok\":true}"), "--nonce", "n").status == 65)
+        #expect(try TestSupport.wssniff("verify", try write("[1,2]"), "--nonce", "n").status == 65)
+        #expect(
+            try TestSupport.wssniff("verify", try write("{\"type\":\"req\",\"id\":\"1\",\"method\":\"health\"}"), "--nonce", "n").status == 65
+        )
+        // stdin is empty in these tests: not JSON.
+        #expect(try TestSupport.wssniff("verify", "-", "--nonce", "n").status == 65)
+        let file = try Self.signedConnect(nonce: "n")
+        #expect(try TestSupport.wssniff("verify", file.path).status == 64)
+        #expect(try TestSupport.wssniff("verify", file.path, "--nonce", "n", "--format", "xml").status == 64)
+        #expect(try TestSupport.wssniff("verify", file.path, "--nonce", "n", "--identity", missing).status == 66)
+        #expect(try TestSupport.wssniff("verify", file.path, "--nonce", "n", "--identity", try write("{}")).status == 65)
+    }
+}
