@@ -66,6 +66,18 @@ import Testing
                     + scenario
             )
         }
+        // An upgrade the gateway's `ws` refuses (no Sec-WebSocket-Key): HTTP 400, never a WebSocket.
+        let bad = try LoopbackExchange.connect(port: port)
+        try LoopbackExchange.sendAll(
+            bad,
+            Array(
+                "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                    .utf8
+            )
+        )
+        let refusal = String(decoding: LoopbackExchange.receiveAll(bad), as: UTF8.self)
+        close(bad)
+        #expect(refusal.hasPrefix("HTTP/1.1 400"))
         usleep(500_000)
         let status = capture.stop()
         #expect(status == 0, "capture: \(capture.stderr)")
@@ -88,6 +100,10 @@ import Testing
             said[client] = (verdict["cause"] as? String ?? "", verdict["summary"] as? String ?? "")
         }
         #expect(logged.count >= scenarios.count, "the gateway logged every connection")
+        let refused = said.filter { logged[$0.key] == nil }
+        #expect(refused.count == 1, "one connection the gateway never logged: the refused upgrade")
+        #expect(refused.first?.value.0 == "upgrade-rejected")
+        #expect(refused.first?.value.1.contains("400") == true)
         for (port, cause) in logged.sorted(by: { $0.key < $1.key }) {
             let verdict = said[port]
             #expect(
@@ -102,6 +118,6 @@ import Testing
         let input = try #require(document["input"] as? [String: Any])
         #expect(input["packets"] as? Int == written)
         #expect(input["complete"] as? Bool == true)
-        #expect((document["connections"] as? [Any])?.count == logged.count)
+        #expect((document["connections"] as? [Any])?.count == logged.count + 1)
     }
 }
