@@ -107,7 +107,9 @@ struct SignCommand: ParsableCommand {
             if case .object(let members) = device, let object = members.first(where: { $0.0 == "device" })?.1 {
                 lines.append("device: \(object.serialized())")
             }
-            var send = ["client.id \"\(self.clientId)\"", "client.mode \"\(self.clientMode)\"", "role \"\(self.role)\""]
+            var send = [
+                "client.id \"\(self.clientId)\"", "client.mode \"\(self.clientMode)\"", "role \"\(self.role)\"",
+            ]
             send.append("scopes [\(self.scopes.map { "\"\($0)\"" }.joined(separator: ","))]")
             if self.form == .v3 {
                 send.append("client.platform \"\(self.platform)\"")

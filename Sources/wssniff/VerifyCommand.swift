@@ -32,10 +32,20 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "The nonce of the gateway's connect.challenge.")
     var nonce: String
 
-    @Option(help: ArgumentHelp("The challenge's ts (ms since the epoch): the gateway's clock for the signedAt check.", valueName: "ms"))
+    @Option(
+        help: ArgumentHelp(
+            "The challenge's ts (ms since the epoch): the gateway's clock for the signedAt check.",
+            valueName: "ms"
+        )
+    )
     var challengeTs: Int64?
 
-    @Option(help: ArgumentHelp("A device.json whose public key and deviceId to compare with the connect's device.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A device.json whose public key and deviceId to compare with the connect's device.",
+            valueName: "file"
+        )
+    )
     var identity: String?
 
     @Option(help: "The protocol version the gateway speaks.")
@@ -91,10 +101,12 @@ struct VerifyCommand: ParsableCommand {
         if !verdict.observed {
             let capturePhrase = "The capture ends before the gateway answered"
             if verdict.summary.hasPrefix(capturePhrase) {
-                verdict.summary = "Predicted from the connect alone (no gateway answer)"
+                verdict.summary =
+                    "Predicted from the connect alone (no gateway answer)"
                     + verdict.summary.dropFirst(capturePhrase.count)
             }
-            verdict.predictionReason = "offline verification: only the connect frame was given, the gateway's answer "
+            verdict.predictionReason =
+                "offline verification: only the connect frame was given, the gateway's answer "
                 + "is not there"
         }
         var comparison: IdentityComparison?
@@ -116,8 +128,16 @@ struct VerifyCommand: ParsableCommand {
             )
             print(document.serialized(indent: 2))
         case .text:
-            print(self.text(request: request, connect: connect, challenge: challenge, proof: proof, verdict: verdict,
-                            identity: comparison))
+            print(
+                self.text(
+                    request: request,
+                    connect: connect,
+                    challenge: challenge,
+                    proof: proof,
+                    verdict: verdict,
+                    identity: comparison
+                )
+            )
         }
     }
 

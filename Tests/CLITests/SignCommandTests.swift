@@ -3,7 +3,8 @@ import Testing
 
 /// `wssniff sign`, run as a binary, with the RFC 8032 TEST 1 identity of `tools/gateway/identities/`.
 @Suite struct SignCommandTests {
-    static let identity = TestSupport.packageRoot.appendingPathComponent("tools/gateway/identities/rfc8032-test1.json").path
+    static let identity = TestSupport.packageRoot.appendingPathComponent("tools/gateway/identities/rfc8032-test1.json")
+        .path
     /// RFC 8032 7.1 TEST 1: the seed, and the PEM body of the identity's PKCS#8 private key.
     static let seedHex = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
     static let privatePEMBody = "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g"
@@ -17,7 +18,9 @@ import Testing
     ]
 
     static func signJSON(_ arguments: [String]) throws -> [String: Any] {
-        let output = try TestSupport.wssniff(arguments: ["sign", "--identity", Self.identity, "--format", "json"] + arguments)
+        let output = try TestSupport.wssniff(
+            arguments: ["sign", "--identity", Self.identity, "--format", "json"] + arguments
+        )
         guard output.status == 0 else { throw TestFailure("wssniff sign failed (\(output.status)): \(output.stderr)") }
         guard let object = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any] else {
             throw TestFailure("wssniff sign did not print a JSON object")
@@ -46,8 +49,10 @@ import Testing
 
     @Test func v3VectorNormalizesPlatformAndDeviceFamily() throws {
         let object = try Self.signJSON([
-            "--nonce", "  nonce-abc  ", "--signed-at", "1700000000000", "--client-id", "openclaw-macos", "--client-mode",
-            "ui", "--scope", "operator.admin", "--scope", "operator.read", "--token", "tok-123", "--platform", "  IOS  ",
+            "--nonce", "  nonce-abc  ", "--signed-at", "1700000000000", "--client-id", "openclaw-macos",
+            "--client-mode",
+            "ui", "--scope", "operator.admin", "--scope", "operator.read", "--token", "tok-123", "--platform",
+            "  IOS  ",
             "--device-family", "  iPhone  ", "--show-secrets",
         ])
         #expect(
@@ -60,7 +65,8 @@ import Testing
 
     @Test func secondV3VectorKeepsEmptySlots() throws {
         let object = try Self.signJSON([
-            "--nonce", "nonce-def", "--signed-at", "1700000000001", "--client-id", "openclaw-ios", "--client-mode", "ui",
+            "--nonce", "nonce-def", "--signed-at", "1700000000001", "--client-id", "openclaw-ios", "--client-mode",
+            "ui",
             "--scope", "operator.read",
         ])
         #expect(
@@ -79,8 +85,10 @@ import Testing
         #expect(!output.stderr.contains("very-secret-token-42"))
         #expect(output.stdout.contains("<redacted sha256:"))
         let shown = try TestSupport.wssniff(
-            arguments: ["sign", "--identity", Self.identity, "--nonce", "n", "--token", "very-secret-token-42",
-                "--show-secrets"] + format
+            arguments: [
+                "sign", "--identity", Self.identity, "--nonce", "n", "--token", "very-secret-token-42",
+                "--show-secrets",
+            ] + format
         )
         #expect(shown.stdout.contains("very-secret-token-42"))
     }
@@ -109,7 +117,9 @@ import Testing
         try Data("not json".utf8).write(to: garbage)
         #expect(try TestSupport.wssniff("sign", "--identity", garbage.path, "--nonce", "n").status == 65)
         #expect(try TestSupport.wssniff("sign", "--identity", Self.identity, "--nonce", " ").status == 64)
-        #expect(try TestSupport.wssniff("sign", "--identity", Self.identity, "--nonce", "n", "--form", "v1").status == 64)
+        #expect(
+            try TestSupport.wssniff("sign", "--identity", Self.identity, "--nonce", "n", "--form", "v1").status == 64
+        )
         #expect(try TestSupport.wssniff("sign", "--nonce", "n").status == 64)
     }
 }

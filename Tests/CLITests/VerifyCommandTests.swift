@@ -20,18 +20,25 @@ import Testing
         var client: [String: Any] = ["id": clientId, "version": "1.0.0", "platform": platform, "mode": clientMode]
         if let deviceFamily { client["deviceFamily"] = deviceFamily }
         var params: [String: Any] = [
-            "minProtocol": 3, "maxProtocol": 3, "client": client, "role": "operator", "scopes": scopes, "device": device,
+            "minProtocol": 3, "maxProtocol": 3, "client": client, "role": "operator", "scopes": scopes,
+            "device": device,
         ]
         if let token { params["auth"] = ["token": token] }
-        let value: [String: Any] = wholeFrame ? ["type": "req", "id": "c1", "method": "connect", "params": params] : params
+        let value: [String: Any] =
+            wholeFrame ? ["type": "req", "id": "c1", "method": "connect", "params": params] : params
         let url = try TestSupport.temporaryDirectory().appendingPathComponent("connect.json")
         try JSONSerialization.data(withJSONObject: value).write(to: url)
         return url
     }
 
-    static func verifyJSON(_ file: URL, _ arguments: [String]) throws -> (proof: [String: Any], verdict: [String: Any], document: [String: Any], stdout: String) {
+    static func verifyJSON(
+        _ file: URL,
+        _ arguments: [String]
+    ) throws -> (proof: [String: Any], verdict: [String: Any], document: [String: Any], stdout: String) {
         let output = try TestSupport.wssniff(arguments: ["verify", file.path, "--format", "json"] + arguments)
-        guard output.status == 0 else { throw TestFailure("wssniff verify failed (\(output.status)): \(output.stderr)") }
+        guard output.status == 0 else {
+            throw TestFailure("wssniff verify failed (\(output.status)): \(output.stderr)")
+        }
         guard let document = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any],
             let proof = document["proof"] as? [String: Any], let verdict = document["verdict"] as? [String: Any]
         else {
@@ -49,7 +56,8 @@ import Testing
     /// the gateway would refuse it only for the device id (which is not the key's hash).
     @Test func knownAnswerV2Vector() throws {
         let file = try Self.connect(device: [
-            "id": "dev-1", "publicKey": SignCommandTests.wirePublicKey, "signedAt": 1_700_000_000_000, "nonce": "nonce-abc",
+            "id": "dev-1", "publicKey": SignCommandTests.wirePublicKey, "signedAt": 1_700_000_000_000,
+            "nonce": "nonce-abc",
             "signature": "62sp6Y8lj3w6nW1BRE0uqFHT17m29GvK6A1iKjOso5Mwq977I6VKX7qhxYuM5tHIfBV3iUMVHT7aMg6eHUoGBA",
         ])
         let result = try Self.verifyJSON(file, ["--nonce", "nonce-abc"])
@@ -100,8 +108,10 @@ import Testing
 
     /// What `sign` prints, sent in a connect, verifies as v3 with the same nonce.
     static func signedConnect(nonce: String, token: String? = nil, wholeFrame: Bool = true) throws -> URL {
-        var arguments = ["--nonce", nonce, "--client-id", "cli", "--client-mode", "cli", "--platform", "Linux",
-            "--scope", "operator.read", "--scope", "operator.admin"]
+        var arguments = [
+            "--nonce", nonce, "--client-id", "cli", "--client-mode", "cli", "--platform", "Linux",
+            "--scope", "operator.read", "--scope", "operator.admin",
+        ]
         if let token { arguments += ["--token", token] }
         let signed = try SignCommandTests.signJSON(arguments)
         let device = try #require(signed["device"] as? [String: Any])
@@ -118,8 +128,11 @@ import Testing
 
     @Test(arguments: [true, false])
     func signThenVerifyRoundTrip(wholeFrame: Bool) throws {
-        let file = try Self.signedConnect(nonce: "8d7f5a52-3f0e-4c59-9d57-1c2b3a4d5e6f", token: "tok-xyz",
-                                          wholeFrame: wholeFrame)
+        let file = try Self.signedConnect(
+            nonce: "8d7f5a52-3f0e-4c59-9d57-1c2b3a4d5e6f",
+            token: "tok-xyz",
+            wholeFrame: wholeFrame
+        )
         let result = try Self.verifyJSON(file, ["--nonce", "8d7f5a52-3f0e-4c59-9d57-1c2b3a4d5e6f"])
         #expect(result.proof["signedForm"] as? String == "v3")
         #expect(Self.verifying(result.proof).first == "v3")
@@ -154,7 +167,14 @@ import Testing
 
         for format in ["text", "json"] {
             let output = try TestSupport.wssniff(
-                "verify", file.path, "--nonce", "n-1", "--identity", Self.identity, "--format", format
+                "verify",
+                file.path,
+                "--nonce",
+                "n-1",
+                "--identity",
+                Self.identity,
+                "--format",
+                format
             )
             #expect(output.status == 0)
             for text in [output.stdout, output.stderr] {
@@ -181,10 +201,18 @@ import Testing
         let notJSON = try TestSupport.wssniff("verify", try write("{\"type\":\"req\","), "--nonce", "n")
         #expect(notJSON.status == 65)
         #expect(notJSON.stderr.contains("not JSON"))
-        #expect(try TestSupport.wssniff("verify", try write("{\"type\":\"res\",\"id\":\"1\",\"ok\":true}"), "--nonce", "n").status == 65)
+        #expect(
+            try TestSupport.wssniff("verify", try write("{\"type\":\"res\",\"id\":\"1\",\"ok\":true}"), "--nonce", "n")
+                .status == 65
+        )
         #expect(try TestSupport.wssniff("verify", try write("[1,2]"), "--nonce", "n").status == 65)
         #expect(
-            try TestSupport.wssniff("verify", try write("{\"type\":\"req\",\"id\":\"1\",\"method\":\"health\"}"), "--nonce", "n").status == 65
+            try TestSupport.wssniff(
+                "verify",
+                try write("{\"type\":\"req\",\"id\":\"1\",\"method\":\"health\"}"),
+                "--nonce",
+                "n"
+            ).status == 65
         )
         // stdin is empty in these tests: not JSON.
         #expect(try TestSupport.wssniff("verify", "-", "--nonce", "n").status == 65)
@@ -192,6 +220,8 @@ import Testing
         #expect(try TestSupport.wssniff("verify", file.path).status == 64)
         #expect(try TestSupport.wssniff("verify", file.path, "--nonce", "n", "--format", "xml").status == 64)
         #expect(try TestSupport.wssniff("verify", file.path, "--nonce", "n", "--identity", missing).status == 66)
-        #expect(try TestSupport.wssniff("verify", file.path, "--nonce", "n", "--identity", try write("{}")).status == 65)
+        #expect(
+            try TestSupport.wssniff("verify", file.path, "--nonce", "n", "--identity", try write("{}")).status == 65
+        )
     }
 }
