@@ -30,6 +30,12 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: [.short, .customLong("write")], help: "Write every captured packet to this pcap file.")
     var write: String?
 
+    @Option(help: "With -w: start a new file once the current one reaches this many megabytes (1,000,000 bytes).")
+    var rotateSize: Int?
+
+    @Option(help: "With --rotate-size: keep at most this many files, reusing their names in a ring.")
+    var rotateCount: Int?
+
     @Option(help: "Stop after this many packets.")
     var count: Int?
 
@@ -38,6 +44,9 @@ struct CaptureCommand: ParsableCommand {
 
     @Option(help: "Output format: text, or jsonl (one JSON object per line).")
     var format: OutputFormat = .text
+
+    @Option(help: "When the capture ends, write the Markdown bug report (as `wssniff report`) here, mode 0600.")
+    var report: String?
 
     @Flag(help: "Print no per-connection lines, only the closing summary.")
     var quiet = false
@@ -51,6 +60,18 @@ struct CaptureCommand: ParsableCommand {
         if let duration = self.duration, !(duration > 0) {
             throw ValidationError("--duration must be a positive number of seconds")
         }
+        if (self.rotateSize != nil || self.rotateCount != nil) && self.write == nil {
+            throw ValidationError("--rotate-size and --rotate-count need -w FILE")
+        }
+        if let size = self.rotateSize, size <= 0 {
+            throw ValidationError("--rotate-size must be at least 1 (megabyte)")
+        }
+        if let count = self.rotateCount, count <= 0 {
+            throw ValidationError("--rotate-count must be at least 1")
+        }
+        if self.rotateCount != nil && self.rotateSize == nil {
+            throw ValidationError("--rotate-count goes with --rotate-size")
+        }
         if self.format == .json {
             throw ValidationError("capture prints one JSON object per line: use --format jsonl")
         }
@@ -63,12 +84,19 @@ struct CaptureCommand: ParsableCommand {
         captureOptions.writePath = self.write
         captureOptions.count = self.count
         captureOptions.duration = self.duration
+        captureOptions.rotateSize = self.rotateSize.map { $0 * 1_000_000 }
+        captureOptions.rotateCount = self.rotateCount
 
         var options = PipelineOptions()
         options.serverPort = self.port
         self.output.apply(to: &options)
+        if self.report != nil {
+            options.keepAllFrames()
+            options.keepAllMessages()
+        }
         let render = self.output.renderOptions
         var pipeline = Pipeline(options: options)
+        var finished: [ConnectionReport] = []
         pipeline.setInterface(self.interface)
 
         let capture: LiveCapture
@@ -85,6 +113,7 @@ struct CaptureCommand: ParsableCommand {
         var connections = 0
         let emit: (ConnectionReport) -> Void = { report in
             connections += 1
+            if self.report != nil { finished.append(report) }
             guard !self.quiet else { return }
             var numbered = report
             numbered.index = connections
@@ -107,10 +136,25 @@ struct CaptureCommand: ParsableCommand {
         }
         pipeline.finish(emit)
         var summary = "\(statistics.captured) packets captured"
-        if self.write != nil { summary += ", \(statistics.written) written to \(self.write!)" }
+        if self.write != nil {
+            summary += ", \(statistics.written) written to \(statistics.files.joined(separator: ", "))"
+        }
         summary += "; kernel: \(statistics.kernelReceived) received, \(statistics.kernelDropped) dropped"
         if statistics.interfaceDropped > 0 { summary += ", \(statistics.interfaceDropped) dropped by the interface" }
         summary += "; \(connections) connections; stopped by \(statistics.stopReason)"
         Diagnostics.note(summary)
+        if let path = self.report {
+            var request = ReportRequest()
+            request.markdownPath = path
+            request.port = self.port
+            request.showSecrets = self.output.showSecrets
+            do {
+                try EvidenceReport.assemble(input: pipeline.input, connections: finished.numberedByStart(), request: request)
+                    .write(request)
+            } catch {
+                throw fail(error)
+            }
+            Diagnostics.note("report written to \(path)")
+        }
     }
 }

@@ -1,0 +1,438 @@
+package import Dissect
+import Glibc
+
+/// Finds where secrets sit in a capture's TCP streams and writes a copy of the capture with those bytes overwritten
+/// in place: same lengths, masked frames re-masked with their own key, every packet kept, so TCP and WebSocket framing
+/// stay valid and `wssniff analyze` and tshark read the copy as they read the original.
+///
+/// Secrets are the values of `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie` in the HTTP heads,
+/// bearer tokens in `Sec-WebSocket-Protocol`, and JSON string values under secret-naming keys in text messages.
+/// A compressed (permessage-deflate) message holding a secret cannot be rewritten inside its deflate stream: its
+/// payload is blanked (zero bytes once unmasked), which the report says.
+package struct PcapSanitizer {
+    /// One direction of one connection, as the TCP header names it.
+    package struct Flow: Hashable, Sendable {
+        package var source: Endpoint
+        package var destination: Endpoint
+    }
+
+    /// Stream offset -> the byte to put on the wire, per flow.
+    package private(set) var patches: [Flow: [Int: UInt8]] = [:]
+    /// The secret strings found (for scrubbing rendered text).
+    package private(set) var secrets: Set<String> = []
+    /// Sentences for the report: what was blanked or could not be rewritten.
+    package private(set) var notes: [String] = []
+    /// How many secrets were located (header values, bearer tokens, JSON values).
+    package private(set) var secretCount = 0
+    /// Where each flow's WebSocket bytes start (after the upgrade head): the WebSocket layer counts frame offsets
+    /// from there.
+    private var webSocketStart: [Flow: Int] = [:]
+
+    package init() {}
+
+    // MARK: - Locating secrets
+
+    /// Pass 1: the HTTP heads at the start of each flow, rebuilt from TCP sequence numbers.
+    package mutating func scanHeads(paths: [String]) throws(WSSniffError) {
+        var heads: [Flow: HeadBuffer] = [:]
+        var tracker = SequenceTracker()
+        try Self.forEachSegment(paths: paths) { _, segment, _ in
+            guard let offset = tracker.offset(of: segment) else { return }
+            let flow = Flow(source: segment.source, destination: segment.destination)
+            guard offset < HeadBuffer.capacity, !segment.payload.isEmpty else { return }
+            heads[flow, default: HeadBuffer()].fill(at: offset, segment.payload)
+        }
+        for (flow, head) in heads {
+            let prefix = head.prefix
+            if let end = Self.upgradeHeadEnd(prefix) { self.webSocketStart[flow] = end }
+            for (range, secret) in Self.headSecrets(prefix) {
+                self.record(secret)
+                let filler = Redactor.inPlaceFiller(for: secret, count: range.count)
+                for (position, byte) in zip(range, filler) {
+                    self.patches[flow, default: [:]][position] = byte
+                }
+            }
+        }
+    }
+
+    /// Pass 2 (from the analysis): JSON secrets in text messages, mapped through the frames that carried them.
+    package mutating func scanMessages(_ report: ConnectionReport) {
+        let websocket = report.websocket
+        for message in websocket.messages where message.opcode == .text {
+            guard let payload = message.payload else { continue }
+            let ranges = Redactor.secretValueRanges(in: payload)
+            guard !ranges.isEmpty else { continue }
+            for range in ranges { self.record(Array(payload[range])) }
+            let flow =
+                message.direction == .client
+                ? Flow(source: report.client, destination: report.server)
+                : Flow(source: report.server, destination: report.client)
+            let frames = websocket.frames.filter { frame in
+                frame.direction == message.direction && frame.number >= message.firstFrame
+                    && frame.number <= message.lastFrame && frame.opcode.isData
+            }
+            let base = self.webSocketStart[flow] ?? 0
+            let carried = frames.reduce(UInt64(0)) { $0 + $1.payloadLength }
+            let who = message.direction == .client ? "client" : "server"
+            guard carried == message.wireLength, !frames.isEmpty else {
+                self.notes.append(
+                    "connection \(report.index): \(who) message \(message.index) holds a secret, but its frames were "
+                        + "not all seen: it is not rewritten"
+                )
+                continue
+            }
+            if message.compressed {
+                // The secret is inside a deflate stream: blank the whole payload (zeros, unmasked).
+                for frame in frames {
+                    let start = base + frame.streamOffset + frame.headerLength
+                    for position in 0..<Int(frame.payloadLength) {
+                        self.patches[flow, default: [:]][start + position] = 0 ^ frame.maskByte(position)
+                    }
+                }
+                self.notes.append(
+                    "connection \(report.index): \(who) message \(message.index) is compressed and holds a secret: "
+                        + "its payload was blanked (zero bytes), so analyzing the sanitized capture reports an inflate "
+                        + "error for it (and, with context takeover, for the later messages of that direction)"
+                )
+                continue
+            }
+            // Message payload offset -> (frame, position in the frame's payload).
+            var replacement: [Int: UInt8] = [:]
+            for range in ranges {
+                let filler = Redactor.inPlaceFiller(for: Array(payload[range]), count: range.count)
+                for (position, byte) in zip(range, filler) { replacement[position] = byte }
+            }
+            var messageOffset = 0
+            for frame in frames {
+                let start = base + frame.streamOffset + frame.headerLength
+                for position in 0..<Int(frame.payloadLength) {
+                    if let byte = replacement[messageOffset + position] {
+                        self.patches[flow, default: [:]][start + position] = byte ^ frame.maskByte(position)
+                    }
+                }
+                messageOffset += Int(frame.payloadLength)
+            }
+        }
+    }
+
+    private mutating func record(_ secret: [UInt8]) {
+        self.secretCount += 1
+        self.secrets.insert(String(decoding: secret, as: UTF8.self))
+    }
+
+    /// The end of the head that switched the stream to WebSocket (a request with `Upgrade`, or a 101 response),
+    /// skipping earlier keep-alive heads; nil when the flow does not start with HTTP.
+    static func upgradeHeadEnd(_ bytes: [UInt8]) -> Int? {
+        var start = 0
+        while start < bytes.count, let first = bytes[safe: start], (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
+            guard let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: start) else { return nil }
+            let head = String(decoding: bytes[start..<end], as: UTF8.self).lowercased()
+            let headEnd = end + 4
+            if head.hasPrefix("http/") ? head.split(separator: " ").dropFirst().first == "101" : head.contains("\r\nupgrade:") {
+                return headEnd
+            }
+            var length = 0
+            for line in head.split(separator: "\r\n") where line.hasPrefix("content-length:") {
+                length = Int(line.dropFirst("content-length:".count).trimmingPrefix(" ")) ?? 0
+            }
+            start = headEnd + length
+        }
+        return nil
+    }
+
+    /// Secret value ranges in an HTTP head (request or response), and the secret bytes.
+    static func headSecrets(_ bytes: [UInt8]) -> [(Range<Int>, [UInt8])] {
+        guard let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: 0) else { return [] }
+        guard let first = bytes.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) else { return [] }
+        var found: [(Range<Int>, [UInt8])] = []
+        var lineStart = (Self.find([0x0D, 0x0A], in: bytes, from: 0) ?? end) + 2
+        while lineStart < end {
+            let lineEnd = Self.find([0x0D, 0x0A], in: bytes, from: lineStart) ?? end
+            defer { lineStart = lineEnd + 2 }
+            guard let colon = bytes[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let name = String(decoding: bytes[lineStart..<colon], as: UTF8.self).lowercased()
+            var valueStart = colon + 1
+            while valueStart < lineEnd, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
+            var valueEnd = lineEnd
+            while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            guard valueEnd > valueStart else { continue }
+            switch name {
+            case "authorization", "proxy-authorization", "cookie", "set-cookie":
+                // Keep an auth scheme (`Bearer `, `Basic `) readable; the credentials after it are the secret.
+                var secretStart = valueStart
+                if name.hasSuffix("authorization"),
+                    let space = bytes[valueStart..<valueEnd].firstIndex(of: 0x20), space + 1 < valueEnd
+                {
+                    secretStart = space + 1
+                    found.append((secretStart..<valueEnd, Array(bytes[valueStart..<valueEnd])))
+                }
+                found.append((secretStart..<valueEnd, Array(bytes[secretStart..<valueEnd])))
+            case "sec-websocket-protocol":
+                let lowered = bytes[valueStart..<valueEnd].map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+                var search = 0
+                while let hit = Self.find(Array("bearer.".utf8), in: lowered, from: search) {
+                    let start = valueStart + hit + 7
+                    var stop = start
+                    while stop < valueEnd, bytes[stop] != UInt8(ascii: ","), bytes[stop] != 0x20 { stop += 1 }
+                    if stop > start { found.append((start..<stop, Array(bytes[start..<stop]))) }
+                    search = stop - valueStart
+                }
+            default:
+                break
+            }
+        }
+        return found
+    }
+
+    private static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        guard bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
+        for index in start...(bytes.count - needle.count) where bytes[index] == needle[0] {
+            if bytes[index..<(index + needle.count)].elementsEqual(needle) { return index }
+        }
+        return nil
+    }
+
+    // MARK: - Writing
+
+    /// What the rewrite did.
+    package struct Outcome: Sendable {
+        package var packets = 0
+        package var rewrittenBytes = 0
+        package var rewrittenPackets = 0
+        /// Secret bytes carried in reassembled IP fragments, which are not rewritten.
+        package var fragmentedSegments = 0
+    }
+
+    /// Pass 3: copies every record of `paths` into a new pcap file (mode 0600) with the secret bytes replaced.
+    package func write(paths: [String], to output: String) throws(WSSniffError) -> Outcome {
+        var linkTypes: [LinkType] = []
+        var maxCaptured = 0
+        try Self.forEachRecord(paths: paths) { info, _ in
+            if !linkTypes.contains(info.linkType) { linkTypes.append(info.linkType) }
+            maxCaptured = max(maxCaptured, info.capturedLength)
+        }
+        guard linkTypes.count <= 1 else {
+            throw WSSniffError(
+                .usage,
+                "--sanitized-pcap: the capture mixes link types (\(linkTypes.map(\.description).joined(separator: ", "))); "
+                    + "a pcap file holds one, and pcapng output is not supported yet"
+            )
+        }
+        let writer = try PrivateFileWriter(path: output)
+        defer { writer.close() }
+        var header: [UInt8] = []
+        header.appendLittleEndian(UInt32(0xA1B2_3C4D))  // nanosecond pcap
+        header.appendLittleEndian(UInt16(2))
+        header.appendLittleEndian(UInt16(4))
+        header.appendLittleEndian(UInt32(0))
+        header.appendLittleEndian(UInt32(0))
+        header.appendLittleEndian(UInt32(max(262_144, maxCaptured)))
+        header.appendLittleEndian(linkTypes.first?.rawValue ?? LinkType.ethernet.rawValue)
+        try writer.write(header)
+
+        var outcome = Outcome()
+        var tracker = SequenceTracker()
+        var decoder = PacketDecoder()
+        var failure: WSSniffError?
+        try Self.forEachRecord(paths: paths) { info, bytes in
+            guard failure == nil else { return }
+            outcome.packets += 1
+            var packet = Array(bytes)
+            var writes: [(Int, UInt8)] = []
+            var fragmented = false
+            packet.withUnsafeBytes { buffer in
+                _ = decoder.decode(info, buffer) { segment in
+                    guard let offset = tracker.offset(of: segment), !segment.payload.isEmpty else { return }
+                    let flow = Flow(source: segment.source, destination: segment.destination)
+                    guard let patches = self.patches[flow] else { return }
+                    let base = segment.payload.baseAddress! - buffer.baseAddress!
+                    let inPacket = base >= 0 && base + segment.payload.count <= buffer.count
+                    for position in 0..<segment.payload.count {
+                        guard let byte = patches[offset + position] else { continue }
+                        if inPacket {
+                            writes.append((base + position, byte))
+                        } else {
+                            fragmented = true
+                        }
+                    }
+                }
+            }
+            if fragmented { outcome.fragmentedSegments += 1 }
+            if !writes.isEmpty {
+                outcome.rewrittenPackets += 1
+                outcome.rewrittenBytes += writes.count
+                for (position, byte) in writes { packet[position] = byte }
+            }
+            var record: [UInt8] = []
+            let seconds = info.timestamp.nanoseconds.dividedFloor(by: 1_000_000_000)
+            record.appendLittleEndian(UInt32(truncatingIfNeeded: seconds))
+            record.appendLittleEndian(UInt32(truncatingIfNeeded: info.timestamp.nanoseconds - seconds * 1_000_000_000))
+            record.appendLittleEndian(UInt32(truncatingIfNeeded: packet.count))
+            record.appendLittleEndian(UInt32(truncatingIfNeeded: max(info.originalLength, packet.count)))
+            record.append(contentsOf: packet)
+            do throws(WSSniffError) {
+                try writer.write(record)
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        try writer.flush()
+        return outcome
+    }
+
+    // MARK: - Reading
+
+    private static func forEachRecord(
+        paths: [String],
+        _ body: (CaptureRecordInfo, UnsafeRawBufferPointer) -> Void
+    ) throws(WSSniffError) {
+        var nextNumber = 1
+        for path in paths {
+            do {
+                let reader = try CaptureFileReader(path: path, firstNumber: nextNumber)
+                var count = 0
+                while try reader.next({ info, bytes in
+                    count += 1
+                    body(info, bytes)
+                }) {}
+                nextNumber += count
+            } catch {
+                throw WSSniffError(.invalidCapture, "\(path): \(error)")
+            }
+        }
+    }
+
+    private static func forEachSegment(
+        paths: [String],
+        _ body: (CaptureRecordInfo, TCPSegment, UnsafeRawBufferPointer) -> Void
+    ) throws(WSSniffError) {
+        var decoder = PacketDecoder()
+        try Self.forEachRecord(paths: paths) { info, bytes in
+            _ = decoder.decode(info, bytes) { segment in body(info, segment, bytes) }
+        }
+    }
+}
+
+/// Maps TCP sequence numbers to stream offsets as the reassembler does: offset 0 is the byte after the SYN, or,
+/// without a SYN, the first sequence number seen.
+struct SequenceTracker {
+    private var bases: [PcapSanitizer.Flow: UInt32] = [:]
+
+    /// The stream offset of the segment's first payload byte; nil when it lies before the stream's start.
+    mutating func offset(of segment: TCPSegment) -> Int? {
+        let flow = PcapSanitizer.Flow(source: segment.source, destination: segment.destination)
+        let syn = segment.flags.contains(.syn)
+        if syn { self.bases[flow] = segment.sequence &+ 1 }
+        let payloadStart = segment.sequence &+ (syn ? 1 : 0)
+        if self.bases[flow] == nil {
+            guard !segment.payload.isEmpty else { return nil }
+            self.bases[flow] = payloadStart
+        }
+        let distance = payloadStart &- self.bases[flow]!
+        guard distance < 0x8000_0000 else { return nil }
+        return Int(distance)
+    }
+}
+
+/// The first bytes of a flow, filled from segments as they come (retransmissions and reordering included).
+struct HeadBuffer {
+    static let capacity = 32 << 10
+    private var bytes: [UInt8] = []
+    private var filled: [Bool] = []
+
+    mutating func fill(at offset: Int, _ payload: UnsafeRawBufferPointer) {
+        let end = min(Self.capacity, offset + payload.count)
+        guard end > offset else { return }
+        if self.bytes.count < end {
+            self.bytes += [UInt8](repeating: 0, count: end - self.bytes.count)
+            self.filled += [Bool](repeating: false, count: end - self.filled.count)
+        }
+        for position in offset..<end {
+            self.bytes[position] = payload[position - offset]
+            self.filled[position] = true
+        }
+    }
+
+    /// The bytes up to the first hole.
+    var prefix: [UInt8] {
+        let end = self.filled.firstIndex(of: false) ?? self.filled.count
+        return Array(self.bytes[0..<end])
+    }
+}
+
+/// A file created with mode 0600 and written in chunks.
+final class PrivateFileWriter {
+    private let fd: Int32
+    private let path: String
+    private var buffer: [UInt8] = []
+
+    init(path: String) throws(WSSniffError) {
+        self.path = path
+        self.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard self.fd >= 0 else {
+            throw WSSniffError(.cannotWrite, "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        if fstat(self.fd, &status) == 0, status.st_mode & 0o077 != 0 { _ = fchmod(self.fd, 0o600) }
+    }
+
+    func write(_ bytes: [UInt8]) throws(WSSniffError) {
+        self.buffer += bytes
+        if self.buffer.count >= 1 << 20 { try self.flush() }
+    }
+
+    func flush() throws(WSSniffError) {
+        var written = 0
+        while written < self.buffer.count {
+            let count = self.buffer.withUnsafeBytes { Glibc.write(self.fd, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw WSSniffError(.cannotWrite, "cannot write \(self.path): \(String(cString: strerror(errno)))")
+            }
+            written += count
+        }
+        self.buffer.removeAll(keepingCapacity: true)
+    }
+
+    func close() {
+        _ = Glibc.close(self.fd)
+    }
+}
+
+extension WebSocketFrameRecord {
+    /// The masking byte applied to payload byte `position` (0 when unmasked). RFC 6455 5.3: octet i of the
+    /// transformed data is octet i of the original XOR octet at index i modulo 4 of the masking key.
+    func maskByte(_ position: Int) -> UInt8 {
+        guard let key = self.maskKey else { return 0 }
+        return UInt8(truncatingIfNeeded: key >> (24 - 8 * UInt32(position % 4)))
+    }
+}
+
+extension WebSocketOpcode {
+    fileprivate var isData: Bool {
+        switch self {
+        case .text, .binary, .continuation: return true
+        default: return false
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    fileprivate mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { self.append(contentsOf: $0) }
+    }
+}
+
+extension Array {
+    fileprivate subscript(safe index: Int) -> Element? {
+        index >= 0 && index < self.count ? self[index] : nil
+    }
+}
+
+extension Int64 {
+    fileprivate func dividedFloor(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor < 0) ? quotient - 1 : quotient
+    }
+}

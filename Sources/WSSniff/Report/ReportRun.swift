@@ -1,0 +1,91 @@
+/// What `wssniff report` (and `capture --report`) asked for.
+package struct ReportRequest: Sendable {
+    package var captures: [String] = []
+    package var port: UInt16 = 42919
+    package var identityPath: String?
+    package var configPath: String?
+    package var markdownPath: String?
+    package var jsonPath: String?
+    package var sanitizedPath: String?
+    package var showSecrets = false
+
+    package init() {}
+
+    /// Pipeline settings for a report: every frame and message kept, so tables are whole and secrets can be found.
+    package var pipelineOptions: PipelineOptions {
+        var options = PipelineOptions()
+        options.serverPort = self.port
+        options.keepAllFrames()
+        options.keepAllMessages()
+        options.gateway.showSecrets = self.showSecrets
+        return options
+    }
+}
+
+extension EvidenceReport {
+    /// Analyzes capture files and gathers the report; writes the sanitized capture when asked.
+    package static func make(_ request: ReportRequest) throws(WSSniffError) -> EvidenceReport {
+        var pipeline = Pipeline(options: request.pipelineOptions)
+        var connections: [ConnectionReport] = []
+        try FileInput.run(paths: request.captures, hash: true, pipeline: &pipeline) { connections.append($0) }
+        pipeline.finish { connections.append($0) }
+        connections = connections.numberedByStart()
+        var report = try Self.assemble(
+            input: pipeline.input,
+            connections: connections,
+            request: request
+        )
+        var sanitizer = PcapSanitizer()
+        try sanitizer.scanHeads(paths: request.captures)
+        for connection in connections { sanitizer.scanMessages(connection) }
+        report.secrets = sanitizer.secrets
+        if let output = request.sanitizedPath {
+            let outcome = try sanitizer.write(paths: request.captures, to: output)
+            report.sanitizedPath = output
+            report.sanitizerNotes.append(
+                "\(sanitizer.secretCount) secret values found; \(outcome.rewrittenBytes) bytes rewritten in "
+                    + "\(outcome.rewrittenPackets) of \(outcome.packets) packets."
+            )
+            if outcome.fragmentedSegments > 0 {
+                report.sanitizerNotes.append(
+                    "\(outcome.fragmentedSegments) packets carry secret bytes inside IP fragments: not rewritten."
+                )
+            }
+            report.sanitizerNotes += sanitizer.notes
+        }
+        return report
+    }
+
+    /// The report for connections already analyzed (a live capture), before any file is written.
+    package static func assemble(
+        input: InputSummary,
+        connections: [ConnectionReport],
+        request: ReportRequest
+    ) throws(WSSniffError) -> EvidenceReport {
+        let config = try request.configPath.map { path throws(WSSniffError) in try ConfigFindings.read(path: path) }
+        var report = EvidenceReport(
+            input: input,
+            connections: connections,
+            environment: .current(),
+            config: config,
+            redactor: Redactor(enabled: !request.showSecrets)
+        )
+        if let identity = request.identityPath { try report.compareIdentity(path: identity) }
+        if request.captures.isEmpty {
+            // A live capture: secrets are found in the analyzed messages only.
+            var sanitizer = PcapSanitizer()
+            for connection in connections { sanitizer.scanMessages(connection) }
+            report.secrets = sanitizer.secrets
+        }
+        return report
+    }
+
+    /// Writes the Markdown (and the JSON twin) where asked, each file created with mode 0600. Returns the Markdown.
+    @discardableResult
+    package func write(_ request: ReportRequest) throws(WSSniffError) -> String {
+        let markdown = self.markdown()
+        if let path = request.markdownPath { try ReportFiles.writePrivate(markdown, to: path) }
+        if let path = request.jsonPath { try ReportFiles.writePrivate(self.jsonText(), to: path) }
+        return markdown
+    }
+}

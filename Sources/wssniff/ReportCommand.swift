@@ -1,0 +1,66 @@
+import ArgumentParser
+import WSSniff
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write bug-report evidence: a redacted Markdown report, its JSON twin, and a sanitized capture.",
+        discussion: """
+            The Markdown (GitHub-flavored, with a Mermaid sequence diagram per failing connection) goes to -o, or
+            to stdout. Every file written is created with mode 0600. Secrets are redacted everywhere unless
+            --show-secrets; the sanitized capture keeps every packet with secret bytes overwritten in place.
+
+            Examples:
+              wssniff report gateway.pcap -o report.md
+              wssniff report gateway.pcap --config ~/.openclaw/openclaw.json --json report.json \\
+                --sanitized-pcap gateway-sanitized.pcap -o report.md
+            """
+    )
+
+    @Argument(help: "Capture files (pcap or pcapng), read in order.")
+    var files: [String]
+
+    @Option(help: "The gateway port: connections to it count as WebSocket even without their upgrade. 0: none.")
+    var port: UInt16 = 42919
+
+    @Option(help: "An OpenClaw device identity file: its device id and public key are compared with the capture's.")
+    var identity: String?
+
+    @Option(help: "The OpenClaw config (openclaw.json, JSON5): port, auth mode, token fingerprint, Control UI flags.")
+    var config: String?
+
+    @Option(name: [.short, .customLong("output")], help: "Write the Markdown report here (default: stdout).")
+    var output: String?
+
+    @Option(help: "Write the JSON twin here: the analyze --format json document plus a `report` object.")
+    var json: String?
+
+    @Option(help: "Write a copy of the capture (pcap) with every secret overwritten in place.")
+    var sanitizedPcap: String?
+
+    @Flag(help: "Do not redact tokens, passwords and other secrets. The output then says so.")
+    var showSecrets = false
+
+    func run() throws {
+        var request = ReportRequest()
+        request.captures = self.files
+        request.port = self.port
+        request.identityPath = self.identity
+        request.configPath = self.config
+        request.markdownPath = self.output
+        request.jsonPath = self.json
+        request.sanitizedPath = self.sanitizedPcap
+        request.showSecrets = self.showSecrets
+        if self.showSecrets {
+            Diagnostics.warning("--show-secrets: tokens and passwords are shown unredacted in this report")
+        }
+        do {
+            let report = try EvidenceReport.make(request)
+            let markdown = try report.write(request)
+            if self.output == nil { print(markdown, terminator: "") }
+            for warning in report.input.warnings { Diagnostics.warning(warning) }
+        } catch {
+            throw fail(error)
+        }
+    }
+}
