@@ -149,8 +149,12 @@ struct CaptureCommand: ParsableCommand {
             request.port = self.port
             request.showSecrets = self.output.showSecrets
             do {
-                try EvidenceReport.assemble(input: pipeline.input, connections: finished.numberedByStart(), request: request)
-                    .write(request)
+                try EvidenceReport.assemble(
+                    input: pipeline.input,
+                    connections: finished.numberedByStart(),
+                    request: request
+                )
+                .write(request)
             } catch {
                 throw fail(error)
             }

@@ -179,6 +179,44 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: TestSupport.isRoot, "live capture needs root"))
+    func rotationLosesNoPacketBetweenFiles() throws {
+        let (listener, port) = try LoopbackExchange.listen()
+        defer { close(listener) }
+        let capture = try BackgroundCapture(port: port, extra: ["--rotate-size", "1"])
+        let clientBytes = LoopbackExchange.pattern(3_500_000, seed: 11)
+        let serverBytes = LoopbackExchange.pattern(1_000, seed: 12)
+        _ = try LoopbackExchange.exchange(
+            port: port,
+            listener: listener,
+            clientBytes: clientBytes,
+            serverBytes: serverBytes
+        )
+        usleep(300_000)
+        #expect(capture.stop() == 0, "\(capture.stderr)")
+        var files = [capture.pcap.path]
+        while FileManager.default.fileExists(atPath: "\(capture.pcap.path).\(files.count)") {
+            files.append("\(capture.pcap.path).\(files.count)")
+        }
+        #expect(files.count >= 3, "3.5 MB in 1 MB files: \(capture.stderr)")
+        for file in files {
+            let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            #expect(size <= 1_000_000 + 70_000, "\(file) is \(size) bytes")
+        }
+        let written = try #require(capture.stderr.firstMatch(of: /(\d+) written to/).flatMap { Int($0.output.1) })
+        let captured = try #require(
+            capture.stderr.firstMatch(of: /(\d+) packets captured/).flatMap { Int($0.output.1) }
+        )
+        #expect(written == captured)
+        // Read in order, the files are one capture: every packet, and the stream whole.
+        let document = try TestSupport.analyzeJSON(files, extra: ["--port", String(port)])
+        #expect((document["input"] as? [String: Any])?["packets"] as? Int == written)
+        let tcp = try #require((document["connections"] as? [[String: Any]])?.first?["tcp"] as? [String: Any])
+        #expect(tcp["clientBytes"] as? Int == clientBytes.count)
+        #expect(tcp["serverBytes"] as? Int == serverBytes.count)
+        #expect(tcp["gaps"] as? Int == 0)
+    }
+
     @Test func captureWithoutPrivilegeSaysHowToGetIt() throws {
         // As root, drop to nobody for this one check; as a user, the plain run shows it.
         var arguments = ["capture", "--count", "1", "--duration", "1"]

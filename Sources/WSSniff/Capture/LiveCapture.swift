@@ -13,6 +13,10 @@ package struct LiveCaptureOptions: Sendable {
     package var filter: String = "tcp port 42919"
     /// A pcap file to write every captured packet to, flushed as it goes.
     package var writePath: String?
+    /// Start a new `-w` file once the current one holds this many bytes (as tcpdump's `-C`, in bytes here).
+    package var rotateSize: Int?
+    /// Keep at most this many rotated files, reusing their names in a ring (as tcpdump's `-W`).
+    package var rotateCount: Int?
     /// Stop after this many packets.
     package var count: Int?
     /// Stop after this many seconds.
@@ -26,8 +30,10 @@ package struct LiveCaptureOptions: Sendable {
 package struct LiveCaptureStatistics: Sendable {
     /// Packets handed to wssniff by libpcap.
     package var captured: Int = 0
-    /// Packets written to the `-w` file.
+    /// Packets written to the `-w` file(s).
     package var written: Int = 0
+    /// The `-w` files written, in order (more than one when rotating).
+    package var files: [String] = []
     /// The kernel's counters (`pcap_stats`): packets that passed the filter, and those dropped for lack of buffer.
     package var kernelReceived: UInt32 = 0
     package var kernelDropped: UInt32 = 0
@@ -43,6 +49,10 @@ package struct LiveCaptureStatistics: Sendable {
 package final class LiveCapture {
     private let handle: OpaquePointer
     private var dumper: OpaquePointer?
+    /// Bytes in the current `-w` file, and its number in the rotation.
+    private var dumpedBytes = 0
+    private var fileIndex = 0
+    private var filesWritten: [String] = []
     private let options: LiveCaptureOptions
     package let linkType: LinkType
 
@@ -101,17 +111,45 @@ package final class LiveCapture {
             throw WSSniffError(.captureUnavailable, "cannot install capture filter: \(detail)")
         }
 
-        if let path = options.writePath {
-            guard let dumper = pcap_dump_open(handle, path) else {
-                let detail = String(cString: pcap_geterr(handle))
+        if options.writePath != nil {
+            do {
+                try self.openDumpFile()
+            } catch {
                 pcap_close(handle)
-                throw WSSniffError(.cannotWrite, "cannot write \(path): \(detail)")
+                throw error
             }
-            // pcap_dump_open writes the file header into stdio's buffer: push it out now, so even a capture that sees
-            // no packet leaves a valid, empty pcap file.
-            pcap_dump_flush(dumper)
-            self.dumper = dumper
         }
+    }
+
+    /// The name of rotated file number `index`: the `-w` name itself first, then `NAME.1`, `NAME.2`, ...
+    package static func rotatedName(_ path: String, index: Int) -> String {
+        index == 0 ? path : "\(path).\(index)"
+    }
+
+    /// Opens the next `-w` file (the first one, or the next in the rotation).
+    private func openDumpFile() throws(WSSniffError) {
+        guard let base = self.options.writePath else { return }
+        let path = Self.rotatedName(base, index: self.fileIndex)
+        guard let dumper = pcap_dump_open(self.handle, path) else {
+            let detail = String(cString: pcap_geterr(self.handle))
+            throw WSSniffError(.cannotWrite, "cannot write \(path): \(detail)")
+        }
+        // pcap_dump_open writes the file header into stdio's buffer: push it out now, so even a capture that sees
+        // no packet leaves a valid, empty pcap file.
+        pcap_dump_flush(dumper)
+        self.dumper = dumper
+        self.dumpedBytes = 24
+        if !self.filesWritten.contains(path) { self.filesWritten.append(path) }
+    }
+
+    /// Closes the current `-w` file and opens the next, between two packets, so none is lost or split.
+    private func rotate() throws(WSSniffError) {
+        self.closeDumper()
+        self.fileIndex += 1
+        if let count = self.options.rotateCount, count > 0 {
+            self.fileIndex %= count
+        }
+        try self.openDumpFile()
     }
 
     deinit {
@@ -208,7 +246,13 @@ package final class LiveCapture {
                 }
                 guard let header, let data else { continue }
                 statistics.captured += 1
+                if let limit = self.options.rotateSize, self.dumper != nil,
+                    self.dumpedBytes + 16 + Int(header.pointee.caplen) > limit, self.dumpedBytes > 24
+                {
+                    try self.rotate()
+                }
                 if let dumper = self.dumper {
+                    self.dumpedBytes += 16 + Int(header.pointee.caplen)
                     pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header, data)
                     if pcap_dump_flush(dumper) != 0 {
                         let reason = String(cString: strerror(errno))
@@ -245,6 +289,7 @@ package final class LiveCapture {
             throw WSSniffError(.cannotWrite, "cannot flush \(self.options.writePath ?? "the capture file")")
         }
         self.closeDumper()
+        statistics.files = self.filesWritten
         return statistics
     }
 
