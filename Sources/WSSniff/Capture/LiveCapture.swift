@@ -204,80 +204,41 @@ package final class LiveCapture {
             throw WSSniffError(.captureUnavailable, "cannot switch the capture to non-blocking mode")
         }
         let descriptor = pcap_get_selectable_fd(self.handle)
-        var header: UnsafeMutablePointer<pcap_pkthdr>?
-        var data: UnsafePointer<UInt8>?
         loop: while true {
+            var reason: String?
             if stopRequested.load(ordering: .relaxed) {
-                statistics.stopReason = "signal"
-                break
-            }
-            if let limit = self.options.count, statistics.captured >= limit {
-                statistics.stopReason = "count"
-                break
-            }
-            var waitMilliseconds: Int32 = 100
-            if let duration = self.options.duration {
+                reason = "signal"
+            } else if let limit = self.options.count, statistics.captured >= limit {
+                reason = "count"
+            } else if let duration = self.options.duration {
                 var now = timespec()
                 clock_gettime(CLOCK_MONOTONIC, &now)
                 let elapsed =
                     Double(now.tv_sec - monotonicStart.tv_sec)
                     + Double(now.tv_nsec - monotonicStart.tv_nsec) / 1e9
-                if elapsed >= duration {
-                    statistics.stopReason = "duration"
-                    break
+                if elapsed >= duration { reason = "duration" }
+            }
+            if let reason {
+                statistics.stopReason = reason
+                // What the kernel already accepted is part of the capture: read it before stopping (for at most
+                // two seconds, in case traffic keeps coming).
+                if reason != "count" {
+                    try self.drain(until: Self.now() + 2, &statistics, body)
                 }
-                waitMilliseconds = min(waitMilliseconds, Int32(((duration - elapsed) * 1_000).rounded(.up)))
+                break loop
+            }
+            var waitMilliseconds: Int32 = 100
+            if let duration = self.options.duration {
+                let elapsed = Self.now() - (Double(monotonicStart.tv_sec) + Double(monotonicStart.tv_nsec) / 1e9)
+                waitMilliseconds = min(waitMilliseconds, max(1, Int32(((duration - elapsed) * 1_000).rounded(.up))))
             }
             var pollDescriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             let ready = poll(&pollDescriptor, 1, max(waitMilliseconds, 1))
             if ready < 0 && errno != EINTR {
                 throw WSSniffError(.captureUnavailable, "capture failed: \(String(cString: strerror(errno)))")
             }
-            // Drain what is there, then go back to waiting.
-            while true {
-                if let limit = self.options.count, statistics.captured >= limit { break }
-                if stopRequested.load(ordering: .relaxed) { break }
-                let status = pcap_next_ex(self.handle, &header, &data)
-                guard status == 1 else {
-                    if status == 0 { break }
-                    let detail = String(cString: pcap_geterr(self.handle))
-                    self.closeDumper()
-                    throw WSSniffError(.captureUnavailable, "capture failed: \(detail)")
-                }
-                guard let header, let data else { continue }
-                statistics.captured += 1
-                if let limit = self.options.rotateSize, self.dumper != nil,
-                    self.dumpedBytes + 16 + Int(header.pointee.caplen) > limit, self.dumpedBytes > 24
-                {
-                    try self.rotate()
-                }
-                if let dumper = self.dumper {
-                    self.dumpedBytes += 16 + Int(header.pointee.caplen)
-                    pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header, data)
-                    if pcap_dump_flush(dumper) != 0 {
-                        let reason = String(cString: strerror(errno))
-                        self.closeDumper()
-                        throw WSSniffError(
-                            .cannotWrite,
-                            "cannot write \(self.options.writePath ?? "the capture file") after \(statistics.written) "
-                                + "packets: \(reason); the file is valid up to the last whole packet"
-                        )
-                    }
-                    statistics.written += 1
-                }
-                let info = CaptureRecordInfo(
-                    number: statistics.captured,
-                    linkType: self.linkType,
-                    timestamp: Timestamp(
-                        seconds: Int64(header.pointee.ts.tv_sec),
-                        nanoseconds: Int64(header.pointee.ts.tv_usec) * 1_000
-                    ),
-                    capturedLength: Int(header.pointee.caplen),
-                    originalLength: Int(header.pointee.len)
-                )
-                let bytes = UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen))
-                body(info, bytes.bytes)
-            }
+            // Read what is there (a signal is noticed between packets), then go back to waiting.
+            try self.drain(until: nil, &statistics, body)
         }
         var kernel = pcap_stat()
         if pcap_stats(self.handle, &kernel) == 0 {
@@ -291,6 +252,72 @@ package final class LiveCapture {
         self.closeDumper()
         statistics.files = self.filesWritten
         return statistics
+    }
+
+    /// Reads every packet libpcap has ready, writing each to the `-w` file before `body` sees it. Stops when none is
+    /// left, at `--count`, at a signal (unless `deadline` is set: the final drain after a stop), or at `deadline`.
+    private func drain(
+        until deadline: Double?,
+        _ statistics: inout LiveCaptureStatistics,
+        _ body: (CaptureRecordInfo, RawSpan) -> Void
+    ) throws(WSSniffError) {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while true {
+            if let limit = self.options.count, statistics.captured >= limit { return }
+            if let deadline {
+                if Self.now() >= deadline { return }
+            } else if stopRequested.load(ordering: .relaxed) {
+                return
+            }
+            let status = pcap_next_ex(self.handle, &header, &data)
+            guard status == 1 else {
+                if status == 0 { return }
+                let detail = String(cString: pcap_geterr(self.handle))
+                self.closeDumper()
+                throw WSSniffError(.captureUnavailable, "capture failed: \(detail)")
+            }
+            guard let header, let data else { continue }
+            statistics.captured += 1
+            if let limit = self.options.rotateSize, self.dumper != nil,
+                self.dumpedBytes + 16 + Int(header.pointee.caplen) > limit, self.dumpedBytes > 24
+            {
+                try self.rotate()
+            }
+            if let dumper = self.dumper {
+                self.dumpedBytes += 16 + Int(header.pointee.caplen)
+                pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header, data)
+                if pcap_dump_flush(dumper) != 0 {
+                    let reason = String(cString: strerror(errno))
+                    self.closeDumper()
+                    throw WSSniffError(
+                        .cannotWrite,
+                        "cannot write \(self.options.writePath ?? "the capture file") after \(statistics.written) "
+                            + "packets: \(reason); the file is valid up to the last whole packet"
+                    )
+                }
+                statistics.written += 1
+            }
+            let info = CaptureRecordInfo(
+                number: statistics.captured,
+                linkType: self.linkType,
+                timestamp: Timestamp(
+                    seconds: Int64(header.pointee.ts.tv_sec),
+                    nanoseconds: Int64(header.pointee.ts.tv_usec) * 1_000
+                ),
+                capturedLength: Int(header.pointee.caplen),
+                originalLength: Int(header.pointee.len)
+            )
+            let bytes = UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen))
+            body(info, bytes.bytes)
+        }
+    }
+
+    /// Monotonic seconds.
+    private static func now() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     private func closeDumper() {
