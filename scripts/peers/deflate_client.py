@@ -2,7 +2,7 @@
 """A real WebSocket client on loopback (Python `websockets`) with configurable permessage-deflate, for live tests.
 
 usage: deflate_client.py PORT [--no-deflate] [--server-no-context-takeover] [--client-no-context-takeover]
-                         [--server-max-window-bits N] [--client-max-window-bits N]
+                         [--server-max-window-bits N] [--client-max-window-bits N] [--result FILE]
 The same sequence as fragment_client.js, waiting for each echo: a plain text; a fragmented text with a ping after
 its first frame (websockets ends a fragmented message with an empty final continuation frame, so 3 parts make 4
 frames); a binary message; a 40 KB compressible text; five short similar texts; then close 1000 "bye".
@@ -27,6 +27,7 @@ def parse():
     parser.add_argument("--client-no-context-takeover", action="store_true")
     parser.add_argument("--server-max-window-bits", type=int)
     parser.add_argument("--client-max-window-bits", type=int)
+    parser.add_argument("--result", help="write the JSON line to this file instead of stdout")
     return parser.parse_args()
 
 
@@ -93,7 +94,11 @@ async def main():
         await ws.close(1000, "bye")
     received = ws.protocol.close_rcvd
     result["close"] = {"code": received.code, "reason": received.reason} if received else None
-    print(json.dumps(result), flush=True)
+    if options.result:
+        with open(options.result, "w") as file:
+            file.write(json.dumps(result) + "\n")
+    else:
+        print(json.dumps(result), flush=True)
     return 0 if received and received.code == 1000 else 1
 
 

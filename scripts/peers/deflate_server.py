@@ -2,10 +2,10 @@
 """A real WebSocket echo server on loopback (Python `websockets`) with configurable permessage-deflate.
 
 usage: deflate_server.py PORT [--no-deflate] [--server-no-context-takeover] [--client-no-context-takeover]
-                         [--server-max-window-bits N] [--client-max-window-bits N] [--max-payload N]
+                         [--server-max-window-bits N] [--client-max-window-bits N] [--max-payload N] [--once]
 Prints "ready" once listening; echoes every message; for each connection prints one JSON line
 {"event": "close", "extensions": <response Sec-WebSocket-Extensions>, "code": N, "reason": "..."}.
-Exits on SIGTERM, or by itself after 30 s.
+Exits on SIGTERM, after its first connection with --once, or by itself after 30 s.
 """
 import argparse
 import asyncio
@@ -26,6 +26,7 @@ def parse():
     parser.add_argument("--server-max-window-bits", type=int)
     parser.add_argument("--client-max-window-bits", type=int)
     parser.add_argument("--max-payload", type=int, default=1 << 20)
+    parser.add_argument("--once", action="store_true")
     return parser.parse_args()
 
 
@@ -60,10 +61,14 @@ async def main():
             ),
             flush=True,
         )
+        if options.once and not stop.done():
+            stop.set_result(None)
 
+    # A parent may hand down SIGTERM blocked (Foundation's Process does): unblock it, or SIGTERM never arrives.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
-    loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    loop.add_signal_handler(signal.SIGTERM, lambda: stop.done() or stop.set_result(None))
     async with serve(
         echo, "127.0.0.1", options.port, compression=None, extensions=extensions, max_size=options.max_payload
     ):

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // A real `ws` client on loopback that exercises fragmentation and permessage-deflate, for live tests.
 // usage: NODE_PATH=/usr/share/nodejs node fragment_client.js PORT [--no-deflate] [--server-no-context-takeover]
-//        [--client-no-context-takeover] [--server-max-window-bits N] [--client-max-window-bits N]
+//        [--client-no-context-takeover] [--server-max-window-bits N] [--client-max-window-bits N] [--result FILE]
 // In order, waiting for each echo: a plain text; a text sent as 3 frames with a ping between the first and the
 // second; a binary message; a 40 KB compressible text; five short similar texts (context takeover); then it closes
 // with 1000 "bye". Prints one JSON line: the upgrade's Sec-WebSocket-Extensions as received, the permessage-deflate
 // parameters ws agreed to, every message sent (with its fragments) and received, pongs, and the close.
 // Exits by itself within 10 s.
 'use strict';
+const fs = require('fs');
 const WebSocket = require('ws');
 const { perMessageDeflate } = require('./peer_options.js');
 
@@ -25,6 +26,18 @@ const outgoing = [
   ...[1, 2, 3, 4, 5].map((i) => ({ type: 'text', fragments: [`short message ${i}: context takeover`] })),
 ];
 const result = { extensions: null, params: null, sent: [], received: [], pongs: [], close: null };
+
+// The JSON line goes to the file after --result FILE when given (written synchronously, whole), else to stdout.
+function output(done) {
+  const line = `${JSON.stringify(result)}\n`;
+  const index = process.argv.indexOf('--result');
+  if (index > 0) {
+    fs.writeFileSync(process.argv[index + 1], line);
+    done();
+  } else {
+    process.stdout.write(line, done);
+  }
+}
 let next = 0;
 
 function encode(data, type) {
@@ -64,8 +77,8 @@ ws.on('message', (data, isBinary) => {
 });
 ws.on('close', (code, reason) => {
   result.close = { code, reason: reason.toString() };
-  console.log(JSON.stringify(result));
-  process.exit(code === 1000 ? 0 : 1);
+  // Exit once the line is written: a pipe takes a large write asynchronously, and exit() would cut it short.
+  output(() => process.exit(code === 1000 ? 0 : 1));
 });
 ws.on('error', (error) => {
   console.error(`client error: ${error.message}`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A raw WebSocket client over `net` that breaks one RFC 6455 rule on purpose, for live tests against a real server.
-// usage: node raw_client.js PORT RULE [--wait-challenge]
+// usage: node raw_client.js PORT RULE [--wait-challenge] [--result FILE]
 // --wait-challenge: send the rule's frames only after the server's first text message containing "connect.challenge"
 // (for message-too-big against a gateway-like server, whose limit applies once it has greeted the client).
 // It performs the HTTP upgrade itself (no extension offered), sends the frame(s) for RULE, then reads what the server
@@ -10,6 +10,7 @@
 //    "close":{"code":N|null,"reason":"..."}|null}
 // Exits by itself within 3 s.
 'use strict';
+const fs = require('fs');
 const crypto = require('crypto');
 const net = require('net');
 
@@ -74,6 +75,18 @@ if (!frames) {
 const waitChallenge = process.argv.includes('--wait-challenge');
 // `breakingFrame`: which of the client's frames (1-based) breaks the rule.
 const result = { rule, status: null, breakingFrame: frames.length, sent: [], received: [], close: null };
+
+// The JSON line goes to the file after --result FILE when given (written synchronously, whole), else to stdout.
+function output(done) {
+  const line = `${JSON.stringify(result)}\n`;
+  const index = process.argv.indexOf('--result');
+  if (index > 0) {
+    fs.writeFileSync(process.argv[index + 1], line);
+    done();
+  } else {
+    process.stdout.write(line, done);
+  }
+}
 let rulesSent = false;
 
 function sendRuleFrames() {
@@ -87,9 +100,13 @@ let upgraded = false;
 // A rule whose frame is itself a close has already sent the client's close: it must not send another.
 let closeSent = frames.some((spec) => spec.opcode === 8);
 
+let finished = false;
+
+// Exits once the line is written: a pipe takes a large write asynchronously, and exit() would cut it short.
 function finish(code) {
-  console.log(JSON.stringify(result));
-  process.exit(code);
+  if (finished) return;
+  finished = true;
+  output(() => process.exit(code));
 }
 
 function send(spec) {

@@ -2,12 +2,12 @@
 // A real `ws` echo server on loopback (the library the OpenClaw gateway runs on), for live tests.
 // usage: NODE_PATH=/usr/share/nodejs node ws_server.js PORT [--no-deflate] [--server-no-context-takeover]
 //        [--client-no-context-takeover] [--server-max-window-bits N] [--client-max-window-bits N] [--max-payload N]
-//        [--challenge]
+//        [--challenge] [--once]
 // --challenge: greet each connection as the OpenClaw gateway does, with a `connect.challenge` event (so wssniff
 // treats the connection as a gateway's, whose limit before connect is maxPayload = 64 KiB).
 // Prints "ready" once listening. Echoes every message (same type). For each connection it prints one JSON line:
 //   {"event":"close","code":N,"reason":"...","error":"ws's own error message or null","extensions":"..."}
-// Exits on SIGTERM, or by itself after 30 s.
+// Exits on SIGTERM, after its first connection with --once, or by itself after 30 s.
 'use strict';
 const WebSocket = require('ws');
 const { perMessageDeflate, valueAfter } = require('./peer_options.js');
@@ -36,6 +36,7 @@ server.on('connection', (ws, request) => {
     console.log(JSON.stringify({
       event: 'close', code, reason: reason.toString(), error, extensions: request.responseExtensions,
     }));
+    if (argv.includes('--once')) process.stdout.write('', () => process.exit(0));
   });
 });
 server.on('error', (e) => { console.error(`server error: ${e.message}`); process.exit(1); });
