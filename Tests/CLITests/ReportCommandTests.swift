@@ -1,0 +1,314 @@
+import Foundation
+import Testing
+
+/// `wssniff report`: the Markdown report (cause, next steps, Mermaid, tables), its JSON twin, the sanitized capture,
+/// file modes, and that no secret reaches any output byte unless `--show-secrets`.
+@Suite struct ReportCommandTests {
+    static let token = "wssniff-reference-token"
+    static let wstunnel = TestSupport.corpusDirectory.appendingPathComponent("zeek-wstunnel-http.pcap").path
+    /// The JWT that wstunnel carries as `authorization.bearer.<JWT>` in Sec-WebSocket-Protocol.
+    static let jwt =
+        "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpZCI6IjAxOGNmZWFiLWY5OWQtNzBmNy05NmFmLTBlOGJhNjk2YTFmNiIsInAiOiJUY3AiLCJy"
+        + "IjoiemVlay5vcmciLCJycCI6ODB9.FsquetBp_jsIDzBslWyyTPlS2hcMprVuWmbT2r57N0A"
+
+    static func sample(_ name: String) -> String {
+        TestSupport.samplesDirectory.appendingPathComponent(name).path
+    }
+
+    struct Written {
+        var markdown: String
+        var json: [String: Any]
+        var jsonText: String
+        var directory: URL
+        var output: TestSupport.Output
+        var paths: [String]
+    }
+
+    /// Runs `wssniff report` writing -o, --json and --sanitized-pcap into a fresh directory.
+    static func report(_ capture: String, _ extra: [String] = []) throws -> Written {
+        let directory = try TestSupport.temporaryDirectory()
+        let md = directory.appendingPathComponent("report.md").path
+        let json = directory.appendingPathComponent("report.json").path
+        let pcap = directory.appendingPathComponent("sanitized.pcap").path
+        let output = try TestSupport.wssniff(
+            arguments: ["report", capture, "-o", md, "--json", json, "--sanitized-pcap", pcap] + extra
+        )
+        guard output.status == 0 else { throw TestFailure("report failed (\(output.status)): \(output.stderr)") }
+        let jsonText = try String(contentsOfFile: json, encoding: .utf8)
+        guard let object = try JSONSerialization.jsonObject(with: Data(jsonText.utf8)) as? [String: Any] else {
+            throw TestFailure("the JSON twin is not an object")
+        }
+        return Written(
+            markdown: try String(contentsOfFile: md, encoding: .utf8),
+            json: object,
+            jsonText: jsonText,
+            directory: directory,
+            output: output,
+            paths: [md, json, pcap]
+        )
+    }
+
+    // MARK: - Mermaid
+
+    /// The sequenceDiagram subset the report emits: a header, participants declared before use, and only
+    /// `A->>B: text` and `Note over A,B: text` lines, with no `;`, `#` or unbalanced characters Mermaid reads as syntax.
+    static func validateMermaid(_ block: String) -> [String] {
+        var problems: [String] = []
+        var lines = block.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard lines.first == "sequenceDiagram" else { return ["first line is not sequenceDiagram"] }
+        lines.removeFirst()
+        var participants: Set<String> = []
+        let name = #"[A-Za-z][A-Za-z0-9_]*"#
+        for line in lines {
+            if let match = line.wholeMatch(of: try! Regex("participant (\(name))( as [A-Za-z0-9 _.-]+)?")) {
+                participants.insert(String(line.split(separator: " ")[1]))
+                _ = match
+                continue
+            }
+            var text: Substring
+            if line.wholeMatch(of: try! Regex("(\(name))->>(\(name)): .+")) != nil {
+                let arrow = line.firstRange(of: "->>")!
+                let from = String(line[..<arrow.lowerBound])
+                let colon = line.firstIndex(of: ":")!
+                let to = String(line[arrow.upperBound..<colon])
+                if !participants.contains(from) || !participants.contains(to) {
+                    problems.append("undeclared participant in: \(line)")
+                }
+                text = line[line.index(colon, offsetBy: 2)...]
+            } else if line.wholeMatch(of: try! Regex("Note over (\(name)),(\(name)): .+")) != nil {
+                let colon = line.firstIndex(of: ":")!
+                let names = line[line.index(line.startIndex, offsetBy: 10)..<colon].split(separator: ",").map(String.init)
+                if !names.allSatisfy(participants.contains) { problems.append("undeclared participant in: \(line)") }
+                text = line[line.index(colon, offsetBy: 2)...]
+            } else {
+                problems.append("not a statement of the subset: \(line)")
+                continue
+            }
+            if text.contains(where: { ";#:<>{}%`\"".contains($0) }) {
+                problems.append("character Mermaid may read as syntax in: \(line)")
+            }
+            if text.filter({ $0 == "(" }).count != text.filter({ $0 == ")" }).count {
+                problems.append("unbalanced parentheses in: \(line)")
+            }
+        }
+        if participants.isEmpty { problems.append("no participants") }
+        return problems
+    }
+
+    static func mermaidBlocks(_ markdown: String) -> [String] {
+        markdown.components(separatedBy: "```mermaid\n").dropFirst().compactMap { $0.components(separatedBy: "\n```").first }
+    }
+
+    @Test func validatorRejectsBrokenDiagrams() {
+        #expect(!Self.validateMermaid("sequenceDiagram\n    participant C\n    C->>X: hi").isEmpty)
+        #expect(!Self.validateMermaid("sequenceDiagram\n    participant C\n    participant G\n    C->>G: a; b").isEmpty)
+        #expect(!Self.validateMermaid("sequenceDiagram\n    participant C\n    participant G\n    C-->G hi").isEmpty)
+        #expect(Self.validateMermaid("sequenceDiagram\n    participant C as Client\n    participant G\n    C->>G: hi (x)").isEmpty)
+    }
+
+    // MARK: - Golden parts
+
+    @Test func protocolMismatchReport() throws {
+        let written = try Self.report(Self.sample("nas-protocol-mismatch.pcap"))
+        let md = written.markdown
+        #expect(md.hasPrefix("# wssniff report: protocol-mismatch\n"))
+        #expect(md.contains("**protocol-mismatch**"))
+        #expect(md.contains("The client offers protocol 4..4; the gateway speaks protocol 3. Make the ranges meet"))
+        #expect(md.contains("| libpcap | libpcap version"))
+        #expect(md.contains("| packets | 17 (17 TCP) |"))
+        #expect(md.contains("| SHA-256 |"))
+        let blocks = Self.mermaidBlocks(md)
+        #expect(blocks.count == 1)
+        for block in blocks { #expect(Self.validateMermaid(block) == []) }
+        #expect(blocks.first?.contains("C->>G: req connect protocol 4..4 client cli, proof v3") == true)
+        #expect(blocks.first?.contains("G->>C: close 1002 protocol mismatch") == true)
+        #expect(blocks.first?.contains("nonce bdd8a1a2...") == true)
+        // The candidate table: v3 verifies, with the token slot redacted.
+        let v3 = md.split(separator: "\n").first { $0.hasPrefix("| v3 | `v3\\|") }
+        #expect(v3?.hasSuffix("| yes |") == true)
+        #expect(v3?.contains(Redactor_placeholder) == true)
+        #expect(md.split(separator: "\n").contains { $0.hasPrefix("| v2 |") && $0.hasSuffix("| no |") })
+        #expect(md.contains("- protocol in range: no"))
+    }
+
+    @Test func pairingRequiredReportNamesTheRequestId() throws {
+        let capture = Self.sample("unpaired-device.pcap")
+        let analysis = try TestSupport.analyzeJSON([capture])
+        let connection = (analysis["connections"] as? [[String: Any]])?.first
+        let error = ((connection?["gateway"] as? [String: Any])?["response"] as? [String: Any])?["error"] as? [String: Any]
+        let requestId = try #require((error?["details"] as? [String: Any])?["requestId"] as? String)
+        let written = try Self.report(capture)
+        #expect(written.markdown.hasPrefix("# wssniff report: pairing-required\n"))
+        #expect(written.markdown.contains("`openclaw devices list`"))
+        #expect(written.markdown.contains("`openclaw devices approve \(requestId)`"))
+        for block in Self.mermaidBlocks(written.markdown) { #expect(Self.validateMermaid(block) == []) }
+    }
+
+    @Test func framingBreachReportNamesFrameAndRule() throws {
+        let written = try Self.report(Self.sample("raw-client-frame-unmasked.pcap"))
+        #expect(written.markdown.hasPrefix("# wssniff report: frame-violation\n"))
+        #expect(written.markdown.contains("breaks `client-frame-unmasked`"))
+        let blocks = Self.mermaidBlocks(written.markdown)
+        #expect(!blocks.isEmpty)
+        for block in blocks { #expect(Self.validateMermaid(block) == []) }
+    }
+
+    @Test func interleavedReportHasADiagramPerFailingConnection() throws {
+        let written = try Self.report(Self.sample("interleaved.pcap"))
+        let connections = try #require(written.json["connections"] as? [[String: Any]])
+        let failing = connections.filter { ($0["verdict"] as? [String: Any])?["cause"] as? String != "accepted" }
+        let blocks = Self.mermaidBlocks(written.markdown)
+        #expect(blocks.count == failing.count)
+        for block in blocks { #expect(Self.validateMermaid(block) == []) }
+    }
+
+    // MARK: - JSON twin
+
+    @Test func jsonTwinIsTheAnalyzeDocumentPlusReport() throws {
+        let capture = Self.sample("nas-protocol-mismatch.pcap")
+        let written = try Self.report(capture)
+        let analysis = try TestSupport.analyzeJSON([capture])
+        #expect(written.json["schema"] as? String == "wssniff/1")
+        #expect(written.json["secretsRedacted"] as? Bool == true)
+        let connections = try #require(written.json["connections"] as? [Any])
+        #expect(NSArray(array: connections).isEqual(to: analysis["connections"] as? [Any] ?? []))
+        let report = try #require(written.json["report"] as? [String: Any])
+        #expect(report["cause"] as? String == "protocol-mismatch")
+        #expect((report["nextSteps"] as? [String])?.isEmpty == false)
+        let environment = try #require(report["environment"] as? [String: Any])
+        #expect(environment["packets"] as? Int == 17)
+        #expect((environment["libpcapVersion"] as? String)?.hasPrefix("libpcap") == true)
+    }
+
+    // MARK: - Files
+
+    @Test func filesAreCreatedPrivate() throws {
+        let written = try Self.report(Self.sample("good-v3.pcap"))
+        for path in written.paths {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(path)")
+        }
+    }
+
+    // MARK: - Sanitized capture
+
+    static let sanitizedSamples = [
+        "nas-protocol-mismatch.pcap", "good-v3.pcap", "good-v2.pcap", "wrong-token.pcap", "unpaired-device.pcap",
+        "interleaved.pcap", "tiny-frames.pcap", "fragmented-connect.pcap", "good-v3.pcapng", "cooked-any.pcap",
+    ]
+
+    static func causes(_ document: [String: Any]) -> [String] {
+        (document["connections"] as? [[String: Any]] ?? []).map {
+            ($0["verdict"] as? [String: Any])?["cause"] as? String ?? "?"
+        }
+    }
+
+    @Test(arguments: Self.sanitizedSamples)
+    func sanitizedCaptureKeepsPacketsAndVerdicts(_ name: String) throws {
+        let capture = Self.sample(name)
+        let written = try Self.report(capture)
+        let sanitized = written.paths[2]
+        let original = try TestSupport.analyzeJSON([capture])
+        let copy = try TestSupport.analyzeJSON([sanitized])
+        #expect(
+            (copy["input"] as? [String: Any])?["packets"] as? Int
+                == (original["input"] as? [String: Any])?["packets"] as? Int
+        )
+        #expect(Self.causes(copy) == Self.causes(original))
+        if let tshark = TestSupport.which("tshark") {
+            let read = try TestSupport.run(tshark, ["-r", sanitized, "-T", "fields", "-e", "frame.number"])
+            #expect(read.status == 0)
+            #expect(!read.stderr.lowercased().contains("error"), "\(read.stderr)")
+            let count = read.stdout.split(separator: "\n").count
+            #expect(count == (original["input"] as? [String: Any])?["packets"] as? Int)
+        }
+    }
+
+    @Test func compressedSecretIsBlankedAndSaid() throws {
+        let written = try Self.report(Self.sample("good-v3-deflate.pcap"))
+        #expect(written.markdown.contains("is compressed and holds a secret: its payload was blanked"))
+        #expect(try Self.leaks(written, secrets: [Self.token]) == [])
+    }
+
+    // MARK: - Secrets
+
+    /// Every output byte (stdout, stderr, each written file, and the sanitized capture both raw and as tshark decodes
+    /// it, unmasked) searched for the secrets; returns the places they were found.
+    static func leaks(_ written: Written, secrets: [String]) throws -> [String] {
+        var places: [String] = []
+        var texts: [(String, Data)] = [
+            ("stdout", Data(written.output.stdout.utf8)), ("stderr", Data(written.output.stderr.utf8)),
+        ]
+        for path in written.paths { texts.append((path, try Data(contentsOf: URL(fileURLWithPath: path)))) }
+        if let tshark = TestSupport.which("tshark") {
+            let decoded = try TestSupport.run(
+                tshark,
+                ["-r", written.paths[2], "-T", "fields", "-e", "websocket.payload.text",
+                 "-e", "data.data", "-e", "http.request.line", "-e", "http.response.line", "-e", "tcp.payload"]
+            )
+            if decoded.status != 0 || decoded.stdout.isEmpty { places.append("tshark could not decode the copy") }
+            texts.append(("tshark decode of the sanitized capture", Data(decoded.stdout.utf8)))
+        }
+        for (place, data) in texts {
+            for secret in secrets where data.range(of: Data(secret.utf8)) != nil {
+                places.append("\(secret.prefix(12))... in \(place)")
+            }
+        }
+        return places
+    }
+
+    static let secretSamples = [
+        "nas-protocol-mismatch.pcap", "good-v3.pcap", "wrong-token.pcap", "wrong-token-slot.pcap",
+        "unpaired-device.pcap", "interleaved.pcap", "tiny-frames.pcap", "fragmented-connect.pcap",
+    ]
+
+    @Test(arguments: Self.secretSamples)
+    func noSecretInAnyOutput(_ name: String) throws {
+        // The control: the capture does carry the token (masked on the wire, so decoded by tshark).
+        if let tshark = TestSupport.which("tshark") {
+            let original = try TestSupport.run(tshark, ["-r", Self.sample(name), "-T", "fields", "-e", "websocket.payload.text"])
+            #expect(original.stdout.contains(Self.token), "the control: \(name) carries the token")
+        }
+        let written = try Self.report(Self.sample(name))
+        #expect(try Self.leaks(written, secrets: [Self.token]) == [])
+        // The copy carries the same-length stand-in where the token was.
+        if let tshark = TestSupport.which("tshark") {
+            let copy = try TestSupport.run(tshark, ["-r", written.paths[2], "-T", "fields", "-e", "websocket.payload.text"])
+            #expect(copy.stdout.contains("\"token\":\"redacted-"))
+        }
+        // And the Markdown to stdout, with a config that holds the token.
+        let directory = try TestSupport.temporaryDirectory()
+        let config = directory.appendingPathComponent("openclaw.json")
+        try "{ gateway: { auth: { mode: 'token', token: '\(Self.token)', }, }, // x\n}".write(
+            to: config, atomically: true, encoding: .utf8
+        )
+        let stdout = try TestSupport.wssniff("report", Self.sample(name), "--config", config.path)
+        #expect(stdout.status == 0)
+        #expect(!stdout.stdout.contains(Self.token) && !stdout.stderr.contains(Self.token))
+        #expect(stdout.stdout.contains("set, `<redacted sha256:"))
+    }
+
+    @Test func bearerJWTInSubprotocolDisappears() throws {
+        let capture = Self.wstunnel
+        try #require(FileManager.default.fileExists(atPath: capture))
+        let original = try Data(contentsOf: URL(fileURLWithPath: capture))
+        #expect(original.range(of: Data(Self.jwt.utf8)) != nil, "the control: the capture carries the JWT")
+        let written = try Self.report(capture)
+        #expect(try Self.leaks(written, secrets: [Self.jwt, String(Self.jwt.suffix(43))]) == [])
+        #expect(written.jsonText.contains("authorization.bearer.<redacted sha256:"))
+        let analysis = try TestSupport.analyzeJSON([capture])
+        let copy = try TestSupport.analyzeJSON([written.paths[2]])
+        #expect(Self.causes(copy) == Self.causes(analysis))
+    }
+
+    @Test func showSecretsShowsThemAndSaysSo() throws {
+        let written = try Self.report(Self.sample("nas-protocol-mismatch.pcap"), ["--show-secrets"])
+        #expect(written.markdown.contains("shown unredacted (`--show-secrets`)"))
+        #expect(written.markdown.contains(Self.token))
+        #expect(written.json["secretsRedacted"] as? Bool == false)
+        #expect(written.output.stderr.contains("--show-secrets"))
+    }
+}
+
+/// The placeholder of the reference token, as `Redactor.placeholder` makes it (SHA-256, first 8 hex digits).
+let Redactor_placeholder = "<redacted sha256:9829a290>"
