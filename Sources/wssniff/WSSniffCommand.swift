@@ -19,7 +19,9 @@ struct WSSniffCommand: ParsableCommand {
             69 capture device unavailable, 74 cannot write output, 77 capture not permitted.
             """,
         version: WSSniffVersion.string,
-        subcommands: [AnalyzeCommand.self, CaptureCommand.self, VerifyCommand.self, SignCommand.self, ReportCommand.self]
+        subcommands: [
+            AnalyzeCommand.self, CaptureCommand.self, VerifyCommand.self, SignCommand.self, ReportCommand.self,
+        ]
     )
 }
 

@@ -77,7 +77,9 @@ import Testing
                 text = line[line.index(colon, offsetBy: 2)...]
             } else if line.wholeMatch(of: try! Regex("Note over (\(name)),(\(name)): .+")) != nil {
                 let colon = line.firstIndex(of: ":")!
-                let names = line[line.index(line.startIndex, offsetBy: 10)..<colon].split(separator: ",").map(String.init)
+                let names = line[line.index(line.startIndex, offsetBy: 10)..<colon].split(separator: ",").map(
+                    String.init
+                )
                 if !names.allSatisfy(participants.contains) { problems.append("undeclared participant in: \(line)") }
                 text = line[line.index(colon, offsetBy: 2)...]
             } else {
@@ -96,14 +98,19 @@ import Testing
     }
 
     static func mermaidBlocks(_ markdown: String) -> [String] {
-        markdown.components(separatedBy: "```mermaid\n").dropFirst().compactMap { $0.components(separatedBy: "\n```").first }
+        markdown.components(separatedBy: "```mermaid\n").dropFirst().compactMap {
+            $0.components(separatedBy: "\n```").first
+        }
     }
 
     @Test func validatorRejectsBrokenDiagrams() {
         #expect(!Self.validateMermaid("sequenceDiagram\n    participant C\n    C->>X: hi").isEmpty)
         #expect(!Self.validateMermaid("sequenceDiagram\n    participant C\n    participant G\n    C->>G: a; b").isEmpty)
         #expect(!Self.validateMermaid("sequenceDiagram\n    participant C\n    participant G\n    C-->G hi").isEmpty)
-        #expect(Self.validateMermaid("sequenceDiagram\n    participant C as Client\n    participant G\n    C->>G: hi (x)").isEmpty)
+        #expect(
+            Self.validateMermaid("sequenceDiagram\n    participant C as Client\n    participant G\n    C->>G: hi (x)")
+                .isEmpty
+        )
     }
 
     // MARK: - Golden parts
@@ -135,7 +142,8 @@ import Testing
         let capture = Self.sample("unpaired-device.pcap")
         let analysis = try TestSupport.analyzeJSON([capture])
         let connection = (analysis["connections"] as? [[String: Any]])?.first
-        let error = ((connection?["gateway"] as? [String: Any])?["response"] as? [String: Any])?["error"] as? [String: Any]
+        let error =
+            ((connection?["gateway"] as? [String: Any])?["response"] as? [String: Any])?["error"] as? [String: Any]
         let requestId = try #require((error?["details"] as? [String: Any])?["requestId"] as? String)
         let written = try Self.report(capture)
         #expect(written.markdown.hasPrefix("# wssniff report: pairing-required\n"))
@@ -243,8 +251,10 @@ import Testing
         if let tshark = TestSupport.which("tshark") {
             let decoded = try TestSupport.run(
                 tshark,
-                ["-r", written.paths[2], "-T", "fields", "-e", "websocket.payload.text",
-                 "-e", "data.data", "-e", "http.request.line", "-e", "http.response.line", "-e", "tcp.payload"]
+                [
+                    "-r", written.paths[2], "-T", "fields", "-e", "websocket.payload.text",
+                    "-e", "data.data", "-e", "http.request.line", "-e", "http.response.line", "-e", "tcp.payload",
+                ]
             )
             if decoded.status != 0 || decoded.stdout.isEmpty { places.append("tshark could not decode the copy") }
             texts.append(("tshark decode of the sanitized capture", Data(decoded.stdout.utf8)))
@@ -266,21 +276,29 @@ import Testing
     func noSecretInAnyOutput(_ name: String) throws {
         // The control: the capture does carry the token (masked on the wire, so decoded by tshark).
         if let tshark = TestSupport.which("tshark") {
-            let original = try TestSupport.run(tshark, ["-r", Self.sample(name), "-T", "fields", "-e", "websocket.payload.text"])
+            let original = try TestSupport.run(
+                tshark,
+                ["-r", Self.sample(name), "-T", "fields", "-e", "websocket.payload.text"]
+            )
             #expect(original.stdout.contains(Self.token), "the control: \(name) carries the token")
         }
         let written = try Self.report(Self.sample(name))
         #expect(try Self.leaks(written, secrets: [Self.token]) == [])
         // The copy carries the same-length stand-in where the token was.
         if let tshark = TestSupport.which("tshark") {
-            let copy = try TestSupport.run(tshark, ["-r", written.paths[2], "-T", "fields", "-e", "websocket.payload.text"])
+            let copy = try TestSupport.run(
+                tshark,
+                ["-r", written.paths[2], "-T", "fields", "-e", "websocket.payload.text"]
+            )
             #expect(copy.stdout.contains("\"token\":\"redacted-"))
         }
         // And the Markdown to stdout, with a config that holds the token.
         let directory = try TestSupport.temporaryDirectory()
         let config = directory.appendingPathComponent("openclaw.json")
         try "{ gateway: { auth: { mode: 'token', token: '\(Self.token)', }, }, // x\n}".write(
-            to: config, atomically: true, encoding: .utf8
+            to: config,
+            atomically: true,
+            encoding: .utf8
         )
         let stdout = try TestSupport.wssniff("report", Self.sample(name), "--config", config.path)
         #expect(stdout.status == 0)

@@ -114,7 +114,7 @@ package struct EvidenceReport: Sendable {
             }
             return [
                 "No payload form the gateway accepts verifies, and no near miss does either: the key that signed is "
-                    + "not the device's key, or the payload differs in more than one field. See the candidate table.",
+                    + "not the device's key, or the payload differs in more than one field. See the candidate table."
             ]
         case .frameViolation, .invalidUTF8, .messageTooBig:
             guard let violation = report.websocket.violations.first else { return [verdict.summary] }
@@ -126,8 +126,10 @@ package struct EvidenceReport: Sendable {
                 "Fix the \(who)'s WebSocket framing (RFC 6455 section 5); the `ws` library closes on this rule.",
             ]
         case .unauthorized:
-            var steps = ["The gateway refused the shared secret. Compare the token fingerprints below: the "
-                + "connect's `auth` slot against the configured one (`--config`)."]
+            var steps = [
+                "The gateway refused the shared secret. Compare the token fingerprints below: the "
+                    + "connect's `auth` slot against the configured one (`--config`)."
+            ]
             if let config { steps += config.tokenComparison([report]) }
             return steps
         default:

@@ -57,12 +57,17 @@ package struct JSON5Reader {
                 guard self.index + 1 < self.bytes.count else { throw self.failure("a lone '/'") }
                 let next = self.bytes[self.index + 1]
                 if next == UInt8(ascii: "/") {
-                    while let byte = self.current, byte != 0x0A { _ = byte; self.index += 1 }
+                    while let byte = self.current, byte != 0x0A {
+                        _ = byte
+                        self.index += 1
+                    }
                 } else if next == UInt8(ascii: "*") {
                     self.index += 2
                     while true {
                         guard self.index + 1 < self.bytes.count else { throw self.failure("unterminated comment") }
-                        if self.bytes[self.index] == UInt8(ascii: "*") && self.bytes[self.index + 1] == UInt8(ascii: "/") {
+                        if self.bytes[self.index] == UInt8(ascii: "*")
+                            && self.bytes[self.index + 1] == UInt8(ascii: "/")
+                        {
                             self.index += 2
                             break
                         }
@@ -180,7 +185,10 @@ package struct JSON5Reader {
                 if self.current == 0x0A { self.index += 1 }
             case UInt8(ascii: "u"):
                 guard self.index + 4 <= self.bytes.count,
-                    let code = UInt32(String(decoding: self.bytes[self.index..<(self.index + 4)], as: UTF8.self), radix: 16)
+                    let code = UInt32(
+                        String(decoding: self.bytes[self.index..<(self.index + 4)], as: UTF8.self),
+                        radix: 16
+                    )
                 else { throw self.failure("bad \\u escape") }
                 self.index += 4
                 var scalarValue = code
@@ -198,7 +206,10 @@ package struct JSON5Reader {
                 output.append(contentsOf: Array(String(Unicode.Scalar(scalarValue) ?? "\u{FFFD}").utf8))
             case UInt8(ascii: "x"):
                 guard self.index + 2 <= self.bytes.count,
-                    let code = UInt32(String(decoding: self.bytes[self.index..<(self.index + 2)], as: UTF8.self), radix: 16)
+                    let code = UInt32(
+                        String(decoding: self.bytes[self.index..<(self.index + 2)], as: UTF8.self),
+                        radix: 16
+                    )
                 else { throw self.failure("bad \\x escape") }
                 self.index += 2
                 output.append(contentsOf: Array(String(Unicode.Scalar(code) ?? "\u{FFFD}").utf8))

@@ -82,8 +82,8 @@ extension EvidenceReport {
         ]
         if let interface = self.input.interface { rows.append(("capture interface", interface)) }
         for file in self.input.files {
-            rows.append(("input file", "`\(file.path)` (\(file.size) bytes, \(file.packets) packets)"))
-            rows.append(("SHA-256", file.sha256.map { "`\($0)`" } ?? "not computed"))
+            rows.append(("input file", "\(file.path) (\(file.size) bytes, \(file.packets) packets)"))
+            rows.append(("SHA-256", file.sha256 ?? "not computed"))
         }
         rows.append(("link types", self.input.linkTypes.map(\.description).joined(separator: ", ")))
         rows.append(("packets", "\(self.input.packets) (\(self.input.tcpPackets) TCP)"))
@@ -91,7 +91,9 @@ extension EvidenceReport {
             let span = Double(last.nanoseconds - first.nanoseconds) / 1e9
             rows.append(("time span", "\(first.rfc3339) to \(last.rfc3339) (\(span) s)"))
         }
-        rows.append(("complete", self.input.isIncomplete ? "no: " + self.input.warnings.joined(separator: "; ") : "yes"))
+        rows.append(
+            ("complete", self.input.isIncomplete ? "no: " + self.input.warnings.joined(separator: "; ") : "yes")
+        )
         var out = ["## Environment", "", "| | |", "|---|---|"]
         out += rows.map { "| \($0.0) | \(Self.cell($0.1)) |" }
         out.append("")
@@ -103,8 +105,10 @@ extension EvidenceReport {
         let verdict = report.gateway.verdict
         out.append("## Connection \(report.index): \(verdict.cause.rawValue)")
         out.append("")
-        out.append("\(report.client) to \(report.server), packets \(report.tcp.firstPacket.number) to "
-            + "\(report.tcp.lastPacket.number), TCP end `\(report.tcp.end.rawValue)`. \(verdict.summary)")
+        out.append(
+            "\(report.client) to \(report.server), packets \(report.tcp.firstPacket.number) to "
+                + "\(report.tcp.lastPacket.number), TCP end `\(report.tcp.end.rawValue)`. \(verdict.summary)"
+        )
         out.append("")
         out.append("```mermaid")
         out.append(MermaidDiagram.sequence(report, redactor: self.redactor))
@@ -117,7 +121,9 @@ extension EvidenceReport {
             out.append("| frame | from | packet | opcode | fin | rsv | masked | length | note |")
             out.append("|---|---|---|---|---|---|---|---|---|")
             for frame in frames.prefix(64) {
-                let notes = report.websocket.violations.filter { $0.frame == frame.number }.map { "`\($0.rule.rawValue)`" }
+                let notes = report.websocket.violations.filter { $0.frame == frame.number }.map {
+                    "`\($0.rule.rawValue)`"
+                }
                 out.append(
                     "| \(frame.number) | \(frame.direction == .client ? "client" : "gateway") | "
                         + "\(frame.startPacket.number) | \(frame.opcode) | \(frame.fin) | \(frame.rsv) | "
@@ -199,11 +205,13 @@ extension EvidenceReport {
     package func json() -> JSON {
         var render = RenderOptions()
         render.redactor = self.redactor
-        guard case .object(var members) = JSONRenderer.document(
-            input: self.input,
-            connections: self.connections,
-            options: render
-        ) else { return .null }
+        guard
+            case .object(var members) = JSONRenderer.document(
+                input: self.input,
+                connections: self.connections,
+                options: render
+            )
+        else { return .null }
         var report: [(String, JSON)] = [
             ("cause", .optional(self.primary?.gateway.verdict.cause.rawValue)),
             ("connection", self.primary.map { .int(Int64($0.index)) } ?? .null),
@@ -238,9 +246,15 @@ extension EvidenceReport {
                         ("tokenFingerprint", .optional(config.tokenFingerprint)),
                         ("passwordSet", .bool(config.passwordSet)),
                         ("allowInsecureAuth", config.allowInsecureAuth.map { .bool($0) } ?? .null),
-                        ("dangerouslyDisableDeviceAuth", config.dangerouslyDisableDeviceAuth.map { .bool($0) } ?? .null),
+                        (
+                            "dangerouslyDisableDeviceAuth",
+                            config.dangerouslyDisableDeviceAuth.map { .bool($0) } ?? .null
+                        ),
                         ("controlUiScope", .string(ConfigFindings.controlUiScope)),
-                        ("findings", .array((config.notes + config.tokenComparison(self.connections)).map { .string($0) })),
+                        (
+                            "findings",
+                            .array((config.notes + config.tokenComparison(self.connections)).map { .string($0) })
+                        ),
                     ])
                 )
             )

@@ -44,7 +44,10 @@ package enum MermaidDiagram {
             send(.client, "first message \(JSONRenderer.messageKind(first))")
         }
         for violation in websocket.violations.prefix(3) {
-            send(violation.direction, "frame \(violation.frame.map(String.init) ?? "?") breaks \(violation.rule.rawValue)")
+            send(
+                violation.direction,
+                "frame \(violation.frame.map(String.init) ?? "?") breaks \(violation.rule.rawValue)"
+            )
         }
         if let response = gateway.response {
             if response.ok == true {

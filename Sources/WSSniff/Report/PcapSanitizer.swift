@@ -124,11 +124,15 @@ package struct PcapSanitizer {
     /// skipping earlier keep-alive heads; nil when the flow does not start with HTTP.
     static func upgradeHeadEnd(_ bytes: [UInt8]) -> Int? {
         var start = 0
-        while start < bytes.count, let first = bytes[safe: start], (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
+        while start < bytes.count, let first = bytes[safe: start],
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first)
+        {
             guard let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: start) else { return nil }
             let head = String(decoding: bytes[start..<end], as: UTF8.self).lowercased()
             let headEnd = end + 4
-            if head.hasPrefix("http/") ? head.split(separator: " ").dropFirst().first == "101" : head.contains("\r\nupgrade:") {
+            if head.hasPrefix("http/")
+                ? head.split(separator: " ").dropFirst().first == "101" : head.contains("\r\nupgrade:")
+            {
                 return headEnd
             }
             var length = 0
@@ -385,7 +389,9 @@ final class PrivateFileWriter {
     func flush() throws(WSSniffError) {
         var written = 0
         while written < self.buffer.count {
-            let count = self.buffer.withUnsafeBytes { Glibc.write(self.fd, $0.baseAddress! + written, $0.count - written) }
+            let count = self.buffer.withUnsafeBytes {
+                Glibc.write(self.fd, $0.baseAddress! + written, $0.count - written)
+            }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw WSSniffError(.cannotWrite, "cannot write \(self.path): \(String(cString: strerror(errno)))")

@@ -23,7 +23,8 @@ extension Redactor {
             guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "\"") else { continue }
             let valueEnd = Self.stringEnd(bytes, from: cursor)
             // An unterminated value (a cut payload) runs to the end of the bytes.
-            let contentEnd = valueEnd <= bytes.count && valueEnd > cursor + 1 && bytes[valueEnd - 1] == UInt8(ascii: "\"")
+            let contentEnd =
+                valueEnd <= bytes.count && valueEnd > cursor + 1 && bytes[valueEnd - 1] == UInt8(ascii: "\"")
                 ? valueEnd - 1 : valueEnd
             if contentEnd > cursor + 1 { ranges.append((cursor + 1)..<contentEnd) }
             index = valueEnd
