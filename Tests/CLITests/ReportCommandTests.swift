@@ -170,6 +170,32 @@ import Testing
         for block in blocks { #expect(Self.validateMermaid(block) == []) }
     }
 
+    @Test func signatureInvalidReportNamesTheNearMiss() throws {
+        let written = try Self.report(Self.sample("reordered-scopes.pcap"))
+        #expect(written.markdown.hasPrefix("# wssniff report: device-signature-invalid\n"))
+        #expect(written.markdown.contains("The signature verifies over a near miss, `v3:scopes-sorted`"))
+        for block in Self.mermaidBlocks(written.markdown) { #expect(Self.validateMermaid(block) == []) }
+    }
+
+    @Test func identityIsComparedWithoutItsPrivateKey() throws {
+        let identities = TestSupport.packageRoot.appendingPathComponent("tools/gateway/identities")
+        let paired = identities.appendingPathComponent("unpaired.json").path
+        let other = identities.appendingPathComponent("control-ui.json").path
+        let same = try Self.report(Self.sample("unpaired-device.pcap"), ["--identity", paired])
+        #expect(same.markdown.contains("Connection 1: device id matches, public key matches."))
+        let differs = try Self.report(Self.sample("unpaired-device.pcap"), ["--identity", other])
+        #expect(differs.markdown.contains("public key differs."))
+        let file =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: paired))) as? [String: Any]
+        let privateValues = (file ?? [:]).filter { $0.key.lowercased().contains("private") }.compactMap {
+            $0.value as? String
+        }
+        for value in privateValues where value.count > 16 {
+            let compact = value.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+            #expect(!same.markdown.contains(compact.prefix(40)) && !same.jsonText.contains(compact.prefix(40)))
+        }
+    }
+
     // MARK: - JSON twin
 
     @Test func jsonTwinIsTheAnalyzeDocumentPlusReport() throws {
