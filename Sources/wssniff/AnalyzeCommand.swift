@@ -1,4 +1,5 @@
 import ArgumentParser
+import ProofVerify
 import WSSniff
 
 struct AnalyzeCommand: ParsableCommand {
@@ -39,7 +40,11 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         var options = PipelineOptions()
         options.serverPort = self.port
-        self.output.apply(to: &options)
+        do {
+            try self.output.apply(to: &options)
+        } catch {
+            throw fail(error)
+        }
         let render = self.output.renderOptions
         var pipeline = Pipeline(options: options)
         var reports: [ConnectionReport] = []
@@ -84,6 +89,15 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Do not redact tokens, passwords and other secrets. The output then says so.")
     var showSecrets = false
 
+    @Option(
+        help:
+            "A device.json (Node, Apple or Android form) to compare with each connect's device. Only its public key is read."
+    )
+    var identity: String?
+
+    @Option(help: "The protocol version the gateway speaks when the capture does not show it.")
+    var gatewayProtocol: Int64 = 3
+
     var renderOptions: RenderOptions {
         var options = RenderOptions()
         options.frames = self.frames
@@ -92,12 +106,28 @@ struct OutputOptions: ParsableArguments {
         return options
     }
 
-    func apply(to options: inout PipelineOptions) {
+    func apply(to options: inout PipelineOptions) throws {
+        options.gateway.gatewayProtocol = self.gatewayProtocol
+        if let path = self.identity {
+            options.gateway.identity = try IdentityInput.publicPart(path)
+        }
         if self.frames { options.keepAllFrames() }
         if self.messages { options.keepAllMessages() }
         options.gateway.showSecrets = self.showSecrets
         if self.showSecrets {
             Diagnostics.warning("--show-secrets: tokens and passwords are shown unredacted in this output")
+        }
+    }
+}
+
+/// Reads an identity file for the commands that only compare it: its public part, never its private key.
+enum IdentityInput {
+    static func publicPart(_ path: String) throws(WSSniffError) -> IdentityFile.PublicPart {
+        let bytes = try readInput(path, what: "identity file")
+        do {
+            return try IdentityFile.publicPart(from: bytes)
+        } catch {
+            throw WSSniffError(.invalidCapture, "\(path): \(error.message)")
         }
     }
 }

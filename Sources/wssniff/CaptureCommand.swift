@@ -89,7 +89,11 @@ struct CaptureCommand: ParsableCommand {
 
         var options = PipelineOptions()
         options.serverPort = self.port
-        self.output.apply(to: &options)
+        do {
+            try self.output.apply(to: &options)
+        } catch {
+            throw fail(error)
+        }
         if self.report != nil {
             options.keepAllFrames()
             options.keepAllMessages()

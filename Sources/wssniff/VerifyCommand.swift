@@ -254,22 +254,7 @@ struct VerifyCommand: ParsableCommand {
         } catch {
             throw WSSniffError(.invalidCapture, "\(path): \(error.message)")
         }
-        var publicKeyMatches: Bool?
-        if let key = proof?.publicKey {
-            publicKeyMatches = key.raw == part.publicKey
-        }
-        var deviceIdMatches: Bool?
-        if let id = connect.device?.id?.stringValue {
-            deviceIdMatches = id == part.deviceId
-        }
-        return IdentityComparison(
-            form: part.form.rawValue,
-            deviceId: part.deviceId,
-            wirePublicKey: part.wirePublicKey,
-            fileConsistent: part.deviceIdMatches,
-            publicKeyMatches: publicKeyMatches,
-            deviceIdMatches: deviceIdMatches
-        )
+        return IdentityComparison.compare(part, connect: connect, proof: proof)
     }
 }
 

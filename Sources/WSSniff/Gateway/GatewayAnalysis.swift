@@ -19,6 +19,8 @@ package struct GatewayAnalysis: Sendable {
     /// The time from the challenge to the client's first message, in ms.
     package var challengeToConnectMs: Int64?
     package var proof: ProofAnalysis?
+    /// `--identity` compared with the connect's `device`.
+    package var identity: IdentityComparison?
     package var gatewayProtocol: Int64
     package var verdict: GatewayVerdict
 
@@ -35,6 +37,8 @@ package struct GatewayOptions: Sendable {
     /// The gateway's handshake timeout (2026.3.13: 3 s).
     package var handshakeTimeoutMs: Int64 = 3_000
     package var showSecrets = false
+    /// The public part of the user's identity file (`--identity`), compared with each connect's `device`.
+    package var identity: IdentityFile.PublicPart?
 
     package init() {}
 }
@@ -101,6 +105,9 @@ extension GatewayAnalysis {
                     showSecrets: options.showSecrets
                 )
             )
+        }
+        if let part = options.identity, let params = analysis.connect, params.device != nil {
+            analysis.identity = IdentityComparison.compare(part, connect: params, proof: analysis.proof)
         }
         analysis.verdict = Self.verdict(analysis, websocket: websocket, tcpEnded: tcpEnded, options: options)
         return analysis

@@ -25,6 +25,9 @@ extension JSONRenderer {
         members.append(("challengeToConnectMs", analysis.challengeToConnectMs.map { .int($0) } ?? .null))
         members.append(("gatewayProtocol", .int(analysis.gatewayProtocol)))
         members.append(("laterEvents", .array(analysis.laterEvents.map { .string($0) })))
+        if let identity = analysis.identity {
+            members.append(("identity", Self.identity(identity)))
+        }
         return .object(members)
     }
 

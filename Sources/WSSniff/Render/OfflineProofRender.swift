@@ -32,6 +32,32 @@ package struct IdentityComparison: Sendable {
     }
 }
 
+extension IdentityComparison {
+    /// Compares an identity file's public part (its private key is never read) with a connect's `device`.
+    package static func compare(
+        _ part: IdentityFile.PublicPart,
+        connect: ConnectParams,
+        proof: ProofAnalysis?
+    ) -> IdentityComparison {
+        var publicKeyMatches: Bool?
+        if let key = proof?.publicKey {
+            publicKeyMatches = key.raw == part.publicKey
+        }
+        var deviceIdMatches: Bool?
+        if let id = connect.device?.id?.stringValue {
+            deviceIdMatches = id == part.deviceId
+        }
+        return IdentityComparison(
+            form: part.form.rawValue,
+            deviceId: part.deviceId,
+            wirePublicKey: part.wirePublicKey,
+            fileConsistent: part.deviceIdMatches,
+            publicKeyMatches: publicKeyMatches,
+            deviceIdMatches: deviceIdMatches
+        )
+    }
+}
+
 /// The offline outputs of `wssniff verify` and `wssniff sign`, in the shapes `analyze` uses.
 extension JSONRenderer {
     /// `{"schema","secretsRedacted","proof","verdict","identity"?}`: `proof` and `verdict` as in `analyze`.
@@ -48,21 +74,21 @@ extension JSONRenderer {
             ("verdict", Self.verdict(verdict)),
         ]
         if let identity {
-            members.append(
-                (
-                    "identity",
-                    .object([
-                        ("form", .string(identity.form)),
-                        ("deviceId", .string(identity.deviceId)),
-                        ("publicKey", .string(identity.wirePublicKey)),
-                        ("fileDeviceIdMatchesKey", .bool(identity.fileConsistent)),
-                        ("publicKeyMatchesDevice", identity.publicKeyMatches.map { .bool($0) } ?? .null),
-                        ("deviceIdMatchesDevice", identity.deviceIdMatches.map { .bool($0) } ?? .null),
-                    ])
-                )
-            )
+            members.append(("identity", Self.identity(identity)))
         }
         return .object(members)
+    }
+
+    /// An identity file compared with the connect's `device`.
+    package static func identity(_ identity: IdentityComparison) -> JSON {
+        .object([
+            ("form", .string(identity.form)),
+            ("deviceId", .string(identity.deviceId)),
+            ("publicKey", .string(identity.wirePublicKey)),
+            ("fileDeviceIdMatchesKey", .bool(identity.fileConsistent)),
+            ("publicKeyMatchesDevice", identity.publicKeyMatches.map { .bool($0) } ?? .null),
+            ("deviceIdMatchesDevice", identity.deviceIdMatches.map { .bool($0) } ?? .null),
+        ])
     }
 
     /// `{"payload": ..., "device": {"id","publicKey","signature","signedAt","nonce"}}`.

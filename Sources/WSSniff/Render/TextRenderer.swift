@@ -277,6 +277,17 @@ package enum TextRenderer {
             if let inRange = checks.protocolInRange { facts.append("protocol \(inRange ? "in" : "NOT in") range") }
             if !facts.isEmpty { lines.append(indent + "checks: " + facts.joined(separator: ", ")) }
         }
+        if let identity = analysis.identity {
+            var line = indent + "identity file (\(identity.form)): device \(identity.deviceId.prefix(16))..."
+            if let matches = identity.publicKeyMatches {
+                line += matches ? ", its key is device.publicKey" : ", its key is NOT device.publicKey"
+            }
+            if let matches = identity.deviceIdMatches {
+                line += matches ? ", its id is device.id" : ", its id is NOT device.id"
+            }
+            if !identity.fileConsistent { line += "; the file's deviceId does not match its own key" }
+            lines.append(line)
+        }
         return lines.joined(separator: "\n")
     }
 
