@@ -106,7 +106,7 @@ struct OutputOptions: ParsableArguments {
         return options
     }
 
-    func apply(to options: inout PipelineOptions) throws {
+    func apply(to options: inout PipelineOptions) throws(WSSniffError) {
         options.gateway.gatewayProtocol = self.gatewayProtocol
         if let path = self.identity {
             options.gateway.identity = try IdentityInput.publicPart(path)
