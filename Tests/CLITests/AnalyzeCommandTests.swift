@@ -79,4 +79,32 @@ import Testing
         #expect((input["files"] as? [Any])?.count == files.count)
         #expect((together["connections"] as? [Any])?.count == connections)
     }
+
+    @Test func identityFileIsComparedWithTheConnectUsingOnlyItsPublicKey() throws {
+        let sample = TestSupport.samplesDirectory.appendingPathComponent("good-v3.pcap").path
+        let identities = TestSupport.packageRoot.appendingPathComponent("tools/gateway/identities")
+        func identity(_ file: String) throws -> [String: Any]? {
+            let document = try TestSupport.analyzeJSON([sample], extra: ["--identity", file])
+            let connection = (document["connections"] as? [[String: Any]])?.first
+            return (connection?["gateway"] as? [String: Any])?["identity"] as? [String: Any]
+        }
+        let same = try #require(try identity(identities.appendingPathComponent("cli.json").path))
+        #expect(same["publicKeyMatchesDevice"] as? Bool == true)
+        #expect(same["deviceIdMatchesDevice"] as? Bool == true)
+        let other = try #require(try identity(identities.appendingPathComponent("control-ui.json").path))
+        #expect(other["publicKeyMatchesDevice"] as? Bool == false)
+
+        // A file whose private key is garbage still gives its public part: analyze never reads the private key.
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let original = try Data(contentsOf: identities.appendingPathComponent("cli.json"))
+        var object = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
+        object["privateKeyPem"] = "not a key at all"
+        let broken = directory.appendingPathComponent("device.json")
+        try JSONSerialization.data(withJSONObject: object).write(to: broken)
+        let stillSame = try #require(try identity(broken.path))
+        #expect(stillSame["publicKeyMatchesDevice"] as? Bool == true)
+        let text = try TestSupport.wssniff("analyze", "--identity", broken.path, sample)
+        #expect(!text.stdout.contains("not a key at all") && !text.stderr.contains("not a key at all"))
+    }
 }
