@@ -13,6 +13,8 @@
 #   --package-dir  the wssniff package to build (default: this repository)
 #   --keep         keep the temporary directory (captures, JSON, raw timings) and print its path
 #
+# Speeds and ratios use the median wall time; the CPU column (user + system) is less disturbed by other load on a
+# shared machine. Peak RSS is the largest of the runs.
 # Needs gcc, libpcap-dev, zlib (dev), tcpdump, tshark; the tools missing from PATH are skipped.
 set -euo pipefail
 
@@ -37,7 +39,7 @@ while (($#)); do
     --quick) sizes=(20M); msses=(65483); runs=1; tshark_runs=1; shift ;;
     --package-dir) package_dir=$(cd "$2" && pwd); shift 2 ;;
     --keep) keep=1; shift ;;
-    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
     esac
 done
@@ -73,13 +75,13 @@ gcc -O2 -Wall -o "$work/peak_rss" "$here/peak_rss.c"
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# measure TAG RUN CMD...: one timed run, stdout to /dev/null; appends "tag seconds kib status" to timings
+# measure TAG RUN CMD...: one timed run, stdout to /dev/null; appends "tag run seconds kib status cpu" to timings
 measure() {
     local tag=$1 run=$2
     shift 2
     "$work/peak_rss" "$work/one" "$@" >/dev/null 2>"$work/stderr-$tag" || true
-    read -r secs kib status <"$work/one"
-    echo "$tag $run $secs $kib $status" >>"$work/timings"
+    read -r secs kib status cpu <"$work/one"
+    echo "$tag $run $secs $kib $status $cpu" >>"$work/timings"
     if [[ $status != 0 ]]; then
         log "$tag exited with $status: $(tail -3 "$work/stderr-$tag" | tr '\n' ' ')"
     fi
@@ -107,6 +109,7 @@ done
 truth() { awk -v k="$2" '$1 == k { print $2 }' "$work/$1.truth"; }
 checks_ok=1
 for name in "${files[@]}"; do
+    log "checking wssniff's totals on $name.pcap against the ground truth"
     "$wssniff" analyze --format json "$work/$name.pcap" >"$work/$name.json"
     got=$(jq -r '[.input.packets, (.connections | length),
         ([.connections[].websocket | select(. != null) | .frameCount] | add // 0),
@@ -127,6 +130,7 @@ for name in "${files[@]}"; do
         "$g_smsg" "$(truth "$name" server_messages)" "$g_accepted" "$(truth "$name" connections)" >>"$work/summary"
 done
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- timed runs, interleaved so drift hits every tool alike ------------------------------------------------------
 for name in "${files[@]}"; do
     f="$work/$name.pcap"
@@ -137,6 +141,7 @@ for name in "${files[@]}"; do
     for ((r = 1; r <= runs; r++)); do
         measure "$name:wssniff" "$r" "$wssniff" analyze --format json "$f"
         measure "$name:wssniff--frames" "$r" "$wssniff" analyze --format json --frames "$f"
+        measure "$name:wssniff--no-hash" "$r" "$wssniff" analyze --format json --no-hash "$f"
         measure "$name:libpcap-loop" "$r" "$work/pcap_loop" "$f"
         if have tcpdump; then measure "$name:tcpdump" "$r" tcpdump -r "$f" -w /dev/null; fi
     done
@@ -151,7 +156,7 @@ done
 
 # --- report ------------------------------------------------------------------------------------------------------
 echo
-echo "wssniff benchmark: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) memory; medians of $runs runs (tshark: $tshark_runs)"
+echo "wssniff benchmark: $(nproc) cores (load average before: $load_before), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) memory; medians of $runs runs (tshark: $tshark_runs)"
 echo "wssniff: $("$wssniff" --version 2>/dev/null || true) at $(git -C "$package_dir" rev-parse --short HEAD 2>/dev/null || echo '?')"
 for name in "${files[@]}"; do
     f="$work/$name.pcap"
@@ -160,33 +165,37 @@ for name in "${files[@]}"; do
     echo
     echo "### $name.pcap: $(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }'), $packets packets, $(truth "$name" connections) connections, $(truth "$name" frames) frames, $(truth "$name" messages) messages"
     echo
-    echo "| tool | runs | median s | MB/s | M packets/s | peak RSS MiB |"
-    echo "|---|---|---|---|---|---|"
-    for tool in wssniff wssniff--frames libpcap-loop tcpdump tshark; do
+    echo "| tool | runs | median s | MB/s | M packets/s | peak RSS MiB | median CPU s |"
+    echo "|---|---|---|---|---|---|---|"
+    for tool in wssniff wssniff--frames wssniff--no-hash libpcap-loop tcpdump tshark; do
         tag="$name:$tool"
         n=$(awk -v t="$tag" '$1 == t' "$work/timings" | wc -l)
         ((n)) || continue
         secs=$(awk -v t="$tag" '$1 == t { print $3 }' "$work/timings" | median)
         kib=$(awk -v t="$tag" '$1 == t { print $4 }' "$work/timings" | sort -g | tail -1)
+        cpu=$(awk -v t="$tag" '$1 == t { print $6 }' "$work/timings" | median)
         bad=$(awk -v t="$tag" '$1 == t && $5 != 0' "$work/timings" | wc -l)
-        echo "$tag $secs $kib" >>"$work/medians"
+        echo "$tag $secs $kib $cpu" >>"$work/medians"
         label=$tool
         [[ $tool == wssniff ]] && label="wssniff analyze --format json"
         [[ $tool == wssniff--frames ]] && label="wssniff analyze --format json --frames"
+        [[ $tool == wssniff--no-hash ]] && label="wssniff analyze --format json --no-hash (no SHA-256 pass)"
         ((bad)) && label="$label (FAILED $bad runs)"
-        awk -v l="$label" -v n="$n" -v s="$secs" -v b="$bytes" -v p="$packets" -v k="$kib" \
-            'BEGIN { printf "| %s | %d | %.3f | %.0f | %.2f | %.1f |\n", l, n, s, b / 1e6 / s, p / 1e6 / s, k / 1024 }'
+        awk -v l="$label" -v n="$n" -v s="$secs" -v b="$bytes" -v p="$packets" -v k="$kib" -v c="$cpu" \
+            'BEGIN { printf "| %s | %d | %.3f | %.0f | %.3f | %.1f | %.3f |\n", l, n, s, b / 1e6 / s, p / 1e6 / s, k / 1024, c }'
     done
     med() { awk -v t="$name:$1" '$1 == t { print $2 }' "$work/medians"; }
     rss() { awk -v t="$name:$1" '$1 == t { print $3 }' "$work/medians"; }
+    cpu() { awk -v t="$name:$1" '$1 == t { print $4 }' "$work/medians"; }
     w=$(med wssniff); wf=$(med wssniff--frames); l=$(med libpcap-loop); t=$(med tshark); rw=$(rss wssniff)
+    cw=$(cpu wssniff); cl=$(cpu libpcap-loop); ct=$(cpu tshark)
     echo
-    awk -v w="$w" -v wf="$wf" -v l="$l" -v t="$t" -v p="$packets" -v rw="$rw" 'function ok(c) { return c ? "met" : "NOT met" }
+    awk -v w="$w" -v wf="$wf" -v l="$l" -v t="$t" -v p="$packets" -v rw="$rw" -v cw="$cw" -v cl="$cl" -v ct="$ct" 'function ok(c) { return c ? "met" : "NOT met" }
     BEGIN {
         pps = p / w
         printf "- wssniff packets/s: %.2f M (target >= 3 M: %s)\n", pps / 1e6, ok(pps >= 3e6)
-        printf "- wssniff / libpcap loop: %.1f%% of the loop'"'"'s speed (target >= 30%%: %s)\n", 100 * l / w, ok(l / w >= 0.3)
-        if (t != "") printf "- tshark / wssniff: %.1fx (target >= 50x: %s)\n", t / w, ok(t / w >= 50)
+        printf "- wssniff / libpcap loop: %.1f%% of the loop'"'"'s speed (target >= 30%%: %s; by CPU time %.1f%%)\n", 100 * l / w, ok(l / w >= 0.3), 100 * cl / cw
+        if (t != "") printf "- tshark / wssniff: %.1fx (target >= 50x: %s; by CPU time %.1fx)\n", t / w, ok(t / w >= 50), ct / cw
         printf "- wssniff peak RSS: %.1f MiB (target <= 64 MiB: %s)\n", rw / 1024, ok(rw <= 65536)
         printf "- --frames / summary: %.2fx (target <= 2x: %s)\n", wf / w, ok(wf / w <= 2)
     }'
