@@ -65,18 +65,32 @@ package struct Redactor: Sendable {
     package func jsonText(_ text: String) -> String {
         guard self.enabled else { return text }
         let bytes = Array(text.utf8)
+        let ranges = Self.secretValueRanges(in: bytes)
+        guard !ranges.isEmpty else { return text }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
+        var cursor = 0
+        for range in ranges {
+            output.append(contentsOf: bytes[cursor..<range.lowerBound])
+            let secret = Self.unescape(String(decoding: bytes[range], as: UTF8.self))
+            output.append(contentsOf: Array(Self.placeholder(for: secret).utf8))
+            cursor = range.upperBound
+        }
+        output.append(contentsOf: bytes[cursor...])
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The byte ranges (inside the quotes) of every non-empty JSON string value under a secret-naming key: what
+    /// `jsonText(_:)` replaces, and what a sanitized capture overwrites in place.
+    package static func secretValueRanges(in bytes: [UInt8]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
         var index = 0
         while index < bytes.count {
             guard bytes[index] == UInt8(ascii: "\"") else {
-                output.append(bytes[index])
                 index += 1
                 continue
             }
-            // A string: read it whole, then see whether it is a key followed by a string value.
             let keyEnd = Self.endOfString(bytes, from: index)
-            output.append(contentsOf: bytes[index..<keyEnd])
             let key = String(decoding: bytes[(index + 1)..<max(index + 1, keyEnd - 1)], as: UTF8.self)
             index = keyEnd
             var cursor = index
@@ -86,16 +100,13 @@ package struct Redactor: Sendable {
             while cursor < bytes.count, Self.isSpace(bytes[cursor]) { cursor += 1 }
             guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "\"") else { continue }
             let valueEnd = Self.endOfString(bytes, from: cursor)
-            let secret = String(decoding: bytes[(cursor + 1)..<max(cursor + 1, valueEnd - 1)], as: UTF8.self)
-            output.append(contentsOf: bytes[index..<cursor])
-            if secret.isEmpty {
-                output.append(contentsOf: Array("\"\"".utf8))
-            } else {
-                output.append(contentsOf: Array("\"\(Self.placeholder(for: Self.unescape(secret)))\"".utf8))
-            }
+            // An unterminated value (a cut payload) runs to the end of the bytes.
+            let contentEnd =
+                valueEnd > cursor + 1 && bytes[valueEnd - 1] == UInt8(ascii: "\"") ? valueEnd - 1 : valueEnd
+            if contentEnd > cursor + 1 { ranges.append((cursor + 1)..<contentEnd) }
             index = valueEnd
         }
-        return String(decoding: output, as: UTF8.self)
+        return ranges
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {
@@ -113,7 +124,7 @@ package struct Redactor: Sendable {
             if bytes[index] == UInt8(ascii: "\"") { return index + 1 }
             index += 1
         }
-        return bytes.count
+        return min(index, bytes.count)
     }
 
     /// The common JSON escapes, so the fingerprint is of the secret itself.

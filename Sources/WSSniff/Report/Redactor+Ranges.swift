@@ -2,36 +2,6 @@ import ProofVerify
 
 /// Where secrets sit in bytes, for rewriting them in place (`PcapSanitizer`), and a last scrub of rendered text.
 extension Redactor {
-    /// The byte ranges (inside the quotes) of every non-empty JSON string value under a secret-naming key: the
-    /// values `jsonText(_:)` replaces.
-    package static func secretValueRanges(in bytes: [UInt8]) -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        var index = 0
-        while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: "\"") else {
-                index += 1
-                continue
-            }
-            let keyEnd = Self.stringEnd(bytes, from: index)
-            let key = String(decoding: bytes[(index + 1)..<max(index + 1, keyEnd - 1)], as: UTF8.self)
-            index = keyEnd
-            var cursor = index
-            while cursor < bytes.count, Self.isJSONSpace(bytes[cursor]) { cursor += 1 }
-            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: ":"), Self.isSecretName(key) else { continue }
-            cursor += 1
-            while cursor < bytes.count, Self.isJSONSpace(bytes[cursor]) { cursor += 1 }
-            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "\"") else { continue }
-            let valueEnd = Self.stringEnd(bytes, from: cursor)
-            // An unterminated value (a cut payload) runs to the end of the bytes.
-            let contentEnd =
-                valueEnd <= bytes.count && valueEnd > cursor + 1 && bytes[valueEnd - 1] == UInt8(ascii: "\"")
-                ? valueEnd - 1 : valueEnd
-            if contentEnd > cursor + 1 { ranges.append((cursor + 1)..<contentEnd) }
-            index = valueEnd
-        }
-        return ranges
-    }
-
     /// `count` bytes that stand in for a secret in a rewritten capture: `redacted-` and the secret's fingerprint,
     /// padded with `*` or cut. Only letters, digits, `-` and `*`, so the bytes stay valid in JSON strings and headers.
     package static func inPlaceFiller(for secret: [UInt8], count: Int) -> [UInt8] {
@@ -53,23 +23,6 @@ extension Redactor {
             }
         }
         return result
-    }
-
-    private static func isJSONSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d
-    }
-
-    private static func stringEnd(_ bytes: [UInt8], from start: Int) -> Int {
-        var index = start + 1
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "\\") {
-                index += 2
-                continue
-            }
-            if bytes[index] == UInt8(ascii: "\"") { return index + 1 }
-            index += 1
-        }
-        return bytes.count
     }
 }
 
