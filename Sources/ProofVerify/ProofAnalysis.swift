@@ -294,7 +294,8 @@ package struct ProofAnalysis: Hashable, Sendable {
     }
 }
 
-/// Verifies payloads against one decoded key and signature.
+/// Verifies payloads against one decoded key and signature. The key was already checked (`Ed25519.keyRejection`)
+/// once for the whole analysis, so each payload costs one signature check.
 private struct Verifier {
     var publicKey: [UInt8]?
     var signature: [UInt8]?
@@ -305,7 +306,7 @@ private struct Verifier {
 
     func verifies(_ payload: PayloadText) -> Bool {
         guard let publicKey = self.publicKey, let signature = self.signature else { return false }
-        return Ed25519.verify(signature: signature, message: payload.signedBytes, publicKey: publicKey) == .verifies
+        return Sodium.ed25519Verify(signature: signature, message: payload.signedBytes, publicKey: publicKey) == .valid
     }
 }
 

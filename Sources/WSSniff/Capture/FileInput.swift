@@ -1,3 +1,4 @@
+import Dispatch
 import Dissect
 import Glibc
 import ProofVerify
@@ -19,6 +20,8 @@ package enum FileInput {
             } catch {
                 throw Self.translate(error, path: path)
             }
+            // The file's SHA-256 is computed on the other core while this one analyzes it.
+            let digest = hash ? BackgroundHash(path: path) : nil
             var packets = 0
             do {
                 while try reader.next({ info, bytes in
@@ -31,11 +34,10 @@ package enum FileInput {
                 throw WSSniffError(.invalidCapture, "\(path): \(error)")
             }
             nextNumber += packets
-            let digest = hash ? try Self.sha256(ofFileAt: path) : nil
             pipeline.addFile(
                 InputSummary.File(
                     path: path,
-                    sha256: digest,
+                    sha256: try digest?.wait(),
                     size: reader.fileSize,
                     packets: packets,
                     warnings: reader.warnings.map { "\($0)" }
@@ -72,5 +74,28 @@ package enum FileInput {
             chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count]).bytes) }
         }
         return hasher.finalize().hexString
+    }
+}
+
+/// A file's SHA-256 computed on a background thread; `wait()` gives it (or the read error).
+private final class BackgroundHash: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    /// Written once by the background thread before it signals `done`; read only after `wait()`.
+    private var result: Result<String, WSSniffError> = .success("")
+
+    init(path: String) {
+        DispatchQueue.global(qos: .utility).async {
+            do throws(WSSniffError) {
+                self.result = .success(try FileInput.sha256(ofFileAt: path))
+            } catch {
+                self.result = .failure(error)
+            }
+            self.done.signal()
+        }
+    }
+
+    func wait() throws(WSSniffError) -> String {
+        self.done.wait()
+        return try self.result.get()
     }
 }
