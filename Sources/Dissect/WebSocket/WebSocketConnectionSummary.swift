@@ -69,4 +69,27 @@ package struct WebSocketConnectionSummary: Sendable {
         default: return false
         }
     }
+
+    /// Frames shown without `--frames`: the first few, and every close and breach.
+    package static let framesShownInSummary = 6
+
+    /// Drops what only `--frames` and `--messages` show, once the connection has been analyzed: frames beyond the
+    /// first few (closes and breached frames stay), and message payloads beyond a preview.
+    package mutating func trim(keepFrames: Bool, keepPayloads: Bool, previewBytes: Int = 256) {
+        if !keepFrames {
+            let breached = Set(self.violations.compactMap(\.frame))
+            var kept = 0
+            self.frames = self.frames.filter { frame in
+                kept += 1
+                return kept <= Self.framesShownInSummary || frame.opcode == .close || breached.contains(frame.number)
+            }
+        }
+        if !keepPayloads {
+            for index in self.messages.indices {
+                guard let payload = self.messages[index].payload, payload.count > previewBytes else { continue }
+                self.messages[index].payload = Array(payload.prefix(previewBytes))
+                self.messages[index].payloadCut = true
+            }
+        }
+    }
 }

@@ -11,14 +11,21 @@ package struct PipelineOptions: Sendable {
 
     package init() {}
 
+    /// Whether finished reports keep every kept frame, and whole message payloads; otherwise they are trimmed to
+    /// what the summary output shows once the connection is analyzed, so memory follows open connections.
+    package private(set) var keepFrameDetail = false
+    package private(set) var keepMessagePayloads = false
+
     /// Keep every frame (`--frames`).
     package mutating func keepAllFrames() {
         self.websocket.keepAllFrames()
+        self.keepFrameDetail = true
     }
 
     /// Keep every message and its payload (`--messages`).
     package mutating func keepAllMessages() {
         self.websocket.keepAllMessages()
+        self.keepMessagePayloads = true
     }
 }
 
@@ -32,12 +39,16 @@ package struct Pipeline {
     private var dissector: WebSocketDissector
     private var reportedLinkTypes: Set<LinkType> = []
     private let gatewayOptions: GatewayOptions
+    private let keepFrameDetail: Bool
+    private let keepMessagePayloads: Bool
     private var finishedBuffer: [WebSocketDissector.Result] = []
     /// Challenge nonces of connections that already ended, newest last (a client may sign a stale one).
     private var recentNonces: [String] = []
 
     package init(options: PipelineOptions) {
         self.gatewayOptions = options.gateway
+        self.keepFrameDetail = options.keepFrameDetail
+        self.keepMessagePayloads = options.keepMessagePayloads
         var websocket = options.websocket
         websocket.gatewayPort = options.serverPort
         self.dissector = WebSocketDissector(limits: options.limits, options: websocket)
@@ -103,13 +114,15 @@ package struct Pipeline {
     }
 
     private mutating func report(_ result: inout WebSocketDissector.Result) -> ConnectionReport {
-        let websocket = result.analyzer.finish()
+        var websocket = result.analyzer.finish()
         let gateway = GatewayAnalysis.analyze(
             websocket,
             tcpEnded: result.statistics.end != .open,
             earlierNonces: self.recentNonces,
             options: self.gatewayOptions
         )
+        // The analysis is done: keep only what the output shows.
+        websocket.trim(keepFrames: self.keepFrameDetail, keepPayloads: self.keepMessagePayloads)
         if let nonce = gateway.challenge?.nonce {
             self.recentNonces.append(nonce)
             if self.recentNonces.count > 64 { self.recentNonces.removeFirst() }
