@@ -59,6 +59,10 @@ extension GatewayAnalysis {
         )
         for message in websocket.messages where message.opcode == .text && message.complete {
             guard let payload = message.payload, !message.payloadCut else { continue }
+            // Once the handshake is known, the gateway's chat needs no parsing: a few event names at most.
+            let handshakeKnown =
+                analysis.firstClientMessage != nil && (analysis.response != nil || analysis.requestId == nil)
+            if handshakeKnown && (message.direction == .client || analysis.laterEvents.count >= 8) { continue }
             if message.direction == .server {
                 let classified = GatewayMessage.classify(payload)
                 switch classified {
