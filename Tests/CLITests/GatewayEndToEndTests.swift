@@ -57,7 +57,8 @@ import Testing
             usleep(50_000)
         }
 
-        let capture = try CaptureCommandTests.BackgroundCapture(port: port)
+        let report = directory.appendingPathComponent("report.md")
+        let capture = try CaptureCommandTests.BackgroundCapture(port: port, extra: ["--report", report.path])
         let scenarios = try Self.scenarios()
         #expect(scenarios.count >= 30)
         for scenario in scenarios {
@@ -111,6 +112,15 @@ import Testing
                 "client port \(port): gateway \(cause), wssniff \(verdict?.0 ?? "nothing"): \(verdict?.1 ?? "")"
             )
         }
+
+        // Nothing wssniff printed or wrote carries the shared token; the report was written when the capture ended.
+        #expect(!capture.stdout.contains(Self.token) && !capture.stderr.contains(Self.token))
+        let written0600 = try FileManager.default.attributesOfItem(atPath: report.path)[.posixPermissions] as? Int
+        #expect(written0600 == 0o600)
+        let markdown = try String(contentsOf: report, encoding: .utf8)
+        #expect(!markdown.contains(Self.token))
+        #expect(markdown.contains("```mermaid"))
+        #expect(markdown.contains("protocol-mismatch"))
 
         // The -w file is complete: every packet wssniff wrote reads back, and tshark reads it too.
         let written = capture.stderr.firstMatch(of: /(\d+) written to/).flatMap { Int($0.output.1) } ?? -1
