@@ -108,7 +108,7 @@ package enum TextRenderer {
         }
         guard summary.isWebSocket else { return lines.joined(separator: "\n") }
         lines.append(
-            indent + "\(summary.frameCount) frames, \(summary.messageCount) messages "
+            indent + "\(Self.count(summary.frameCount, "frame")), \(Self.count(summary.messageCount, "message")) "
                 + "(\(summary.clientMessageCount) from the client, \(summary.serverMessageCount) from the server)"
         )
         let messagesByLastFrame = Dictionary(
@@ -289,6 +289,11 @@ package enum TextRenderer {
             lines.append(line)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// "1 frame", "2 frames".
+    static func count(_ value: Int, _ noun: String) -> String {
+        value == 1 ? "1 \(noun)" : "\(value) \(noun)s"
     }
 
     package static func footer(connections: Int) -> String {
