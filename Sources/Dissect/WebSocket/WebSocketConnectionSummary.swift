@@ -74,7 +74,8 @@ package struct WebSocketConnectionSummary: Sendable {
     package static let framesShownInSummary = 6
 
     /// Drops what only `--frames` and `--messages` show, once the connection has been analyzed: frames beyond the
-    /// first few (closes and breached frames stay), and message payloads beyond a preview.
+    /// first few (closes and breached frames stay), messages that end in a dropped frame, and message payloads
+    /// beyond a preview.
     package mutating func trim(keepFrames: Bool, keepPayloads: Bool, previewBytes: Int = 256) {
         if !keepFrames {
             let breached = Set(self.violations.compactMap(\.frame))
@@ -85,6 +86,9 @@ package struct WebSocketConnectionSummary: Sendable {
             }
         }
         if !keepPayloads {
+            // Only the messages that end in a kept frame are shown (as a preview).
+            let shownFrames = Set(self.frames.map(\.number))
+            self.messages.removeAll { !shownFrames.contains($0.lastFrame) }
             for index in self.messages.indices {
                 guard let payload = self.messages[index].payload, payload.count > previewBytes else { continue }
                 self.messages[index].payload = Array(payload.prefix(previewBytes))
