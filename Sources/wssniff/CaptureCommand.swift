@@ -57,7 +57,7 @@ struct CaptureCommand: ParsableCommand {
         if let count = self.count, count <= 0 {
             throw ValidationError("--count must be at least 1")
         }
-        if let duration = self.duration, !(duration > 0) {
+        if let duration = self.duration, !(duration > 0) || !duration.isFinite {
             throw ValidationError("--duration must be a positive number of seconds")
         }
         if (self.rotateSize != nil || self.rotateCount != nil) && self.write == nil {

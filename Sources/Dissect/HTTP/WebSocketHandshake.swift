@@ -234,8 +234,14 @@ package struct WebSocketHandshake: Hashable, Sendable {
         // U+0021 to U+007E not including separator characters as defined in [RFC2616] and MUST all be unique
         // strings."
         if headers.contains("sec-websocket-protocol") {
-            if let bad = self.protocolsOffered.first(where: { !HTTPSyntax.isToken($0) }) {
-                self.add(.protocolListInvalid, "Sec-WebSocket-Protocol", "\"\(bad)\" is not a token", "RFC 6455 4.1")
+            if let index = self.protocolsOffered.firstIndex(where: { !HTTPSyntax.isToken($0) }) {
+                // The value itself may be a credential (bearer subprotocols): say which one, not what it is.
+                self.add(
+                    .protocolListInvalid,
+                    "Sec-WebSocket-Protocol",
+                    "offered subprotocol \(index + 1) (\(self.protocolsOffered[index].utf8.count) bytes) is not a token",
+                    "RFC 6455 4.1"
+                )
             } else if Set(self.protocolsOffered).count != self.protocolsOffered.count {
                 self.add(
                     .protocolListInvalid,

@@ -158,7 +158,6 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             )
         }
         if let rejection = self.conversation.rejection {
-            let body = rejection.bodyText.trimmingCharactersInSet()
             found.append(
                 WebSocketViolation(
                     rule: .upgradeRejected,
@@ -166,7 +165,7 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
                     frame: nil,
                     packet: nil,
                     detail: "the server answered the upgrade with \(rejection.status) \(rejection.reason)"
-                        + (body.isEmpty ? "" : ": \(body)")
+                        + (rejection.bodyLength == 0 ? "" : " and a \(rejection.bodyLength)-byte body")
                 )
             )
         }
@@ -178,8 +177,11 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     private func linkedCloses() -> [WebSocketConnectionSummary.Close] {
         var result: [WebSocketConnectionSummary.Close] = []
         for (index, close) in self.closes.enumerated() {
+            // `ws` answers a breach at once with an empty reason; a close with a reason (the gateway's own
+            // "protocol mismatch") answers something else.
             let answered = self.violations.first { violation in
-                violation.direction != close.direction
+                close.record.reason.isEmpty
+                    && violation.direction != close.direction
                     && violation.rule.closeCode != nil
                     && violation.rule.closeCode == close.code
                     && (violation.frame ?? 0) < close.frame
@@ -196,9 +198,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     // MARK: - Modes
 
     private mutating func decideMode(firstBytes: UnsafeRawBufferPointer?, from direction: Direction) {
-        if let first = firstBytes?.first, direction == .client, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z") {
+        if let bytes = firstBytes, direction == .client, Self.looksLikeHTTP(bytes, strict: self.isGatewayPort) {
             self.mode = .http
-        } else if self.options.gatewayPort != 0 && self.server.port == self.options.gatewayPort {
+        } else if self.isGatewayPort {
             self.mode = .midStream
             let deflate = PerMessageDeflateConfig(noContextTakeover: false)
             self.clientParser = self.makeParser(.client, deflate: deflate, synchronized: false)
@@ -208,6 +210,23 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
                 direction == .client ? "the client's first bytes are not HTTP" : "the server spoke first"
             )
         }
+    }
+
+    private var isGatewayPort: Bool {
+        self.options.gatewayPort != 0 && self.server.port == self.options.gatewayPort
+    }
+
+    /// Whether a client's first bytes start an HTTP request. On the gateway port, where a capture that starts late
+    /// begins inside WebSocket frames, only the start of `GET ` counts (an upgrade is always a GET); elsewhere any
+    /// uppercase letter (a method token) does.
+    private static func looksLikeHTTP(_ bytes: UnsafeRawBufferPointer, strict: Bool) -> Bool {
+        guard let first = bytes.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z") else { return false }
+        guard strict else { return true }
+        let get: [UInt8] = Array("GET ".utf8)
+        for index in 0..<min(bytes.count, get.count) where bytes[index] != get[index] {
+            return false
+        }
+        return true
     }
 
     private mutating func receiveHTTP(_ bytes: UnsafeRawBufferPointer, from direction: Direction, packet: PacketRef) {
@@ -328,16 +347,19 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     private mutating func record(_ event: WebSocketEvent, from direction: Direction) {
         switch event {
         case .violation(let violation):
-            if let frame = violation.frame { self.violatedFrames.insert(frame) }
             if self.violations.count < self.options.keptViolations {
                 self.violations.append(violation)
+                if let frame = violation.frame { self.violatedFrames.insert(frame) }
             } else {
                 self.violationsOmitted += 1
             }
         case .frame(let frame):
             self.frameCount += 1
-            if self.frames.count < self.options.keptFrames || frame.opcode == .close
-                || self.violatedFrames.contains(frame.number)
+            // Beyond the first frames, closes and breached frames are kept too, up to a bound: a hostile peer
+            // can send millions of them.
+            let matters = frame.opcode == .close || self.violatedFrames.contains(frame.number)
+            if self.frames.count < self.options.keptFrames
+                || (matters && self.frames.count < self.options.keptFrames + self.options.keptViolations)
             {
                 self.frames.append(frame)
             }
@@ -355,7 +377,11 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
                 self.controls.append(control)
             }
         case .close(let close):
-            self.closes.append(close)
+            // Two closes make a closing handshake; a few more show a peer that keeps going. The rest are counted as
+            // frames only.
+            if self.closes.count < 8 {
+                self.closes.append(close)
+            }
         case .resynchronized(let skipped, let packet):
             self.resynchronizations.append(.init(direction: direction, skippedBytes: skipped, packet: packet))
         case .gap:
@@ -398,18 +424,4 @@ private func memcmpEqual(_ haystack: UnsafeRawBufferPointer, _ offset: Int, _ pa
         return false
     }
     return true
-}
-
-extension String {
-    /// The string without leading and trailing ASCII white space.
-    fileprivate func trimmingCharactersInSet() -> String {
-        let scalars = self.unicodeScalars
-        var start = scalars.startIndex
-        var end = scalars.endIndex
-        while start < end, scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
-        while end > start, scalars[scalars.index(before: end)].properties.isWhitespace {
-            end = scalars.index(before: end)
-        }
-        return String(scalars[start..<end])
-    }
 }

@@ -95,19 +95,18 @@ package final class LiveCapture {
                 throw WSSniffError(.captureUnavailable, "cannot start capture on \(options.interface): \(detail)")
             }
         }
+        // From here on every stored property is set: a throw runs `deinit`, which closes the handle.
         self.linkType = LinkType(rawValue: UInt32(bitPattern: pcap_datalink(handle)))
 
         var program = bpf_program()
         if pcap_compile(handle, &program, options.filter, 1, PCAP_NETMASK_UNKNOWN) != 0 {
             let detail = String(cString: pcap_geterr(handle))
-            pcap_close(handle)
             throw WSSniffError(.usage, "invalid capture filter \"\(options.filter)\": \(detail)")
         }
         let filterStatus = pcap_setfilter(handle, &program)
         pcap_freecode(&program)
         if filterStatus != 0 {
             let detail = String(cString: pcap_geterr(handle))
-            pcap_close(handle)
             throw WSSniffError(.captureUnavailable, "cannot install capture filter: \(detail)")
         }
 
@@ -115,7 +114,6 @@ package final class LiveCapture {
             do {
                 try self.openDumpFile()
             } catch {
-                pcap_close(handle)
                 throw error
             }
         }
@@ -230,7 +228,8 @@ package final class LiveCapture {
             var waitMilliseconds: Int32 = 100
             if let duration = self.options.duration {
                 let elapsed = Self.now() - (Double(monotonicStart.tv_sec) + Double(monotonicStart.tv_nsec) / 1e9)
-                waitMilliseconds = min(waitMilliseconds, max(1, Int32(((duration - elapsed) * 1_000).rounded(.up))))
+                let remaining = ((duration - elapsed) * 1_000).rounded(.up)
+                waitMilliseconds = Int32(max(1, min(Double(waitMilliseconds), remaining)))
             }
             var pollDescriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             let ready = poll(&pollDescriptor, 1, max(waitMilliseconds, 1))

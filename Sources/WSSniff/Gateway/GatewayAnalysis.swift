@@ -132,7 +132,8 @@ extension GatewayAnalysis {
             )
         case .upgradeRejected:
             let rejection = websocket.rejection
-            let body = rejection.map { $0.bodyText.isEmpty ? "" : ": \($0.bodyText)" } ?? ""
+            // The body can carry anything (a token echoed back); the renderers show it redacted, not the summary.
+            let body = rejection.map { $0.bodyLength == 0 ? "" : " (a \($0.bodyLength)-byte body)" } ?? ""
             return GatewayVerdict(
                 cause: .upgradeRejected,
                 observed: true,
