@@ -180,7 +180,7 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             // `ws` answers a breach at once with an empty reason; a close with a reason (the gateway's own
             // "protocol mismatch") answers something else.
             let answered = self.violations.first { violation in
-                close.record.reason.isEmpty
+                close.reason.isEmpty
                     && violation.direction != close.direction
                     && violation.rule.closeCode != nil
                     && violation.rule.closeCode == close.code
