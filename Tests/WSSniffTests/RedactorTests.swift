@@ -35,4 +35,21 @@ import WSSniff
         #expect(!subprotocol.contains("eyJhbGciOi"))
         #expect(self.redactor.header(name: "Host", value: "127.0.0.1") == "127.0.0.1")
     }
+
+    @Test func secretsThatAreNotStrings() {
+        let redacted = self.redactor.jsonText(
+            #"{"auth":{"password":123456,"token":["abc",{"x":1}],"deviceToken":null}}"#
+        )
+        #expect(!redacted.contains("123456"))
+        #expect(!redacted.contains("abc"))
+        #expect(redacted.contains(#""deviceToken":null"#))
+        #expect(redacted.contains(#""password":"<redacted sha256:"#))
+    }
+
+    @Test func credentialsInTheRequestTarget() {
+        let target = self.redactor.target("/ws?client=cli&token=s3cret&access_token=t2")
+        #expect(!target.contains("s3cret") && !target.contains("t2"))
+        #expect(target.hasPrefix("/ws?client=cli&token=<redacted sha256:"))
+        #expect(self.redactor.target("/plain") == "/plain")
+    }
 }

@@ -78,6 +78,9 @@ extension JSONRenderer {
                 guard let slot else { continue }
                 if let text = slot.stringValue, options.redactor.enabled, !text.isEmpty {
                     slots.append((name, .string(Redactor.placeholder(for: text))))
+                } else if options.redactor.enabled, slot.stringValue == nil, !slot.isNull {
+                    // A secret that is not a string (a numeric password) is still a secret.
+                    slots.append((name, .string(Redactor.placeholder(for: slot.jsonText))))
                 } else {
                     slots.append((name, Self.convert(slot)))
                 }

@@ -65,15 +65,18 @@ package struct Redactor: Sendable {
     package func jsonText(_ text: String) -> String {
         guard self.enabled else { return text }
         let bytes = Array(text.utf8)
-        let ranges = Self.secretValueRanges(in: bytes)
+        let ranges = (Self.secretValueRanges(in: bytes) + Self.secretNonStringRanges(in: bytes))
+            .sorted { $0.lowerBound < $1.lowerBound }
         guard !ranges.isEmpty else { return text }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var cursor = 0
-        for range in ranges {
+        for range in ranges where range.lowerBound >= cursor {
             output.append(contentsOf: bytes[cursor..<range.lowerBound])
             let secret = Self.unescape(String(decoding: bytes[range], as: UTF8.self))
-            output.append(contentsOf: Array(Self.placeholder(for: secret).utf8))
+            let quoted = range.lowerBound > 0 && bytes[range.lowerBound - 1] == UInt8(ascii: "\"")
+            let placeholder = Self.placeholder(for: secret)
+            output.append(contentsOf: Array((quoted ? placeholder : "\"\(placeholder)\"").utf8))
             cursor = range.upperBound
         }
         output.append(contentsOf: bytes[cursor...])
@@ -107,6 +110,78 @@ package struct Redactor: Sendable {
             index = valueEnd
         }
         return ranges
+    }
+
+    /// The byte ranges of values under a secret-naming key that are not strings (a numeric password, a token in an
+    /// array): shown redacted, though a sanitized capture cannot rewrite them in place.
+    static func secretNonStringRanges(in bytes: [UInt8]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "\"") else {
+                index += 1
+                continue
+            }
+            let keyEnd = Self.endOfString(bytes, from: index)
+            let key = String(decoding: bytes[(index + 1)..<max(index + 1, keyEnd - 1)], as: UTF8.self)
+            index = keyEnd
+            var cursor = index
+            while cursor < bytes.count, Self.isSpace(bytes[cursor]) { cursor += 1 }
+            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: ":"), Self.isSecretName(key) else { continue }
+            cursor += 1
+            while cursor < bytes.count, Self.isSpace(bytes[cursor]) { cursor += 1 }
+            guard cursor < bytes.count, bytes[cursor] != UInt8(ascii: "\"") else { continue }
+            let start = cursor
+            var depth = 0
+            while cursor < bytes.count {
+                let byte = bytes[cursor]
+                if byte == UInt8(ascii: "\"") {
+                    cursor = Self.endOfString(bytes, from: cursor)
+                    continue
+                }
+                if byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") {
+                    depth += 1
+                } else if byte == UInt8(ascii: "]") || byte == UInt8(ascii: "}") {
+                    if depth == 0 { break }
+                    depth -= 1
+                    if depth == 0 {
+                        cursor += 1
+                        break
+                    }
+                } else if depth == 0 && (byte == UInt8(ascii: ",") || Self.isSpace(byte)) {
+                    break
+                }
+                cursor += 1
+            }
+            let value = String(decoding: bytes[start..<cursor], as: UTF8.self)
+            if cursor > start && value != "null" {
+                ranges.append(start..<cursor)
+            }
+            index = max(cursor, index)
+        }
+        return ranges
+    }
+
+    /// A request target with the values of secret-naming query parameters (`?token=...`, `access_token=...`) and any
+    /// `user:password@` redacted.
+    package func target(_ target: String) -> String {
+        guard self.enabled else { return target }
+        var text = target
+        if let at = text.firstIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound <= at {
+            text =
+                String(text[..<scheme.upperBound]) + Self.placeholder(for: String(text[scheme.upperBound..<at]))
+                + String(text[at...])
+        }
+        guard let question = text.firstIndex(of: "?") else { return text }
+        let query = text[text.index(after: question)...]
+        let parameters = query.split(separator: "&", omittingEmptySubsequences: false).map { parameter -> String in
+            guard let equals = parameter.firstIndex(of: "="), Self.isSecretName(String(parameter[..<equals])) else {
+                return String(parameter)
+            }
+            let value = String(parameter[parameter.index(after: equals)...])
+            return String(parameter[...equals]) + (value.isEmpty ? "" : Self.placeholder(for: value))
+        }
+        return String(text[...question]) + parameters.joined(separator: "&")
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {

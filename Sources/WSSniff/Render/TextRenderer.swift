@@ -82,7 +82,8 @@ package enum TextRenderer {
             break
         }
         if let handshake = summary.handshake {
-            var upgrade = indent + "upgrade: \(handshake.method ?? "?") \(handshake.target ?? "?")"
+            var upgrade =
+                indent + "upgrade: \(handshake.method ?? "?") \(handshake.target.map(options.redactor.target) ?? "?")"
             if let status = handshake.status {
                 upgrade += " -> \(status) \(handshake.reason ?? "")"
             }

@@ -93,7 +93,7 @@ extension JSONRenderer {
             ("acceptValid", handshake.acceptValid.map { .bool($0) } ?? .null),
             ("extensions", .optional(handshake.extensionsHeader)),
             ("method", .optional(handshake.method)),
-            ("path", .optional(handshake.target)),
+            ("path", .optional(handshake.target.map(options.redactor.target))),
             ("host", .optional(handshake.host)),
             ("origin", .optional(handshake.origin)),
             ("key", .optional(handshake.key)),
