@@ -167,7 +167,7 @@ package struct Redactor: Sendable {
     package func target(_ target: String) -> String {
         guard self.enabled else { return target }
         var text = target
-        if let at = text.firstIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound <= at {
+        if let at = text.firstIndex(of: "@"), let scheme = text.firstRange(of: "://"), scheme.upperBound <= at {
             text =
                 String(text[..<scheme.upperBound]) + Self.placeholder(for: String(text[scheme.upperBound..<at]))
                 + String(text[at...])
