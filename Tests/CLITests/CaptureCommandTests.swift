@@ -217,6 +217,18 @@ import Testing
         #expect(tcp["gaps"] as? Int == 0)
     }
 
+    @Test(.enabled(if: TestSupport.isRoot, "live capture needs root"))
+    func badFilterAndUnwritableFileAreClearErrors() throws {
+        let filter = try TestSupport.wssniff("capture", "--filter", "tcp port", "--count", "1", "--duration", "1")
+        #expect(filter.status == 64, "\(filter.stderr)")
+        #expect(filter.stderr.contains("invalid capture filter"))
+        let write = try TestSupport.wssniff("capture", "-w", "/nonexistent/dir/out.pcap", "--duration", "1")
+        #expect(write.status == 74, "\(write.stderr)")
+        #expect(write.stderr.contains("/nonexistent/dir/out.pcap"))
+        let forever = try TestSupport.wssniff("capture", "--duration", "inf")
+        #expect(forever.status == 64)
+    }
+
     @Test func captureWithoutPrivilegeSaysHowToGetIt() throws {
         // As root, drop to nobody for this one check; as a user, the plain run shows it.
         var arguments = ["capture", "--count", "1", "--duration", "1"]
