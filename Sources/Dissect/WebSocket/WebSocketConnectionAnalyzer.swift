@@ -31,6 +31,10 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     /// Client frames that arrived before the answer to the upgrade request, with the packet of each piece.
     private var pendingClient: [(bytes: [UInt8], packet: PacketRef)] = []
     private var pendingClientBytes = 0
+    /// Client bytes not held once the bound was reached (the stream resumes after them as after a gap), and the
+    /// packet where that began.
+    private var pendingClientDropped = 0
+    private var pendingClientDroppedAt: PacketRef?
     private var frameNumbers = 0
     private var eventBuffer: [WebSocketEvent] = []
     private var ended: Set<Direction> = []
@@ -241,9 +245,15 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             if rest.count > 0 { self.parse(rest, from: direction, packet: packet) }
         } else if direction == .client, rest.count > 0 {
             // The client switched at its request; its frames wait for the server's answer (and its extensions).
-            if self.pendingClientBytes + rest.count <= self.options.maxPendingClientBytes {
+            // Past the bound every later byte is dropped too, so what is held stays one contiguous stream.
+            if self.pendingClientDropped == 0
+                && self.pendingClientBytes + rest.count <= self.options.maxPendingClientBytes
+            {
                 self.pendingClient.append((Array(rest), packet))
                 self.pendingClientBytes += rest.count
+            } else {
+                if self.pendingClientDroppedAt == nil { self.pendingClientDroppedAt = packet }
+                self.pendingClientDropped += rest.count
             }
         }
         if direction == .server {
@@ -280,6 +290,12 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
         self.pendingClientBytes = 0
         for piece in pending {
             piece.bytes.withUnsafeBytes { self.parse($0, from: .client, packet: piece.packet) }
+        }
+        if self.pendingClientDropped > 0, let packet = self.pendingClientDroppedAt {
+            let dropped = self.pendingClientDropped
+            self.gapBytes += dropped
+            self.withParser(.client) { parser, _, sink in parser.gap(dropped, packet: packet, sink) }
+            self.pendingClientDropped = 0
         }
     }
 
