@@ -21,7 +21,7 @@ package enum FileInput {
                 throw Self.translate(error, path: path)
             }
             // The file's SHA-256 is computed on the other core while this one analyzes it.
-            let digest = hash ? BackgroundHash(path: path) : nil
+            let digest = hash ? BackgroundHash(path: path, limit: reader.fileSize) : nil
             var packets = 0
             do {
                 while try reader.next({ info, bytes in
@@ -56,7 +56,8 @@ package enum FileInput {
     }
 
     /// SHA-256 of a file's bytes, read in 1 MiB chunks, as lowercase hex.
-    package static func sha256(ofFileAt path: String) throws(WSSniffError) -> String {
+    /// `limit`: hash at most this many bytes (the size analyzed, for a file still being written).
+    package static func sha256(ofFileAt path: String, limit: Int = .max) throws(WSSniffError) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw WSSniffError(.cannotOpenInput, "cannot open \(path): \(String(cString: strerror(errno)))")
@@ -64,13 +65,15 @@ package enum FileInput {
         defer { close(fd) }
         var hasher = SHA256Hasher()
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        var remaining = limit
+        while remaining > 0 {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, remaining)) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw WSSniffError(.cannotOpenInput, "cannot read \(path): \(String(cString: strerror(errno)))")
             }
             if count == 0 { break }
+            remaining -= count
             chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count]).bytes) }
         }
         return hasher.finalize().hexString
@@ -83,10 +86,10 @@ private final class BackgroundHash: @unchecked Sendable {
     /// Written once by the background thread before it signals `done`; read only after `wait()`.
     private var result: Result<String, WSSniffError> = .success("")
 
-    init(path: String) {
+    init(path: String, limit: Int) {
         DispatchQueue.global(qos: .utility).async {
             do throws(WSSniffError) {
-                self.result = .success(try FileInput.sha256(ofFileAt: path))
+                self.result = .success(try FileInput.sha256(ofFileAt: path, limit: limit))
             } catch {
                 self.result = .failure(error)
             }
