@@ -29,6 +29,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(help: "Skip the SHA-256 of each input file.")
     var noHash = false
 
+    @Flag(help: "No progress line on standard error (shown for files over 50 MB when it is a terminal).")
+    var quiet = false
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -49,7 +52,9 @@ struct AnalyzeCommand: ParsableCommand {
         var pipeline = Pipeline(options: options)
         var reports: [ConnectionReport] = []
         do {
-            try FileInput.run(paths: self.files, hash: !self.noHash, pipeline: &pipeline) { reports.append($0) }
+            try FileInput.run(paths: self.files, hash: !self.noHash, progress: !self.quiet, pipeline: &pipeline) {
+                reports.append($0)
+            }
         } catch {
             throw fail(error)
         }

@@ -9,6 +9,7 @@ package enum FileInput {
     package static func run(
         paths: [String],
         hash: Bool = true,
+        progress: Bool = false,
         pipeline: inout Pipeline,
         finished: (ConnectionReport) -> Void
     ) throws(WSSniffError) {
@@ -23,11 +24,14 @@ package enum FileInput {
             // The file's SHA-256 is computed on the other core while this one analyzes it.
             let digest = hash ? BackgroundHash(path: path, limit: reader.fileSize) : nil
             var packets = 0
+            var meter = progress ? ProgressMeter(path: path, size: reader.fileSize) : nil
             do {
                 while try reader.next({ info, bytes in
                     packets += 1
                     pipeline.ingest(info, bytes.bytes, finished: finished)
+                    if packets & 0x3fff == 0 { meter?.update(bytes: reader.bytesRead, packets: packets) }
                 }) {}
+                meter?.finish()
             } catch let error as CaptureError {
                 throw Self.translate(error, path: path)
             } catch {
@@ -100,5 +104,55 @@ private final class BackgroundHash: @unchecked Sendable {
     func wait() throws(WSSniffError) -> String {
         self.done.wait()
         return try self.result.get()
+    }
+}
+
+/// A progress line on standard error for a large file read from a terminal: bytes, packets per second, time left.
+/// Shown only when standard error is a terminal and the file is over 50 MB.
+private struct ProgressMeter {
+    static let threshold = 50_000_000
+
+    private let name: String
+    private let size: Int
+    private let start: Double
+    private var lastDraw = 0.0
+
+    init?(path: String, size: Int) {
+        guard size >= Self.threshold, isatty(2) != 0 else { return nil }
+        self.name = String(path.split(separator: "/").last ?? Substring(path))
+        self.size = size
+        self.start = Self.now()
+    }
+
+    mutating func update(bytes: Int, packets: Int) {
+        let now = Self.now()
+        guard now - self.lastDraw >= 0.25 else { return }
+        self.lastDraw = now
+        let elapsed = max(now - self.start, 0.001)
+        let fraction = min(1, Double(bytes) / Double(max(self.size, 1)))
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+        let rate = Double(packets) / elapsed
+        let left = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
+        let line =
+            "\r\(self.name) [\(bar)] \(Int(fraction * 100))% \(bytes / 1_000_000)/\(self.size / 1_000_000) MB, "
+            + "\(Int(rate / 1_000)) k packets/s, \(Int(left.rounded())) s left "
+        Self.write(line)
+    }
+
+    func finish() {
+        Self.write("\r" + String(repeating: " ", count: 100) + "\r")
+    }
+
+    private static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer in _ = Glibc.write(2, buffer.baseAddress, buffer.count) }
+    }
+
+    private static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
