@@ -285,6 +285,11 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             },
             synchronized: true
         )
+        // The gateway's `ws` enforces its pre-connect limit from the upgrade on, before the challenge is even sent.
+        if self.isGatewayPort {
+            self.isGateway = true
+            self.clientParser?.config.maxMessageSize = self.options.gatewayPreConnectMaxPayload
+        }
         let pending = self.pendingClient
         self.pendingClient = []
         self.pendingClientBytes = 0
