@@ -17,6 +17,9 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
     /// Connections seen and not yet finished.
     package var openConnections: Int { self.table.openConnectionCount }
 
+    /// The record number that started the oldest connection still open (nil: none is open).
+    package var oldestOpenFirstPacket: Int? { self.table.oldestOpenFirstPacket }
+
     /// Decodes one captured packet and feeds its TCP segment, if any, to the connection it belongs to.
     /// Connections that this packet finishes are handed to `finished` before it returns.
     package mutating func ingest(

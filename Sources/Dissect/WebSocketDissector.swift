@@ -17,6 +17,9 @@ package struct WebSocketDissector {
 
     package var openConnections: Int { self.inner.openConnections }
 
+    /// The record number that started the oldest connection still open (nil: none is open).
+    package var oldestOpenFirstPacket: Int? { self.inner.oldestOpenFirstPacket }
+
     /// Decodes one captured packet; connections it finishes are handed to `finished`.
     package mutating func ingest(
         _ info: CaptureRecordInfo,

@@ -43,33 +43,59 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         var options = PipelineOptions()
         options.serverPort = self.port
+        options.orderByStart = true
         do {
             try self.output.apply(to: &options)
+            // Every input must open as a capture before anything is printed: output is streamed.
+            try FileInput.check(paths: self.files)
         } catch {
             throw fail(error)
         }
         let render = self.output.renderOptions
         var pipeline = Pipeline(options: options)
-        var reports: [ConnectionReport] = []
-        do {
-            try FileInput.run(paths: self.files, hash: !self.noHash, progress: !self.quiet, pipeline: &pipeline) {
-                reports.append($0)
+        let json = self.format != .text
+        // Each connection is printed as soon as it and every connection that started before it have ended, so
+        // memory follows the open connections, not the size of the capture.
+        var count = 0
+        if json {
+            print(
+                "{\n  \"schema\": \"\(JSONRenderer.schema)\",\n  \"secretsRedacted\": \(render.redactor.enabled),"
+                    + "\n  \"connections\": [",
+                terminator: ""
+            )
+        }
+        let emit: (ConnectionReport) -> Void = { report in
+            count += 1
+            var numbered = report
+            numbered.index = count
+            if json {
+                let text = JSONRenderer.connection(numbered, options: render).serialized(indent: 2, level: 2)
+                print((count == 1 ? "\n    " : ",\n    ") + text, terminator: "")
+            } else {
+                print(TextRenderer.connection(numbered, options: render))
             }
+        }
+        do {
+            try FileInput.run(
+                paths: self.files,
+                hash: !self.noHash,
+                progress: !self.quiet,
+                pipeline: &pipeline,
+                finished: emit
+            )
         } catch {
             throw fail(error)
         }
-        pipeline.finish { reports.append($0) }
-        reports = reports.numberedByStart()
+        pipeline.finish(emit)
         let input = pipeline.input
-        switch self.format {
-        case .json, .jsonl:
-            print(JSONRenderer.document(input: input, connections: reports, options: render).serialized(indent: 2))
-        case .text:
+        if json {
+            print(
+                (count == 0 ? "" : "\n  ") + "],\n  \"input\": "
+                    + JSONRenderer.input(input).serialized(indent: 2, level: 1) + "\n}"
+            )
+        } else {
             print(TextRenderer.header(input))
-            for report in reports {
-                print(TextRenderer.connection(report, options: render))
-            }
-            print(TextRenderer.footer(connections: reports.count))
+            print(TextRenderer.footer(connections: count))
         }
         for warning in input.warnings {
             Diagnostics.warning(warning)

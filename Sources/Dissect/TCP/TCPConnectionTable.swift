@@ -51,6 +51,17 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
     /// Connections seen and not yet reported.
     package var openConnectionCount: Int { self.slotByKey.count }
 
+    /// The record number that started the oldest connection still open, or nil when none is open. Walks the open
+    /// connections: call it now and then, not per packet.
+    package var oldestOpenFirstPacket: Int? {
+        var oldest: Int?
+        for slot in self.slotByKey.values {
+            let number = self.slots[slot].firstPacketNumber
+            if oldest == nil || number < oldest! { oldest = number }
+        }
+        return oldest
+    }
+
     /// Feeds one segment; connections that finish (or give way) are handed to `finished` right away, then freed.
     package mutating func process(
         _ segment: TCPSegment,

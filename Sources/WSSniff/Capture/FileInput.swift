@@ -50,6 +50,18 @@ package enum FileInput {
         }
     }
 
+    /// Opens each file as a capture and reads its header, so a command that streams its output can fail before it
+    /// prints anything.
+    package static func check(paths: [String]) throws(WSSniffError) {
+        for path in paths {
+            do {
+                _ = try CaptureFileReader(path: path)
+            } catch {
+                throw Self.translate(error, path: path)
+            }
+        }
+    }
+
     private static func translate(_ error: CaptureError, path: String) -> WSSniffError {
         switch error.code {
         case .cannotOpen:

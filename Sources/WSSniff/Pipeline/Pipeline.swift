@@ -6,6 +6,10 @@ package struct PipelineOptions: Sendable {
     /// The gateway port: connections to it are taken as WebSocket even without their upgrade. 0: none.
     package var serverPort: UInt16 = 42919
     package var limits = ReassemblyLimits()
+    /// Hand finished connections over in the order they started (a file's document lists them so), holding a
+    /// finished one until every connection that started before it has finished. Off for live capture, which
+    /// reports each connection the moment it ends.
+    package var orderByStart = false
     package var websocket = WebSocketAnalysisOptions()
     package var gateway = GatewayOptions()
 
@@ -42,11 +46,16 @@ package struct Pipeline {
     private let keepFrameDetail: Bool
     private let keepMessagePayloads: Bool
     private var finishedBuffer: [WebSocketDissector.Result] = []
+    private let orderByStart: Bool
+    /// Finished reports waiting for older connections to finish (only with `orderByStart`).
+    private var waiting: [ConnectionReport] = []
+    private var packetsSinceRelease = 0
     /// Challenge nonces of connections that already ended, newest last (a client may sign a stale one).
     private var recentNonces: [String] = []
 
     package init(options: PipelineOptions) {
         self.gatewayOptions = options.gateway
+        self.orderByStart = options.orderByStart
         self.keepFrameDetail = options.keepFrameDetail
         self.keepMessagePayloads = options.keepMessagePayloads
         var websocket = options.websocket
@@ -72,10 +81,22 @@ package struct Pipeline {
             done.append(result)
         }
         for index in done.indices {
-            finished(self.report(&done[index]))
+            let report = self.report(&done[index])
+            if self.orderByStart {
+                self.waiting.append(report)
+            } else {
+                finished(report)
+            }
         }
         done.removeAll(keepingCapacity: true)
         self.finishedBuffer = done
+        if self.orderByStart && !self.waiting.isEmpty {
+            self.packetsSinceRelease += 1
+            if self.packetsSinceRelease >= 1_024 || self.waiting.count >= 256 {
+                self.packetsSinceRelease = 0
+                self.release(before: self.dissector.oldestOpenFirstPacket, finished)
+            }
+        }
         switch outcome {
         case .tcp:
             self.input.tcpPackets += 1
@@ -100,8 +121,27 @@ package struct Pipeline {
             done.append(result)
         }
         for index in done.indices {
-            finished(self.report(&done[index]))
+            let report = self.report(&done[index])
+            if self.orderByStart {
+                self.waiting.append(report)
+            } else {
+                finished(report)
+            }
         }
+        self.release(before: nil, finished)
+    }
+
+    /// Hands over, in start order, the waiting reports of connections that started before `oldestOpen` (all when
+    /// nil).
+    private mutating func release(before oldestOpen: Int?, _ finished: (ConnectionReport) -> Void) {
+        self.waiting.sort { $0.tcp.firstPacket.number < $1.tcp.firstPacket.number }
+        var released = 0
+        for report in self.waiting {
+            if let oldestOpen, report.tcp.firstPacket.number >= oldestOpen { break }
+            finished(report)
+            released += 1
+        }
+        self.waiting.removeFirst(released)
     }
 
     package mutating func addFile(_ file: InputSummary.File) {

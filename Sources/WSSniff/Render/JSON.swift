@@ -21,9 +21,10 @@ package indirect enum JSON: Sendable, Equatable {
     }
 
     /// Serializes the value; `indent` > 0 pretty-prints with that many spaces per level.
-    package func serialized(indent: Int = 0) -> String {
+    /// `level`: the nesting depth the value starts at, for a value written inside a larger document.
+    package func serialized(indent: Int = 0, level: Int = 0) -> String {
         var output = ""
-        self.write(into: &output, indent: indent, level: 0)
+        self.write(into: &output, indent: indent, level: level)
         return output
     }
 
