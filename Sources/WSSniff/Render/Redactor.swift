@@ -86,52 +86,22 @@ package struct Redactor: Sendable {
     /// The byte ranges (inside the quotes) of every non-empty JSON string value under a secret-naming key: what
     /// `jsonText(_:)` replaces, and what a sanitized capture overwrites in place.
     package static func secretValueRanges(in bytes: [UInt8]) -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        var index = 0
-        while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: "\"") else {
-                index += 1
-                continue
-            }
-            let keyEnd = Self.endOfString(bytes, from: index)
-            let key = String(decoding: bytes[(index + 1)..<max(index + 1, keyEnd - 1)], as: UTF8.self)
-            index = keyEnd
-            var cursor = index
-            while cursor < bytes.count, Self.isSpace(bytes[cursor]) { cursor += 1 }
-            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: ":"), Self.isSecretName(key) else { continue }
-            cursor += 1
-            while cursor < bytes.count, Self.isSpace(bytes[cursor]) { cursor += 1 }
-            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "\"") else { continue }
-            let valueEnd = Self.endOfString(bytes, from: cursor)
+        Self.secretValueStarts(in: bytes).compactMap { start in
+            guard bytes[start] == UInt8(ascii: "\"") else { return nil }
+            let valueEnd = Self.endOfString(bytes, from: start)
             // An unterminated value (a cut payload) runs to the end of the bytes.
             let contentEnd =
-                valueEnd > cursor + 1 && bytes[valueEnd - 1] == UInt8(ascii: "\"") ? valueEnd - 1 : valueEnd
-            if contentEnd > cursor + 1 { ranges.append((cursor + 1)..<contentEnd) }
-            index = valueEnd
+                valueEnd > start + 1 && bytes[valueEnd - 1] == UInt8(ascii: "\"") ? valueEnd - 1 : valueEnd
+            return contentEnd > start + 1 ? (start + 1)..<contentEnd : nil
         }
-        return ranges
     }
 
     /// The byte ranges of values under a secret-naming key that are not strings (a numeric password, a token in an
     /// array): shown redacted, though a sanitized capture cannot rewrite them in place.
     static func secretNonStringRanges(in bytes: [UInt8]) -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        var index = 0
-        while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: "\"") else {
-                index += 1
-                continue
-            }
-            let keyEnd = Self.endOfString(bytes, from: index)
-            let key = String(decoding: bytes[(index + 1)..<max(index + 1, keyEnd - 1)], as: UTF8.self)
-            index = keyEnd
-            var cursor = index
-            while cursor < bytes.count, Self.isSpace(bytes[cursor]) { cursor += 1 }
-            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: ":"), Self.isSecretName(key) else { continue }
-            cursor += 1
-            while cursor < bytes.count, Self.isSpace(bytes[cursor]) { cursor += 1 }
-            guard cursor < bytes.count, bytes[cursor] != UInt8(ascii: "\"") else { continue }
-            let start = cursor
+        Self.secretValueStarts(in: bytes).compactMap { start in
+            guard bytes[start] != UInt8(ascii: "\"") else { return nil }
+            var cursor = start
             var depth = 0
             while cursor < bytes.count {
                 let byte = bytes[cursor]
@@ -154,12 +124,34 @@ package struct Redactor: Sendable {
                 cursor += 1
             }
             let value = String(decoding: bytes[start..<cursor], as: UTF8.self)
-            if cursor > start && value != "null" {
-                ranges.append(start..<cursor)
-            }
-            index = max(cursor, index)
+            return cursor > start && value != "null" ? start..<cursor : nil
         }
-        return ranges
+    }
+
+    /// The offsets where a value under a secret-naming key begins: every `"key"` followed by `:`, where the key
+    /// names a secret, gives the first byte after the colon and white space.
+    private static func secretValueStarts(in bytes: [UInt8]) -> [Int] {
+        var starts: [Int] = []
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "\"") else {
+                index += 1
+                continue
+            }
+            let keyEnd = Self.endOfString(bytes, from: index)
+            let key = String(decoding: bytes[(index + 1)..<max(index + 1, keyEnd - 1)], as: UTF8.self)
+            index = keyEnd
+            var cursor = index
+            while cursor < bytes.count, Self.isSpace(bytes[cursor]) { cursor += 1 }
+            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: ":"), Self.isSecretName(key) else { continue }
+            cursor += 1
+            while cursor < bytes.count, Self.isSpace(bytes[cursor]) { cursor += 1 }
+            guard cursor < bytes.count else { continue }
+            starts.append(cursor)
+            // A string value is skipped whole, so it is never taken for a key.
+            index = bytes[cursor] == UInt8(ascii: "\"") ? Self.endOfString(bytes, from: cursor) : cursor
+        }
+        return starts
     }
 
     /// A request target with the values of secret-naming query parameters (`?token=...`, `access_token=...`) and any
