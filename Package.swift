@@ -27,6 +27,11 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
         .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
@@ -44,6 +49,7 @@ let package = Package(
         .target(
             name: "WSSniff",
             dependencies: [
+                "CCrypto",
                 "CPcap",
                 "Dissect",
                 "ProofVerify",

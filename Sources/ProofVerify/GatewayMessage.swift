@@ -61,6 +61,31 @@ package enum GatewayMessage: Hashable, Sendable {
         }
     }
 
+    /// The frame fields that route a message: `type`, `event` and `id` (each `nil` unless a string).
+    package struct Head: Hashable, Sendable {
+        package var type: String?
+        package var event: String?
+        package var id: String?
+
+        package init(type: String?, event: String?, id: String?) {
+            self.type = type
+            self.event = event
+            self.id = id
+        }
+    }
+
+    /// Reads only `type`, `event` and `id` of a message, skipping the rest without building it: `nil` exactly when
+    /// ``classify(_:limits:)`` would find no JSON object. Chat after the handshake is read this way.
+    package static func head(_ bytes: [UInt8], limits: JSONParser.Limits = JSONParser.Limits()) -> Head? {
+        guard let members = try? JSONParser.topLevelMembers(bytes, named: ["type", "event", "id"], limits: limits)
+        else { return nil }
+        return Head(
+            type: members["type"]?.stringValue,
+            event: members["event"]?.stringValue,
+            id: members["id"]?.stringValue
+        )
+    }
+
     /// Classifies one text message.
     package static func classify(_ text: String) -> GatewayMessage {
         Self.classify(Array(text.utf8))

@@ -58,6 +58,37 @@ package struct JSONParser {
         try Self.parse(Array(text.utf8), limits: limits)
     }
 
+    /// Reads only the top-level members named `names` of a JSON object: their values are built, every other value is
+    /// checked against the same grammar and limits but skipped without building it. A later repeated name replaces
+    /// an earlier one, as in `parse`. Gives `nil` when the text is valid JSON but not an object.
+    ///
+    /// Reading `type`, `event` and `id` of a 16 KiB chat message this way costs a scan, not a tree: the gateway
+    /// analysis uses it for every message after the handshake.
+    ///
+    /// - Throws: the errors of ``parse(_:limits:)``, for exactly the texts it rejects.
+    package static func topLevelMembers(
+        _ bytes: [UInt8],
+        named names: Set<String>,
+        limits: Limits = Limits()
+    ) throws(ProofVerifyError) -> [String: JSONValue]? {
+        if bytes.count > limits.maxInputBytes {
+            throw .jsonTooLarge(size: bytes.count, limit: limits.maxInputBytes)
+        }
+        var parser = JSONParser(input: bytes, limits: limits)
+        parser.skipWhitespace()
+        var members: [String: JSONValue]?
+        if parser.position < bytes.count, bytes[parser.position] == UInt8(ascii: "{") {
+            members = try parser.readObjectMembers(named: names)
+        } else {
+            try parser.skipValue(depth: 0)
+        }
+        parser.skipWhitespace()
+        if parser.position < bytes.count {
+            throw .invalidJSON("unexpected \(parser.describeCurrent()) after the JSON value", offset: parser.position)
+        }
+        return members
+    }
+
     // MARK: Grammar
 
     private mutating func skipWhitespace() {
@@ -198,7 +229,128 @@ package struct JSONParser {
         }
     }
 
+    /// The top-level object of `topLevelMembers`: the named members' values, the rest skipped.
+    private mutating func readObjectMembers(named names: Set<String>) throws(ProofVerifyError) -> [String: JSONValue] {
+        var found: [String: JSONValue] = [:]
+        try self.walkObject(depth: 1) { parser, key, depth throws(ProofVerifyError) in
+            if names.contains(key) {
+                found[key] = try parser.parseValue(depth: depth)
+            } else {
+                try parser.skipValue(depth: depth)
+            }
+        }
+        return found
+    }
+
+    /// Checks one value against the grammar and the depth limit, building nothing.
+    private mutating func skipValue(depth: Int) throws(ProofVerifyError) {
+        guard self.position < self.input.count else {
+            throw .invalidJSON("unexpected end of input, expected a value", offset: self.position)
+        }
+        switch self.input[self.position] {
+        case UInt8(ascii: "{"):
+            try self.walkObject(depth: depth + 1) { parser, _, depth throws(ProofVerifyError) in
+                try parser.skipValue(depth: depth)
+            }
+        case UInt8(ascii: "["):
+            if depth + 1 > self.limits.maxDepth {
+                throw .jsonTooDeep(limit: self.limits.maxDepth, offset: self.position)
+            }
+            self.position += 1  // [
+            self.skipWhitespace()
+            if self.position < self.input.count, self.input[self.position] == UInt8(ascii: "]") {
+                self.position += 1
+                return
+            }
+            while true {
+                self.skipWhitespace()
+                try self.skipValue(depth: depth + 1)
+                self.skipWhitespace()
+                guard self.position < self.input.count else {
+                    throw .invalidJSON("unexpected end of input in an array", offset: self.position)
+                }
+                switch self.input[self.position] {
+                case UInt8(ascii: ","):
+                    self.position += 1
+                case UInt8(ascii: "]"):
+                    self.position += 1
+                    return
+                default:
+                    throw .invalidJSON(
+                        "unexpected \(self.describeCurrent()), expected ',' or ']'",
+                        offset: self.position
+                    )
+                }
+            }
+        case UInt8(ascii: "\""):
+            var sink: [UInt8]? = nil
+            try self.scanString(into: &sink)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            _ = try self.scanNumber()
+        case UInt8(ascii: "t"):
+            try self.expectLiteral("true")
+        case UInt8(ascii: "f"):
+            try self.expectLiteral("false")
+        case UInt8(ascii: "n"):
+            try self.expectLiteral("null")
+        default:
+            throw .invalidJSON("unexpected \(self.describeCurrent()), expected a value", offset: self.position)
+        }
+    }
+
+    /// Walks the members of the object at the cursor (`depth` is its own depth): `member` reads or skips each value.
+    private mutating func walkObject(
+        depth: Int,
+        _ member: (inout JSONParser, String, Int) throws(ProofVerifyError) -> Void
+    ) throws(ProofVerifyError) {
+        if depth > self.limits.maxDepth {
+            throw .jsonTooDeep(limit: self.limits.maxDepth, offset: self.position)
+        }
+        self.position += 1  // {
+        self.skipWhitespace()
+        if self.position < self.input.count, self.input[self.position] == UInt8(ascii: "}") {
+            self.position += 1
+            return
+        }
+        while true {
+            self.skipWhitespace()
+            guard self.position < self.input.count, self.input[self.position] == UInt8(ascii: "\"") else {
+                throw .invalidJSON(
+                    "unexpected \(self.describeCurrent()), expected a member name",
+                    offset: self.position
+                )
+            }
+            let key = try self.parseString()
+            self.skipWhitespace()
+            guard self.position < self.input.count, self.input[self.position] == UInt8(ascii: ":") else {
+                throw .invalidJSON("unexpected \(self.describeCurrent()), expected ':'", offset: self.position)
+            }
+            self.position += 1
+            self.skipWhitespace()
+            try member(&self, key, depth)
+            self.skipWhitespace()
+            guard self.position < self.input.count else {
+                throw .invalidJSON("unexpected end of input in an object", offset: self.position)
+            }
+            switch self.input[self.position] {
+            case UInt8(ascii: ","):
+                self.position += 1
+            case UInt8(ascii: "}"):
+                self.position += 1
+                return
+            default:
+                throw .invalidJSON("unexpected \(self.describeCurrent()), expected ',' or '}'", offset: self.position)
+            }
+        }
+    }
+
     private mutating func parseNumber() throws(ProofVerifyError) -> JSONNumber {
+        let range = try self.scanNumber()
+        return JSONNumber(text: String(decoding: self.input[range], as: UTF8.self))
+    }
+
+    /// Moves past one number, checking its grammar; gives its source range.
+    private mutating func scanNumber() throws(ProofVerifyError) -> Range<Int> {
         // RFC 8259 6: number = [ minus ] int [ frac ] [ exp ]; int = zero / ( digit1-9 *DIGIT )
         let start = self.position
         if self.input[self.position] == UInt8(ascii: "-") {
@@ -236,7 +388,7 @@ package struct JSONParser {
             }
             self.skipDigits()
         }
-        return JSONNumber(text: String(decoding: self.input[start..<self.position], as: UTF8.self))
+        return start..<self.position
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool {
@@ -250,10 +402,28 @@ package struct JSONParser {
     }
 
     private mutating func parseString() throws(ProofVerifyError) -> String {
+        var bytes: [UInt8]? = []
+        if let plain = try self.scanString(into: &bytes) {
+            return String(decoding: self.input[plain], as: UTF8.self)
+        }
+        return String(decoding: bytes ?? [], as: UTF8.self)
+    }
+
+    /// Moves past the string at the cursor, checking it. A string without escapes gives the range of its content
+    /// (nothing is copied); otherwise its decoded bytes go to `bytes` when it is not nil, and the result is nil.
+    @discardableResult
+    private mutating func scanString(into bytes: inout [UInt8]?) throws(ProofVerifyError) -> Range<Int>? {
         let start = self.position
         self.position += 1  // "
-        var bytes: [UInt8] = []
+        var runStart = self.position
+        var escaped = false
         while true {
+            // The run of bytes copied as they are.
+            while self.position < self.input.count {
+                let byte = self.input[self.position]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                self.position += 1
+            }
             guard self.position < self.input.count else {
                 throw .invalidJSON("unterminated string", offset: start)
             }
@@ -261,17 +431,24 @@ package struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 self.position += 1
-                return String(decoding: bytes, as: UTF8.self)
+                if !escaped { return runStart..<(self.position - 1) }
+                bytes?.append(contentsOf: self.input[runStart..<(self.position - 1)])
+                return nil
             case UInt8(ascii: "\\"):
-                try self.parseEscape(into: &bytes)
-            case 0x00..<0x20:
+                escaped = true
+                bytes?.append(contentsOf: self.input[runStart..<self.position])
+                if bytes == nil {
+                    var scratch: [UInt8] = []
+                    try self.parseEscape(into: &scratch)
+                } else {
+                    try self.parseEscape(into: &bytes!)
+                }
+                runStart = self.position
+            default:
                 // RFC 8259 7: "All Unicode characters may be placed within the quotation marks, except for the
                 // characters that MUST be escaped: quotation mark, reverse solidus, and the control characters
                 // (U+0000 through U+001F)."
                 throw .invalidJSON("control character 0x\(String(byte, radix: 16)) in a string", offset: self.position)
-            default:
-                bytes.append(byte)
-                self.position += 1
             }
         }
     }

@@ -246,14 +246,22 @@ package struct ProofAnalysis: Hashable, Sendable {
             publicKey: analysis.keyRejection == nil ? analysis.publicKey?.raw : nil,
             signature: signature
         )
+        // An Ed25519 signature (strictly verified, as libsodium does) holds for one message only: once a candidate
+        // verifies, every other candidate with different bytes does not, so it is not checked again. A gateway
+        // capture with thousands of good handshakes then costs one signature check per connection, not six.
+        var verifiedBytes: [UInt8]?
         for form in [ProofForm.v3, .v2, .v1, .nonce, .nonceTs, .nonceSignedAt] {
             guard let payload = ProofCandidates.payload(form, fields) else { continue }
+            let bytes = payload.signedBytes
+            let verifies: Bool
+            if let verifiedBytes {
+                verifies = bytes == verifiedBytes
+            } else {
+                verifies = verifier.verifies(bytes)
+                if verifies { verifiedBytes = bytes }
+            }
             analysis.candidates.append(
-                Candidate(
-                    form: form.rawValue,
-                    payload: payload.text(showSecrets: input.showSecrets),
-                    verifies: verifier.verifies(payload)
-                )
+                Candidate(form: form.rawValue, payload: payload.text(showSecrets: input.showSecrets), verifies: verifies)
             )
         }
         if let verifying = analysis.candidates.first(where: \.verifies) {
@@ -305,8 +313,12 @@ private struct Verifier {
     }
 
     func verifies(_ payload: PayloadText) -> Bool {
+        self.verifies(payload.signedBytes)
+    }
+
+    func verifies(_ message: [UInt8]) -> Bool {
         guard let publicKey = self.publicKey, let signature = self.signature else { return false }
-        return Sodium.ed25519Verify(signature: signature, message: payload.signedBytes, publicKey: publicKey) == .valid
+        return Sodium.ed25519Verify(signature: signature, message: message, publicKey: publicKey) == .valid
     }
 }
 

@@ -147,3 +147,70 @@ import Testing
         #expect(JSONValue.null.javaScriptString == "null")
     }
 }
+
+/// `topLevelMembers` reads only a few members and skips the rest: it must accept and reject exactly the texts `parse`
+/// does, and give the same values for the members it reads.
+@Suite struct JSONTopLevelMembersTests {
+    static let texts: [String] = [
+        #"{"type":"event","event":"tick","payload":{"ts":1,"a":[1,2,{"b":"c\"d"}]},"seq":3}"#,
+        #"{"type":"res","id":"1","ok":true,"payload":{"type":"hello-ok"}}"#,
+        #"{"type":"event","event":"x","type":"res"}"#,
+        #"{"event":"\u0074ick","type":"ev\u0065nt","id":null}"#,
+        #"{"type":"event","id":7}"#,
+        #"[1,2,3]"#, #""event""#, "42", "null", " { } ",
+        // Rejected by `parse`, each in a skipped member.
+        #"{"type":"event","payload":{"a":tru}}"#,
+        #"{"type":"event","payload":[1,]}"#,
+        #"{"type":"event","payload":"\x"}"#,
+        #"{"type":"event","payload":01}"#,
+        #"{"type":"event","payload":-}"#,
+        #"{"type":"event","payload":1.}"#,
+        #"{"type":"event","payload":{"a" 1}}"#,
+        #"{"type":"event","payload":"a"#,
+        "{\"type\":\"event\",\"payload\":\"tab\there\"}",
+        #"{"type":"event"} x"#,
+        #"{"type":"event",}"#,
+        #"{"type":"event","payload":"\ud800\u12"}"#,
+    ]
+
+    @Test(arguments: Self.texts)
+    func agreesWithParse(text: String) {
+        let bytes = Array(text.utf8)
+        let full = Result { () throws(ProofVerifyError) in try JSONParser.parse(bytes) }
+        let partial = Result { () throws(ProofVerifyError) in
+            try JSONParser.topLevelMembers(bytes, named: ["type", "event", "id"])
+        }
+        switch (full, partial) {
+        case (.success(let value), .success(let members)):
+            if let object = value.objectValue {
+                let read = try? #require(members)
+                for name in ["type", "event", "id"] {
+                    #expect(read?[name] == object[name], "\(name) in \(text)")
+                }
+            } else {
+                #expect(members == nil)
+            }
+        case (.failure, .failure):
+            break
+        default:
+            Issue.record("parse and topLevelMembers disagree on \(text): \(full) vs \(partial)")
+        }
+    }
+
+    @Test func deepNestingInASkippedMemberIsStillTooDeep() {
+        let deep =
+            #"{"type":"event","payload":"# + String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+            + "}"
+        #expect(throws: ProofVerifyError.self) { try JSONParser.parse(Array(deep.utf8)) }
+        #expect(throws: ProofVerifyError.self) {
+            try JSONParser.topLevelMembers(Array(deep.utf8), named: ["type"])
+        }
+    }
+
+    @Test func headReadsRoutingFieldsOnly() {
+        let head = GatewayMessage.head(Array(#"{"type":"res","id":"c1","ok":false,"error":{"code":"X"}}"#.utf8))
+        #expect(head == GatewayMessage.Head(type: "res", event: nil, id: "c1"))
+        #expect(GatewayMessage.head(Array("[1]".utf8)) == nil)
+        #expect(GatewayMessage.head(Array(#"{"type":"event""#.utf8)) == nil)
+    }
+}

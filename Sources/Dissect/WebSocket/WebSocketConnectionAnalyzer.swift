@@ -1,3 +1,5 @@
+internal import Glibc
+
 /// The layer above TCP for one connection: the HTTP upgrade, then WebSocket frames both ways.
 ///
 /// It decides at the first bytes what the connection carries: a client that starts with an HTTP request is
@@ -105,9 +107,10 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             ?? PacketRef(number: 0, timestamp: Timestamp(nanoseconds: 0))
         self.endDirection(.client, packet: packet)
         self.endDirection(.server, packet: packet)
+        let handshake = self.conversation.handshake
         return WebSocketConnectionSummary(
             kind: self.kind,
-            handshake: self.conversation.handshake,
+            handshake: handshake,
             rejection: self.conversation.rejection,
             httpRequests: self.conversation.requestCount,
             httpFindings: self.conversation.findings,
@@ -117,7 +120,7 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             serverMessageCount: self.messageCounts[.server] ?? 0,
             messages: self.messages,
             controls: self.controls,
-            violations: self.handshakeViolations + self.violations,
+            violations: self.handshakeViolations(handshake) + self.violations,
             violationsOmitted: self.violationsOmitted,
             closes: self.linkedCloses(),
             resynchronizations: self.resynchronizations,
@@ -147,9 +150,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
 
     /// The upgrade's own breaches, as violations: RFC 6455 4.1 says the client must fail the connection on a wrong
     /// `Sec-WebSocket-Accept`, and a refused upgrade never becomes WebSocket.
-    private var handshakeViolations: [WebSocketViolation] {
+    private func handshakeViolations(_ handshake: WebSocketHandshake?) -> [WebSocketViolation] {
         var found: [WebSocketViolation] = []
-        if let handshake = self.conversation.handshake, handshake.acceptValid == false {
+        if let handshake, handshake.acceptValid == false {
             found.append(
                 WebSocketViolation(
                     rule: .badAccept,
@@ -423,26 +426,23 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
 }
 
 extension Array where Element == UInt8 {
-    /// Whether the bytes contain the ASCII text `needle`.
+    /// Whether the bytes contain the ASCII text `needle`: libc's vectorized `memchr` finds each candidate first
+    /// byte, `memcmp` checks the rest.
     fileprivate func containsASCII(_ needle: StaticString) -> Bool {
-        let pattern = UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
-        guard pattern.count > 0, self.count >= pattern.count else { return false }
+        let length = needle.utf8CodeUnitCount
+        guard length > 0, self.count >= length else { return false }
+        let first = Int32(needle.utf8Start.pointee)
         return self.withUnsafeBytes { haystack in
-            let first = pattern[0]
-            var index = 0
-            let last = haystack.count - pattern.count
-            while index <= last {
-                if haystack[index] == first && memcmpEqual(haystack, index, pattern) { return true }
-                index += 1
+            guard let base = haystack.baseAddress else { return false }
+            var offset = 0
+            let last = haystack.count - length
+            while offset <= last {
+                guard let hit = memchr(base + offset, first, last - offset + 1) else { return false }
+                let position = base.distance(to: UnsafeRawPointer(hit))
+                if memcmp(base + position, needle.utf8Start, length) == 0 { return true }
+                offset = position + 1
             }
             return false
         }
     }
-}
-
-private func memcmpEqual(_ haystack: UnsafeRawBufferPointer, _ offset: Int, _ pattern: UnsafeRawBufferPointer) -> Bool {
-    for index in 0..<pattern.count where haystack[offset + index] != pattern[index] {
-        return false
-    }
-    return true
 }

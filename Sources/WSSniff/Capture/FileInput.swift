@@ -79,7 +79,7 @@ package enum FileInput {
             throw WSSniffError(.cannotOpenInput, "cannot open \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        var hasher = SHA256Hasher()
+        var hasher = FileDigest()
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var remaining = limit
         while remaining > 0 {
@@ -90,9 +90,12 @@ package enum FileInput {
             }
             if count == 0 { break }
             remaining -= count
-            chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count]).bytes) }
+            chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
-        return hasher.finalize().hexString
+        guard let digest = hasher.finalize() else {
+            throw WSSniffError(.cannotOpenInput, "cannot hash \(path): libcrypto could not set up SHA-256")
+        }
+        return digest
     }
 }
 

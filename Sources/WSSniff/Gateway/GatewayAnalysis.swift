@@ -64,6 +64,19 @@ extension GatewayAnalysis {
                 analysis.firstClientMessage != nil && (analysis.response != nil || analysis.requestId == nil)
             if handshakeKnown && (message.direction == .client || analysis.laterEvents.count >= 8) { continue }
             if message.direction == .server {
+                // Most server messages are chat: their head says whether the full message matters (the challenge,
+                // the response to the connect); the rest only give an event name.
+                guard let head = GatewayMessage.head(payload) else { continue }
+                let needed =
+                    (head.type == "event" && head.event == "connect.challenge" && analysis.challenge == nil)
+                    || (head.type == "res" && analysis.response == nil && head.id != nil
+                        && head.id == analysis.requestId)
+                if !needed {
+                    if head.type == "event", analysis.laterEvents.count < 8, let name = head.event {
+                        analysis.laterEvents.append(name)
+                    }
+                    continue
+                }
                 let classified = GatewayMessage.classify(payload)
                 switch classified {
                 case .event(let event):

@@ -49,7 +49,12 @@ package struct Pipeline {
     private let orderByStart: Bool
     /// Finished reports waiting for older connections to finish (only with `orderByStart`).
     private var waiting: [ConnectionReport] = []
+    /// The first packet number of each waiting report, in the same order.
+    private var waitingStarts: [Int] = []
     private var packetsSinceRelease = 0
+    /// Waiting reports that trigger an early release; it grows when an old connection still open holds them back,
+    /// so a blocked release is not retried on every packet.
+    private var releaseAtWaiting = 256
     /// Challenge nonces of connections that already ended, newest last (a client may sign a stale one).
     private var recentNonces: [String] = []
 
@@ -84,6 +89,7 @@ package struct Pipeline {
             let report = self.report(&done[index])
             if self.orderByStart {
                 self.waiting.append(report)
+                self.waitingStarts.append(report.tcp.firstPacket.number)
             } else {
                 finished(report)
             }
@@ -92,9 +98,10 @@ package struct Pipeline {
         self.finishedBuffer = done
         if self.orderByStart && !self.waiting.isEmpty {
             self.packetsSinceRelease += 1
-            if self.packetsSinceRelease >= 1_024 || self.waiting.count >= 256 {
+            if self.packetsSinceRelease >= 1_024 || self.waiting.count >= self.releaseAtWaiting {
                 self.packetsSinceRelease = 0
                 self.release(before: self.dissector.oldestOpenFirstPacket, finished)
+                self.releaseAtWaiting = self.waiting.count + 256
             }
         }
         switch outcome {
@@ -124,6 +131,7 @@ package struct Pipeline {
             let report = self.report(&done[index])
             if self.orderByStart {
                 self.waiting.append(report)
+                self.waitingStarts.append(report.tcp.firstPacket.number)
             } else {
                 finished(report)
             }
@@ -134,14 +142,27 @@ package struct Pipeline {
     /// Hands over, in start order, the waiting reports of connections that started before `oldestOpen` (all when
     /// nil).
     private mutating func release(before oldestOpen: Int?, _ finished: (ConnectionReport) -> Void) {
-        self.waiting.sort { $0.tcp.firstPacket.number < $1.tcp.firstPacket.number }
-        var released = 0
-        for report in self.waiting {
-            if let oldestOpen, report.tcp.firstPacket.number >= oldestOpen { break }
-            finished(report)
-            released += 1
+        // Reports are large values, copied only by retaining every field: nothing moves unless some report can go.
+        guard let earliest = self.waitingStarts.min() else { return }
+        if let oldestOpen, earliest >= oldestOpen { return }
+        let order = self.waitingStarts.indices.sorted { self.waitingStarts[$0] < self.waitingStarts[$1] }
+        var released = [Bool](repeating: false, count: self.waiting.count)
+        for index in order {
+            if let oldestOpen, self.waitingStarts[index] >= oldestOpen { break }
+            finished(self.waiting[index])
+            released[index] = true
         }
-        self.waiting.removeFirst(released)
+        // Compact in place: swaps move values without retaining them.
+        var kept = 0
+        for index in self.waiting.indices where !released[index] {
+            if kept != index {
+                self.waiting.swapAt(kept, index)
+                self.waitingStarts.swapAt(kept, index)
+            }
+            kept += 1
+        }
+        self.waiting.removeLast(self.waiting.count - kept)
+        self.waitingStarts.removeLast(self.waitingStarts.count - kept)
     }
 
     package mutating func addFile(_ file: InputSummary.File) {

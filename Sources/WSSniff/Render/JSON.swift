@@ -23,79 +23,123 @@ package indirect enum JSON: Sendable, Equatable {
     /// Serializes the value; `indent` > 0 pretty-prints with that many spaces per level.
     /// `level`: the nesting depth the value starts at, for a value written inside a larger document.
     package func serialized(indent: Int = 0, level: Int = 0) -> String {
-        var output = ""
+        var output: [UInt8] = []
+        output.reserveCapacity(1024)
         self.write(into: &output, indent: indent, level: level)
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 
-    private func write(into output: inout String, indent: Int, level: Int) {
+    /// Writes UTF-8 into a byte buffer: appending bytes is several times cheaper than appending to a `String`, and a
+    /// report of thousands of connections is mostly this.
+    private func write(into output: inout [UInt8], indent: Int, level: Int) {
         switch self {
         case .object(let members):
             if members.isEmpty {
-                output += "{}"
+                Self.append("{}", to: &output)
                 return
             }
-            output += "{"
-            for (index, member) in members.enumerated() {
-                if index > 0 { output += "," }
+            output.append(UInt8(ascii: "{"))
+            var first = true
+            for member in members {
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
                 Self.newline(&output, indent: indent, level: level + 1)
                 Self.writeString(member.0, into: &output)
-                output += indent > 0 ? ": " : ":"
+                output.append(UInt8(ascii: ":"))
+                if indent > 0 { output.append(UInt8(ascii: " ")) }
                 member.1.write(into: &output, indent: indent, level: level + 1)
             }
             Self.newline(&output, indent: indent, level: level)
-            output += "}"
+            output.append(UInt8(ascii: "}"))
         case .array(let elements):
             if elements.isEmpty {
-                output += "[]"
+                Self.append("[]", to: &output)
                 return
             }
-            output += "["
-            for (index, element) in elements.enumerated() {
-                if index > 0 { output += "," }
+            output.append(UInt8(ascii: "["))
+            var first = true
+            for element in elements {
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
                 Self.newline(&output, indent: indent, level: level + 1)
                 element.write(into: &output, indent: indent, level: level + 1)
             }
             Self.newline(&output, indent: indent, level: level)
-            output += "]"
+            output.append(UInt8(ascii: "]"))
         case .string(let value):
             Self.writeString(value, into: &output)
         case .int(let value):
-            output += String(value)
+            Self.writeInteger(value, into: &output)
         case .double(let value):
-            output += value.isFinite ? "\(value)" : "null"
+            output.append(contentsOf: (value.isFinite ? "\(value)" : "null").utf8)
         case .bool(let value):
-            output += value ? "true" : "false"
+            Self.append(value ? "true" : "false", to: &output)
         case .null:
-            output += "null"
+            Self.append("null", to: &output)
         }
     }
 
-    private static func newline(_ output: inout String, indent: Int, level: Int) {
-        guard indent > 0 else { return }
-        output += "\n"
-        output += String(repeating: " ", count: indent * level)
+    private static func append(_ text: StaticString, to output: inout [UInt8]) {
+        output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    /// RFC 8259 7: quotation mark, reverse solidus and the control characters must be escaped.
-    private static func writeString(_ value: String, into output: inout String) {
-        output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    let hex = String(scalar.value, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    output.unicodeScalars.append(scalar)
+    private static func newline(_ output: inout [UInt8], indent: Int, level: Int) {
+        guard indent > 0 else { return }
+        output.append(UInt8(ascii: "\n"))
+        output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * level))
+    }
+
+    private static func writeInteger(_ value: Int64, into output: inout [UInt8]) {
+        if value >= 0 && value < 10 {
+            output.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        // Digits backwards into a small buffer; the magnitude handles Int64.min.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var magnitude = value.magnitude
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[23 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            if value < 0 { output.append(UInt8(ascii: "-")) }
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+        }
+    }
+
+    /// RFC 8259 7: quotation mark, reverse solidus and the control characters must be escaped (and DEL is, for
+    /// terminals). Runs of bytes that need no escape are copied whole.
+    private static func writeString(_ value: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { bytes in
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5c || byte == 0x7f else { continue }
+                if runStart < index {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                }
+                runStart = index + 1
+                switch byte {
+                case 0x22: Self.append("\\\"", to: &output)
+                case 0x5c: Self.append("\\\\", to: &output)
+                case 0x0a: Self.append("\\n", to: &output)
+                case 0x0d: Self.append("\\r", to: &output)
+                case 0x09: Self.append("\\t", to: &output)
+                default:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    Self.append("\\u00", to: &output)
+                    output.append(hex[Int(byte >> 4)])
+                    output.append(hex[Int(byte & 0xf)])
                 }
             }
+            if runStart < bytes.count {
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            }
         }
-        output += "\""
+        output.append(UInt8(ascii: "\""))
     }
 }
