@@ -44,6 +44,7 @@ struct AnalyzeCommand: ParsableCommand {
         var options = PipelineOptions()
         options.serverPort = self.port
         options.orderByStart = true
+        options.concurrentAnalysis = true
         do {
             try self.output.apply(to: &options)
             // Every input must open as a capture before anything is printed: output is streamed.

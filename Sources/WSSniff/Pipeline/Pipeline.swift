@@ -10,6 +10,9 @@ package struct PipelineOptions: Sendable {
     /// finished one until every connection that started before it has finished. Off for live capture, which
     /// reports each connection the moment it ends.
     package var orderByStart = false
+    /// Analyze finished connections (gateway messages, proofs) on a second thread while packets are dissected on
+    /// the calling one. Reports reach `finished` on the calling thread either way, a little later with this on.
+    package var concurrentAnalysis = false
     package var websocket = WebSocketAnalysisOptions()
     package var gateway = GatewayOptions()
 
@@ -55,8 +58,12 @@ package struct Pipeline {
     /// Waiting reports that trigger an early release; it grows when an old connection still open holds them back,
     /// so a blocked release is not retried on every packet.
     private var releaseAtWaiting = 256
-    /// Challenge nonces of connections that already ended, newest last (a client may sign a stale one).
-    private var recentNonces: [String] = []
+    /// The analysis state when connections are analyzed in line (challenges of earlier connections).
+    private var analysisState = AnalysisWorker.State()
+    /// The second thread, with `concurrentAnalysis`.
+    private let worker: AnalysisWorker?
+    /// Start packet numbers of the connections inside the worker: none may be overtaken in start order.
+    private var inFlightStarts: [Int: Int] = [:]
 
     package init(options: PipelineOptions) {
         self.gatewayOptions = options.gateway
@@ -66,6 +73,16 @@ package struct Pipeline {
         var websocket = options.websocket
         websocket.gatewayPort = options.serverPort
         self.dissector = WebSocketDissector(limits: options.limits, options: websocket)
+        if options.concurrentAnalysis {
+            let gateway = options.gateway
+            let keepFrames = options.keepFrameDetail
+            let keepPayloads = options.keepMessagePayloads
+            self.worker = AnalysisWorker { job, state in
+                Self.report(job, state: &state, gateway: gateway, keepFrames: keepFrames, keepPayloads: keepPayloads)
+            }
+        } else {
+            self.worker = nil
+        }
     }
 
     /// Connections still open (not yet reported).
@@ -86,21 +103,21 @@ package struct Pipeline {
             done.append(result)
         }
         for index in done.indices {
-            let report = self.report(&done[index])
-            if self.orderByStart {
-                self.waiting.append(report)
-                self.waitingStarts.append(report.tcp.firstPacket.number)
-            } else {
-                finished(report)
-            }
+            self.analyze(&done[index], finished)
         }
         done.removeAll(keepingCapacity: true)
         self.finishedBuffer = done
+        if let worker = self.worker, !self.inFlightStarts.isEmpty {
+            for report in worker.takeCompleted() {
+                self.landed(report)
+                self.deliver(report, finished)
+            }
+        }
         if self.orderByStart && !self.waiting.isEmpty {
             self.packetsSinceRelease += 1
             if self.packetsSinceRelease >= 1_024 || self.waiting.count >= self.releaseAtWaiting {
                 self.packetsSinceRelease = 0
-                self.release(before: self.dissector.oldestOpenFirstPacket, finished)
+                self.release(before: self.releaseBound, finished)
                 self.releaseAtWaiting = self.waiting.count + 256
             }
         }
@@ -128,12 +145,12 @@ package struct Pipeline {
             done.append(result)
         }
         for index in done.indices {
-            let report = self.report(&done[index])
-            if self.orderByStart {
-                self.waiting.append(report)
-                self.waitingStarts.append(report.tcp.firstPacket.number)
-            } else {
-                finished(report)
+            self.analyze(&done[index], finished)
+        }
+        if let worker = self.worker {
+            for report in worker.drain() {
+                self.landed(report)
+                self.deliver(report, finished)
             }
         }
         self.release(before: nil, finished)
@@ -174,24 +191,80 @@ package struct Pipeline {
         self.input.interface = name
     }
 
-    private mutating func report(_ result: inout WebSocketDissector.Result) -> ConnectionReport {
-        var websocket = result.analyzer.finish()
-        let gateway = GatewayAnalysis.analyze(
-            websocket,
-            tcpEnded: result.statistics.end != .open,
-            earlierNonces: self.recentNonces,
-            options: self.gatewayOptions
-        )
-        // The analysis is done: keep only what the output shows.
-        websocket.trim(keepFrames: self.keepFrameDetail, keepPayloads: self.keepMessagePayloads)
-        if let nonce = gateway.challenge?.nonce {
-            self.recentNonces.append(nonce)
-            if self.recentNonces.count > 64 { self.recentNonces.removeFirst() }
-        }
-        return ConnectionReport(
+    /// Ends a finished connection's dissection and analyzes it, in line or on the worker.
+    private mutating func analyze(_ result: inout WebSocketDissector.Result, _ finished: (ConnectionReport) -> Void) {
+        let job = AnalysisWorker.Job(
             client: result.client,
             server: result.server,
             tcp: result.statistics,
+            websocket: result.analyzer.finish()
+        )
+        if let worker = self.worker {
+            self.inFlightStarts[job.tcp.firstPacket.number, default: 0] += 1
+            worker.submit(job)
+        } else {
+            let report = Self.report(
+                job,
+                state: &self.analysisState,
+                gateway: self.gatewayOptions,
+                keepFrames: self.keepFrameDetail,
+                keepPayloads: self.keepMessagePayloads
+            )
+            self.deliver(report, finished)
+        }
+    }
+
+    /// A report came back from the worker.
+    private mutating func landed(_ report: ConnectionReport) {
+        let start = report.tcp.firstPacket.number
+        if let count = self.inFlightStarts[start], count > 1 {
+            self.inFlightStarts[start] = count - 1
+        } else {
+            self.inFlightStarts[start] = nil
+        }
+    }
+
+    private mutating func deliver(_ report: ConnectionReport, _ finished: (ConnectionReport) -> Void) {
+        if self.orderByStart {
+            self.waiting.append(report)
+            self.waitingStarts.append(report.tcp.firstPacket.number)
+        } else {
+            finished(report)
+        }
+    }
+
+    /// Waiting reports that started before this may go: no connection still open or still being analyzed started
+    /// earlier.
+    private var releaseBound: Int? {
+        let open = self.dissector.oldestOpenFirstPacket
+        guard let analyzing = self.inFlightStarts.keys.min() else { return open }
+        return min(open ?? analyzing, analyzing)
+    }
+
+    private static func report(
+        _ job: AnalysisWorker.Job,
+        state: inout AnalysisWorker.State,
+        gateway options: GatewayOptions,
+        keepFrames: Bool,
+        keepPayloads: Bool
+    ) -> ConnectionReport {
+        var websocket = job.websocket
+        let gateway = GatewayAnalysis.analyze(
+            websocket,
+            tcpEnded: job.tcp.end != .open,
+            earlierNonces: state.recentNonces,
+            options: options
+        )
+        // The analysis is done: keep only what the output shows.
+        websocket.trim(keepFrames: keepFrames, keepPayloads: keepPayloads)
+        if let nonce = gateway.challenge?.nonce {
+            state.recentNonces.append(nonce)
+            if state.recentNonces.count > 64 { state.recentNonces.removeFirst() }
+        }
+        return ConnectionReport(
+            client: job.client,
+            server: job.server,
+            tcp: job.tcp,
             websocket: websocket,
             gateway: gateway
         )
