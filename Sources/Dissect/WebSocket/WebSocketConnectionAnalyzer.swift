@@ -45,8 +45,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     private var frameCount = 0
     private var violatedFrames: Set<Int> = []
     private var messages: [WebSocketMessageRecord] = []
-    private var messageCounts: [Direction: Int] = [.client: 0, .server: 0]
-    private var keptMessages: [Direction: Int] = [.client: 0, .server: 0]
+    /// Messages seen and messages kept, per direction (client, server).
+    private var messageCounts = (client: 0, server: 0)
+    private var keptMessages = (client: 0, server: 0)
     private var controls: [WebSocketControlRecord] = []
     private var violations: [WebSocketViolation] = []
     private var violationsOmitted = 0
@@ -116,8 +117,8 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             httpFindings: self.conversation.findings,
             frameCount: self.frameCount,
             frames: self.frames,
-            clientMessageCount: self.messageCounts[.client] ?? 0,
-            serverMessageCount: self.messageCounts[.server] ?? 0,
+            clientMessageCount: self.messageCounts.client,
+            serverMessageCount: self.messageCounts.server,
             messages: self.messages,
             controls: self.controls,
             violations: self.handshakeViolations(handshake) + self.violations,
@@ -381,16 +382,28 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             self.frameCount += 1
             // Beyond the first frames, closes and breached frames are kept too, up to a bound: a hostile peer
             // can send millions of them.
-            let matters = frame.opcode == .close || self.violatedFrames.contains(frame.number)
+            let matters =
+                frame.opcode == .close || (!self.violatedFrames.isEmpty && self.violatedFrames.contains(frame.number))
             if self.frames.count < self.options.keptFrames
                 || (matters && self.frames.count < self.options.keptFrames + self.options.keptViolations)
             {
                 self.frames.append(frame)
             }
         case .message(let message):
-            self.messageCounts[message.direction, default: 0] += 1
-            if self.keptMessages[message.direction, default: 0] < self.options.keptMessagesPerDirection {
-                self.keptMessages[message.direction, default: 0] += 1
+            let kept: Int
+            if message.direction == .client {
+                self.messageCounts.client += 1
+                kept = self.keptMessages.client
+            } else {
+                self.messageCounts.server += 1
+                kept = self.keptMessages.server
+            }
+            if kept < self.options.keptMessagesPerDirection {
+                if message.direction == .client {
+                    self.keptMessages.client += 1
+                } else {
+                    self.keptMessages.server += 1
+                }
                 self.messages.append(message)
             }
             if message.direction == .server, let payload = message.payload {
