@@ -261,7 +261,11 @@ package struct ProofAnalysis: Hashable, Sendable {
                 if verifies { verifiedBytes = bytes }
             }
             analysis.candidates.append(
-                Candidate(form: form.rawValue, payload: payload.text(showSecrets: input.showSecrets), verifies: verifies)
+                Candidate(
+                    form: form.rawValue,
+                    payload: payload.text(showSecrets: input.showSecrets),
+                    verifies: verifies
+                )
             )
         }
         if let verifying = analysis.candidates.first(where: \.verifies) {

@@ -34,6 +34,40 @@ import Testing
         message.payload.map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// After `hello-ok`, the client's messages keep a 256-byte preview only (a summary shows no more), unless
+    /// `--messages` keeps everything; the connect before it stays whole.
+    @Test(arguments: [false, true])
+    func clientMessagesAfterHelloOkKeepAPreview(keepAll: Bool) {
+        var options = WebSocketAnalysisOptions()
+        if keepAll { options.keepAllMessages() }
+        let connect =
+            Array(#"{"type":"req","id":"c1","method":"connect","params":{"pad":""#.utf8)
+            + Array(repeating: UInt8(ascii: "a"), count: 400) + Array(#""}}"#.utf8)
+        let chat = Array(repeating: UInt8(ascii: "b"), count: 1_000)
+        let summary = Self.analyze(
+            [
+                (.client, Self.request),
+                (.server, Self.response),
+                (.server, wsFrame(0x1, Array(#"{"type":"event","event":"connect.challenge"}"#.utf8))),
+                (.client, wsFrame(0x1, connect, mask: 0x0102_0304)),
+                (
+                    .server,
+                    wsFrame(0x1, Array(#"{"type":"res","id":"c1","ok":true,"payload":{"type":"hello-ok"}}"#.utf8))
+                ),
+                (.client, wsFrame(0x1, chat, mask: 0x0506_0708)),
+            ],
+            options: options
+        )
+        let client = summary.messages.filter { $0.direction == .client }
+        #expect(client.count == 2)
+        #expect(client.first?.payload == connect)
+        #expect(client.first?.payloadCut == false)
+        #expect(client.last?.length == 1_000)
+        #expect(client.last?.payload == (keepAll ? chat : Array(chat.prefix(256))))
+        #expect(client.last?.payloadCut == !keepAll)
+        #expect(client.last?.utf8Valid == true)
+    }
+
     @Test func fragmentsOfTheTwoDirectionsStayApart() {
         let mask: UInt32 = 0x1234_5678
         let summary = Self.analyze([

@@ -20,7 +20,7 @@ package final class CaptureFileReader {
     /// The largest captured length believed: libpcap's `MAXIMUM_SNAPLEN` (262144).
     package static let maximumCapturedLength = 256 * 1_024
     /// How much of the file is mapped at a time, unless one record needs more.
-    package static let defaultWindowSize = 16 << 20
+    package static let defaultWindowSize = 4 << 20
     /// The largest non-packet block (section or interface description) read into memory.
     static let maximumMetadataBlockLength = 16 << 20
 

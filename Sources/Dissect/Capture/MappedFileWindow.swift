@@ -8,7 +8,7 @@ import Glibc
 /// new one. Owns the file descriptor and the mapping.
 struct MappedFileWindow: ~Copyable {
     /// How much of the file one window maps, unless a single request needs more.
-    static let defaultWindowSize = 16 << 20
+    static let defaultWindowSize = 4 << 20
 
     private let fd: Int32
     private let path: String

@@ -18,6 +18,10 @@ package struct WebSocketAnalysisOptions: Sendable {
     /// The gateway's `ws` `maxPayload` before the connect handshake completes, and after it.
     package var gatewayPreConnectMaxPayload: Int = 64 << 10
     package var gatewayMaxPayload: Int = 25 << 20
+    /// Once a gateway connection's handshake is over (`hello-ok`), the client's later messages keep only this many
+    /// payload bytes: nothing reads them past the summary's preview, and a chatty client would otherwise hold
+    /// kilobytes per kept message in every open connection. nil: keep whole payloads (`--messages`).
+    package var clientPreviewAfterHandshake: Int? = 256
 
     package init() {}
 
@@ -29,5 +33,6 @@ package struct WebSocketAnalysisOptions: Sendable {
     /// Keep every message and its payload (`--messages`).
     package mutating func keepAllMessages() {
         self.keptMessagesPerDirection = .max
+        self.clientPreviewAfterHandshake = nil
     }
 }

@@ -434,6 +434,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             self.clientParser?.config.maxMessageSize = self.options.gatewayPreConnectMaxPayload
         } else if self.isGateway, payload.containsASCII("\"hello-ok\"") {
             self.clientParser?.config.maxMessageSize = self.options.gatewayMaxPayload
+            if let preview = self.options.clientPreviewAfterHandshake {
+                self.clientParser?.config.keptPayloadBytes = preview
+            }
         }
     }
 }
