@@ -20,6 +20,9 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
     /// The record number that started the oldest connection still open (nil: none is open).
     package var oldestOpenFirstPacket: Int? { self.table.oldestOpenFirstPacket }
 
+    /// Connections reported before they ended because `maxConnections` were open.
+    package var evictions: Int { self.table.evictions }
+
     /// Decodes one captured packet and feeds its TCP segment, if any, to the connection it belongs to.
     /// Connections that this packet finishes are handed to `finished` before it returns.
     package mutating func ingest(

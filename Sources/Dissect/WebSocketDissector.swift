@@ -20,6 +20,9 @@ package struct WebSocketDissector {
     /// The record number that started the oldest connection still open (nil: none is open).
     package var oldestOpenFirstPacket: Int? { self.inner.oldestOpenFirstPacket }
 
+    /// Connections reported before they ended because the connection table was full.
+    package var evictions: Int { self.inner.evictions }
+
     /// Decodes one captured packet; connections it finishes are handed to `finished`.
     package mutating func ingest(
         _ info: CaptureRecordInfo,

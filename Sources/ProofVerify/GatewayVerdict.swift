@@ -434,6 +434,14 @@ package struct GatewayVerdict: Hashable, Sendable {
             return (.handshakeTimeout, Self.detail(.handshakeTimeout, facts, observed: false))
         }
         switch message {
+        case .notJSON(let error) where error.code == .jsonTooDeep || error.code == .jsonTooLarge:
+            // Past wssniff's own bounds, not the gateway's: `JSON.parse` reads deeper nesting, so nothing after the
+            // framing can be predicted.
+            return (
+                .incompleteCapture,
+                "wssniff did not read the client's first message (\(error.message)); the gateway's JSON.parse has "
+                    + "no such limit, so its answer is not predicted. Only the framing checks were made."
+            )
         case .notJSON, .notFrame, .response, .event:
             return (.invalidRequestFrame, Self.detail(.invalidRequestFrame, facts, observed: false))
         case .request(let request):

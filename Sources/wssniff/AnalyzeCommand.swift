@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dissect
 import ProofVerify
 import WSSniff
 
@@ -130,6 +131,15 @@ struct OutputOptions: ParsableArguments {
     @Option(help: "The protocol version the gateway speaks when the capture does not show it.")
     var gatewayProtocol: Int64 = 3
 
+    @Option(
+        help: ArgumentHelp(
+            "The most TCP connections tracked at once (1...10000000).",
+            discussion: "Past it the least recently active connection is reported as still open and freed; the "
+                + "output warns how many were. Each open connection holds a few KiB."
+        )
+    )
+    var maxConnections: Int = ReassemblyLimits().maxConnections
+
     var renderOptions: RenderOptions {
         var options = RenderOptions()
         options.frames = self.frames
@@ -139,6 +149,10 @@ struct OutputOptions: ParsableArguments {
     }
 
     func apply(to options: inout PipelineOptions) throws(WSSniffError) {
+        guard (1...10_000_000).contains(self.maxConnections) else {
+            throw WSSniffError(.usage, "--max-connections must be between 1 and 10000000, not \(self.maxConnections)")
+        }
+        options.limits.maxConnections = self.maxConnections
         options.gateway.gatewayProtocol = self.gatewayProtocol
         if let path = self.identity {
             options.gateway.identity = try IdentityInput.publicPart(path)

@@ -2,9 +2,10 @@ internal import CZlib
 
 /// A raw DEFLATE (RFC 1951) decompressor for permessage-deflate (RFC 7692): the one place that calls zlib.
 ///
-/// It owns a `z_stream` and a fixed output buffer, so it is a class; it is deliberately not `Sendable` (zlib
-/// state must not be shared). Output is handed out in chunks of at most `outputChunkSize` bytes, valid only for
-/// the duration of the callback, so nothing is inflated into memory that the caller does not keep.
+/// It owns a `z_stream`, so it is a class; it is deliberately not `Sendable` (zlib state must not be shared). Output
+/// is handed out in chunks of at most `outputChunkSize` bytes from a buffer on the stack, valid only for the duration
+/// of the callback, so nothing is inflated into memory that the caller does not keep, and an idle inflater holds only
+/// zlib's state and window.
 package final class Inflater {
     /// What one call to `inflate` ended with.
     package enum Outcome: Equatable, Sendable {
@@ -23,7 +24,6 @@ package final class Inflater {
     package static let outputChunkSize = 16 * 1024
 
     private let stream: UnsafeMutablePointer<z_stream>
-    private let output: UnsafeMutableRawBufferPointer
     private let windowBits: Int32
     private var initialized: Bool
     /// True once the stream ended (`Z_STREAM_END`) or failed, until `reset()`.
@@ -34,7 +34,6 @@ package final class Inflater {
         self.windowBits = Int32(min(max(windowBits, 8), 15))
         self.stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         self.stream.initialize(to: z_stream())
-        self.output = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.outputChunkSize, alignment: 16)
         // A negative windowBits selects raw DEFLATE: no zlib header or trailer (RFC 7692 7.2.2).
         self.initialized = wssniff_inflateInit2(self.stream, -self.windowBits) == Z_OK
     }
@@ -45,7 +44,6 @@ package final class Inflater {
         }
         self.stream.deinitialize(count: 1)
         self.stream.deallocate()
-        self.output.deallocate()
     }
 
     /// Forgets the sliding window and any partial state, as if newly created.
@@ -67,11 +65,22 @@ package final class Inflater {
         guard self.initialized else { return .failed("zlib could not be initialized") }
         guard !self.needsReset else { return .failed("inflater used after its stream ended") }
         guard let inputBase = input.baseAddress, input.count > 0 else { return .consumedAll }
-        guard let outputBase = self.output.baseAddress else { return .failed("no output buffer") }
+        return withUnsafeTemporaryAllocation(byteCount: Self.outputChunkSize, alignment: 16) { output in
+            guard let outputBase = output.baseAddress else { return .failed("no output buffer") }
+            return self.inflate(inputBase, count: input.count, into: outputBase, body)
+        }
+    }
+
+    private func inflate(
+        _ inputBase: UnsafeRawPointer,
+        count inputCount: Int,
+        into outputBase: UnsafeMutableRawPointer,
+        _ body: (UnsafeRawBufferPointer) -> Bool
+    ) -> Outcome {
         var consumedBefore = 0
-        while consumedBefore < input.count {
+        while consumedBefore < inputCount {
             // avail_in is a 32-bit count: feed very large inputs in slices.
-            let sliceLength = min(input.count - consumedBefore, 1 << 30)
+            let sliceLength = min(inputCount - consumedBefore, 1 << 30)
             self.stream.pointee.next_in = UnsafeMutablePointer(
                 mutating: inputBase.advanced(by: consumedBefore).assumingMemoryBound(to: Bytef.self)
             )

@@ -15,7 +15,7 @@ package struct WebSocketDirectionParser {
     static let resyncLengthCap: UInt64 = 1 << 31
     /// Frames that must chain plausibly (when they fit in the look-ahead) before a candidate is accepted.
     static let resyncChainLength = 3
-    private static let unmaskSliceLength = 64 * 1024
+    private static let unmaskSliceLength = 16 * 1024
 
     /// Mutable between messages (the owner raises `maxMessageSize` once the gateway's connect completes).
     package var config: WebSocketParserConfig
@@ -50,7 +50,6 @@ package struct WebSocketDirectionParser {
     /// The sender's compression context is unknown (capture gap or mid-stream start under context takeover), so
     /// inflate failures are the capture's fault and not reported as violations.
     private var deflateContextLost = false
-    private var scratch: [UInt8] = []
 
     private var pending: [UInt8] = []
     /// Where each packet's bytes start in `pending`.
@@ -512,17 +511,14 @@ package struct WebSocketDirectionParser {
         case .data:
             if var message = self.message.take() {
                 if message.needsBytes {
-                    var scratch = self.scratch
-                    self.scratch = []
                     if frame.record.masked {
-                        if scratch.count < Self.unmaskSliceLength {
-                            scratch = [UInt8](repeating: 0, count: Self.unmaskSliceLength)
-                        }
-                        var offset = 0
-                        while offset < chunk.count {
-                            let length = min(Self.unmaskSliceLength, chunk.count - offset)
-                            let source = UnsafeRawBufferPointer(rebasing: chunk[offset..<offset + length])
-                            scratch.withUnsafeMutableBytes { buffer in
+                        // Unmasked a slice at a time into a buffer on the stack: nothing stays allocated per
+                        // connection (100,000 open connections must not hold a buffer each).
+                        withUnsafeTemporaryAllocation(byteCount: Self.unmaskSliceLength, alignment: 8) { buffer in
+                            var offset = 0
+                            while offset < chunk.count {
+                                let length = min(Self.unmaskSliceLength, chunk.count - offset)
+                                let source = UnsafeRawBufferPointer(rebasing: chunk[offset..<offset + length])
                                 WebSocketMasking.unmask(
                                     source,
                                     into: buffer,
@@ -534,13 +530,12 @@ package struct WebSocketDirectionParser {
                                     frame: &frame,
                                     message: &message
                                 )
+                                offset += length
                             }
-                            offset += length
                         }
                     } else {
                         self.absorb(chunk, frame: &frame, message: &message)
                     }
-                    self.scratch = scratch
                     self.reportInflation(&message, frame: frame.record.number, packet: packet, events)
                 }
                 self.message = message

@@ -44,6 +44,8 @@ package struct PipelineOptions: Sendable {
 package struct Pipeline {
     package private(set) var input = InputSummary()
     private var dissector: WebSocketDissector
+    private let limits: ReassemblyLimits
+    private let websocketOptions: WebSocketAnalysisOptions
     private var reportedLinkTypes: Set<LinkType> = []
     private let gatewayOptions: GatewayOptions
     private let keepFrameDetail: Bool
@@ -72,6 +74,8 @@ package struct Pipeline {
         self.keepMessagePayloads = options.keepMessagePayloads
         var websocket = options.websocket
         websocket.gatewayPort = options.serverPort
+        self.limits = options.limits
+        self.websocketOptions = websocket
         self.dissector = WebSocketDissector(limits: options.limits, options: websocket)
         if options.concurrentAnalysis {
             let gateway = options.gateway
@@ -140,12 +144,32 @@ package struct Pipeline {
 
     /// Ends the input: every connection still open is reported with its TCP end `open`.
     package mutating func finish(_ finished: (ConnectionReport) -> Void) {
-        var done: [WebSocketDissector.Result] = []
-        self.dissector.finish { (result: inout WebSocketDissector.Result) in
-            done.append(result)
+        // The dissector hands the open connections over in start order; each is analyzed and released as it comes,
+        // so a capture that ends with 100,000 connections open never holds them all twice. The dissector is moved
+        // out of `self` for that, so the reports can update the pipeline while it runs.
+        var dissector = self.dissector
+        self.dissector = WebSocketDissector(limits: self.limits, options: self.websocketOptions)
+        if dissector.evictions > 0 {
+            self.input.warnings.append(
+                "\(dissector.evictions) connections were reported before they ended: more than "
+                    + "\(self.limits.maxConnections) were open at once, and the least recently active one gave way "
+                    + "each time (its later packets start a new connection)"
+            )
         }
-        for index in done.indices {
-            self.analyze(&done[index], finished)
+        dissector.finish { (result: inout WebSocketDissector.Result) in
+            let start = result.statistics.firstPacket.number
+            self.analyze(&result, finished)
+            if let worker = self.worker {
+                for report in worker.takeCompleted() {
+                    self.landed(report)
+                    self.deliver(report, finished)
+                }
+            }
+            if self.orderByStart && !self.waiting.isEmpty {
+                // Every connection not yet handed over started after this one.
+                let analyzing = self.inFlightStarts.keys.min() ?? .max
+                self.release(before: min(analyzing, start + 1), finished)
+            }
         }
         if let worker = self.worker {
             for report in worker.drain() {
