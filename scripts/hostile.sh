@@ -54,7 +54,8 @@ except Exception as error:
 causes = collections.Counter(c.get("verdict", {}).get("cause", "?") for c in document.get("connections", []))
 warnings = document.get("input", {}).get("warnings", [])
 text = ", ".join(f"{cause} x{count}" for cause, count in causes.most_common())
-first = warnings[0].split(": ", 1)[-1] if warnings else ""
+path = sys.argv[1][: -len(".json")] + ".pcap: "
+first = warnings[0][len(path):] if warnings and warnings[0].startswith(path) else (warnings[0] if warnings else "")
 print(f"{len(document.get('connections', []))} | {text} | {first[:140]}{' (+%d more)' % (len(warnings) - 1) if len(warnings) > 1 else ''}")
 EOF
 )
