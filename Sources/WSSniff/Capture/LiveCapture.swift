@@ -163,9 +163,13 @@ package final class LiveCapture {
         if descriptor >= 0 {
             var status = stat()
             if fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
-                Int(status.st_size) > self.committedBytes
+                Int(status.st_size) > self.committedBytes,
+                ftruncate(descriptor, off_t(self.committedBytes)) == 0
             {
-                _ = ftruncate(descriptor, off_t(self.committedBytes))
+                Diagnostics.note(
+                    "cut the \(Int(status.st_size) - self.committedBytes) bytes of a partly written packet from the "
+                        + "end of \(Self.rotatedName(self.options.writePath ?? "", index: self.fileIndex))"
+                )
             }
             close(descriptor)
         }
