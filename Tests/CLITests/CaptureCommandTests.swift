@@ -494,6 +494,7 @@ import Testing
         let summary = try CaptureSummary(capture.stderr)
         #expect(summary.written == summary.captured)
         #expect(summary.written > 8)
+        print("as nobody: captured \(summary.captured), written \(summary.written)")
         let owner = try FileManager.default.attributesOfItem(atPath: capture.pcap.path)[.ownerAccountID] as? Int
         #expect(owner == 65534, "the -w file is given to the user the capture runs as")
         let lines = capture.stdout.split(separator: "\n")
@@ -574,6 +575,7 @@ import Testing
         #expect(summary.written == summary.captured)
         #expect(summary.written > 4)
         #expect(try PcapRecords.read(capture.pcap.path).packets.count == summary.written)
+        print("setcap, as nobody: captured \(summary.captured), written \(summary.written)")
 
         // An ordinary user cannot switch users: --user is refused rather than ignored.
         let refused = try TestSupport.run(setpriv[0], Array(setpriv.dropFirst()) + ["capture", "--user", "root"])
