@@ -139,7 +139,10 @@ struct CaptureCommand: ParsableCommand {
             throw fail(error)
         }
         LiveCapture.installSignalHandlers()
-        let identity = runAs.map { "; running as \($0.name) (uid \($0.uid))" } ?? ""
+        var identity = runAs.map { "; running as \($0.name) (uid \($0.uid))" } ?? ""
+        if runAs == nil && self.user != nil && CaptureUser.isRoot {
+            identity = "; keeping root (--user \(self.user ?? "root"))"
+        }
         Diagnostics.note(
             "capturing on \(self.interface) (\(capture.linkType)), filter \"\(captureOptions.filter)\""
                 + (self.write.map { ", writing \($0)" } ?? "") + identity + "; Ctrl-C to stop"

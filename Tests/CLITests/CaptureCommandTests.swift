@@ -525,7 +525,7 @@ import Testing
         // `--user root` keeps root, explicitly: no drop, the file stays root's.
         let port = try LoopbackExchange.freePort()
         let kept = try BackgroundCapture(port: port, extra: ["--user", "root"])
-        try kept.waitFor("Ctrl-C to stop")
+        try kept.waitFor("keeping root (--user root)")
         #expect(try kept.credentials()["Uid"] == ["0", "0", "0", "0"])
         #expect(!kept.stderr.contains("running as"))
         #expect(kept.stop() == 0)

@@ -12,6 +12,9 @@ package struct CaptureUser: Sendable, Equatable {
     package var uid: UInt32
     package var gid: UInt32
 
+    /// Whether the process runs as root (effective uid 0).
+    package static var isRoot: Bool { geteuid() == 0 }
+
     /// The user a capture started as root drops to when `--user` is not given.
     package static let defaultName = "nobody"
 
@@ -121,7 +124,8 @@ package struct CaptureUser: Sendable, Equatable {
     }
 
     /// For a capture started without root: clears the capabilities `setcap` granted, once the device is open.
-    /// Root that keeps root (`--user root`) keeps its capabilities too.
+    /// Root that keeps root (`--user root`) keeps its capabilities too. `capset(2)` changes the calling thread only:
+    /// the capture is still one thread here (nothing has started another), and the check reads the same thread.
     package static func clearCapabilities() throws(WSSniffError) {
         guard geteuid() != 0 else { return }
         let held = wssniff_has_capabilities()
