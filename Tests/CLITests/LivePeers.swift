@@ -79,10 +79,18 @@ final class TcpdumpOracle {
         _ = FileManager.default.createFile(atPath: self.errors.path, contents: nil)
         self.process.executableURL = URL(fileURLWithPath: TestSupport.which("tcpdump") ?? "/usr/bin/tcpdump")
         self.process.arguments = [
-            "-i", "lo", "-n", "-U", "--immediate-mode", "-Z", "root", "-s", "0", "-w", self.pcap.path, filter,
+            "-i", "lo", "-n", "-U", "--immediate-mode", "-B", "65536", "-Z", "root", "-s", "0", "-w", self.pcap.path,
+            filter,
         ]
         self.process.standardOutput = FileHandle.nullDevice
         self.process.standardError = try FileHandle(forWritingTo: self.errors)
+        // The child inherits this thread's signal mask, where the test runner blocks SIGINT; tcpdump, unlike
+        // wssniff, does not unblock it. Unblocked here, SIGINT stops it cleanly and it reports its drops.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         try self.process.run()
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -93,13 +101,26 @@ final class TcpdumpOracle {
         throw TestFailure("tcpdump did not start: \((try? String(contentsOf: self.errors, encoding: .utf8)) ?? "")")
     }
 
-    /// Stops tcpdump (after a pause that lets it read what the kernel holds) and returns the packets it wrote.
+    /// Stops tcpdump once its file has stopped growing (it has read what the kernel holds) and returns the packets
+    /// it wrote. Throws if tcpdump itself lost packets: then it is no oracle.
     func stop() throws -> [[UInt8]] {
-        usleep(1_000_000)
-        // Started by Foundation's Process, tcpdump inherits the test runner's blocked SIGINT and SIGTERM, and does not
-        // unblock them as wssniff does. With -U every packet it read is already in the file: SIGKILL loses none.
-        kill(self.process.processIdentifier, SIGKILL)
+        var size = -1
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, PcapRecords.size(self.pcap.path) != size {
+            size = PcapRecords.size(self.pcap.path)
+            usleep(700_000)
+        }
+        kill(self.process.processIdentifier, SIGINT)
+        let exitDeadline = Date().addingTimeInterval(10)
+        while self.process.isRunning, Date() < exitDeadline { usleep(20_000) }
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
         self.process.waitUntilExit()
+        let report = (try? String(contentsOf: self.errors, encoding: .utf8)) ?? ""
+        if let dropped = report.firstMatch(of: /(\d+) packets? dropped by kernel/).flatMap({ Int($0.output.1) }),
+            dropped > 0
+        {
+            throw TestFailure("tcpdump dropped \(dropped) packets: \(report)")
+        }
         let read = try PcapRecords.read(self.pcap.path)
         guard read.warnings.isEmpty else { throw TestFailure("tcpdump's file: \(read.warnings)") }
         return read.packets
