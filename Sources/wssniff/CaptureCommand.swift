@@ -8,8 +8,12 @@ struct CaptureCommand: ParsableCommand {
         discussion: """
             Needs root, or the capabilities granted once:
               sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v wssniff)"
+            Started as root, it drops to --user (default nobody) once the device and the -w and --report files
+            are open, before it reads a packet; with --rotate-size, that user must be able to create files in the
+            -w file's directory. Started without root (setcap), it clears its capabilities at the same point.
             Ctrl-C (SIGINT), SIGTERM, --count and --duration all stop it cleanly: the -w file then holds every
-            packet captured so far and is a valid pcap file.
+            packet captured so far and is a valid pcap file. A write error (a full disk) stops the capture with
+            exit status 74; the file then ends with the last whole packet written.
 
             Examples:
               sudo wssniff capture -w gateway.pcap
@@ -50,6 +54,15 @@ struct CaptureCommand: ParsableCommand {
 
     @Flag(help: "Print no per-connection lines, only the closing summary.")
     var quiet = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Started as root: the user to run as once the device and output files are open (default: nobody).",
+            discussion: "`--user root` keeps root for the whole capture.",
+            valueName: "name"
+        )
+    )
+    var user: String?
 
     @OptionGroup var output: OutputOptions
 
@@ -104,15 +117,35 @@ struct CaptureCommand: ParsableCommand {
         pipeline.setInterface(self.interface)
 
         let capture: LiveCapture
+        let runAs: CaptureUser?
         do {
+            // Everything that needs root happens here, before a packet is read: the device, the filter, the files.
+            runAs = try CaptureUser.target(requested: self.user)
+            captureOptions.fileOwner = runAs
+            if let runAs, let path = self.write, self.rotateSize != nil {
+                try runAs.checkRotationDirectory(for: path, switched: false)
+            }
             capture = try LiveCapture(options: captureOptions)
+            if let path = self.report { try CaptureUser.prepareOutput(path, for: runAs) }
+            if let runAs {
+                try runAs.become()
+                if let path = self.write, self.rotateSize != nil {
+                    try runAs.checkRotationDirectory(for: path, switched: true)
+                }
+            } else {
+                try CaptureUser.clearCapabilities()
+            }
         } catch {
             throw fail(error)
         }
         LiveCapture.installSignalHandlers()
+        var identity = runAs.map { "; running as \($0.name) (uid \($0.uid))" } ?? ""
+        if runAs == nil && self.user != nil && CaptureUser.isRoot {
+            identity = "; keeping root (--user \(self.user ?? "root"))"
+        }
         Diagnostics.note(
             "capturing on \(self.interface) (\(capture.linkType)), filter \"\(captureOptions.filter)\""
-                + (self.write.map { ", writing \($0)" } ?? "") + "; Ctrl-C to stop"
+                + (self.write.map { ", writing \($0)" } ?? "") + identity + "; Ctrl-C to stop"
         )
         var connections = 0
         let emit: (ConnectionReport) -> Void = { report in
@@ -129,14 +162,8 @@ struct CaptureCommand: ParsableCommand {
             }
             flushStandardOutput()
         }
-        let statistics: LiveCaptureStatistics
-        do {
-            statistics = try capture.run { info, bytes in
-                pipeline.ingest(info, bytes, finished: emit)
-            }
-        } catch {
-            pipeline.finish(emit)
-            throw fail(error)
+        let statistics = capture.run { info, bytes in
+            pipeline.ingest(info, bytes, finished: emit)
         }
         pipeline.finish(emit)
         var summary = "\(statistics.captured) packets captured"
@@ -147,6 +174,9 @@ struct CaptureCommand: ParsableCommand {
         if statistics.interfaceDropped > 0 { summary += ", \(statistics.interfaceDropped) dropped by the interface" }
         summary += "; \(connections) connections; stopped by \(statistics.stopReason)"
         Diagnostics.note(summary)
+        if let failure = statistics.failure {
+            throw fail(failure)
+        }
         if let path = self.report {
             var request = ReportRequest()
             request.markdownPath = path

@@ -11,12 +11,24 @@ import Testing
         let directory: URL
         let pcap: URL
 
-        init(port: UInt16, extra: [String] = []) throws {
+        /// Starts `wssniff capture --port PORT -w DIR/out.pcap --format jsonl EXTRA`. `pcap`: write there instead;
+        /// `ownedBy`: give the directory to this uid first (the user the capture drops to creates rotated files
+        /// there); `command`: run this instead of the built binary (`setpriv ... wssniff`).
+        init(
+            port: UInt16,
+            extra: [String] = [],
+            pcap: URL? = nil,
+            ownedBy owner: uid_t? = nil,
+            command: [String]? = nil
+        ) throws {
             self.directory = try TestSupport.temporaryDirectory()
-            self.pcap = self.directory.appendingPathComponent("out.pcap")
-            self.process.executableURL = TestSupport.binary
+            self.pcap = pcap ?? self.directory.appendingPathComponent("out.pcap")
+            if let owner { chown(self.directory.path, owner, owner) }
+            let command = command ?? [TestSupport.binary.path]
+            self.process.executableURL = URL(fileURLWithPath: command[0])
             self.process.arguments =
-                ["capture", "--port", String(port), "-w", self.pcap.path, "--format", "jsonl"] + extra
+                Array(command.dropFirst())
+                + ["capture", "--port", String(port), "-w", self.pcap.path, "--format", "jsonl"] + extra
             FileManager.default.createFile(atPath: self.directory.appendingPathComponent("stdout").path, contents: nil)
             FileManager.default.createFile(atPath: self.directory.appendingPathComponent("stderr").path, contents: nil)
             self.process.standardOutput = try FileHandle(
@@ -48,6 +60,42 @@ import Testing
             kill(self.process.processIdentifier, signal)
             self.process.waitUntilExit()
             return self.process.terminationStatus
+        }
+
+        /// Waits for the capture to end by itself (`--count`, `--duration`, an error) and returns its status.
+        func wait(timeout: TimeInterval = 60) throws -> Int32 {
+            let deadline = Date().addingTimeInterval(timeout)
+            while self.process.isRunning {
+                if Date() > deadline { throw TestFailure("wssniff capture did not stop: \(self.stderr)") }
+                usleep(20_000)
+            }
+            self.process.waitUntilExit()
+            return self.process.terminationStatus
+        }
+
+        /// Waits until standard error says `text` (the note printed once the capture runs as its user).
+        func waitFor(_ text: String) throws {
+            let deadline = Date().addingTimeInterval(10)
+            while !self.stderr.contains(text) {
+                if Date() > deadline || !self.process.isRunning {
+                    throw TestFailure("wssniff capture never said \"\(text)\": \(self.stderr)")
+                }
+                usleep(20_000)
+            }
+        }
+
+        /// The `Uid:`, `Gid:`, `Groups:`, `CapPrm:` and `CapEff:` lines of `/proc/PID/status`, by name.
+        func credentials() throws -> [String: [String]] {
+            let status = try String(contentsOfFile: "/proc/\(self.process.processIdentifier)/status", encoding: .utf8)
+            var fields: [String: [String]] = [:]
+            for line in status.split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, ["Uid", "Gid", "Groups", "CapPrm", "CapEff"].contains(parts[0]) else {
+                    continue
+                }
+                fields[String(parts[0])] = parts[1].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            }
+            return fields
         }
 
         deinit {
@@ -183,7 +231,8 @@ import Testing
     func rotationLosesNoPacketBetweenFiles() throws {
         let (listener, port) = try LoopbackExchange.listen()
         defer { close(listener) }
-        let capture = try BackgroundCapture(port: port, extra: ["--rotate-size", "1"])
+        // Rotated files are created after the drop to nobody: in a directory nobody can write, as documented.
+        let capture = try BackgroundCapture(port: port, extra: ["--rotate-size", "1"], ownedBy: 65534)
         let clientBytes = LoopbackExchange.pattern(3_500_000, seed: 11)
         let serverBytes = LoopbackExchange.pattern(1_000, seed: 12)
         _ = try LoopbackExchange.exchange(
@@ -227,6 +276,314 @@ import Testing
         #expect(write.stderr.contains("/nonexistent/dir/out.pcap"))
         let forever = try TestSupport.wssniff("capture", "--duration", "inf")
         #expect(forever.status == 64)
+
+        // Every file the capture writes is opened (or checked) before the first packet, so a bad path stops it at
+        // once, with nothing captured.
+        let proc = try TestSupport.wssniff("capture", "-w", "/proc/version", "--duration", "5")
+        #expect(proc.status == 74, "\(proc.stderr)")
+        #expect(proc.stderr.contains("cannot write /proc/version"))
+        #expect(!proc.stderr.contains("packets captured"))
+        let report = try TestSupport.wssniff("capture", "--report", "/nonexistent/dir/report.md", "--duration", "5")
+        #expect(report.status == 74, "\(report.stderr)")
+        #expect(report.stderr.contains("cannot create /nonexistent/dir/report.md"))
+        #expect(!report.stderr.contains("packets captured"))
+
+        // Rotated files are created as nobody: a directory only root can write is refused before anything is opened.
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rotating = directory.appendingPathComponent("day.pcap").path
+        let rotation = try TestSupport.wssniff("capture", "-w", rotating, "--rotate-size", "1", "--duration", "5")
+        #expect(rotation.status == 74, "\(rotation.stderr)")
+        #expect(rotation.stderr.contains("user nobody cannot create files in \(directory.path)"))
+        #expect(!FileManager.default.fileExists(atPath: rotating))
+    }
+
+    // MARK: - Nothing lost
+
+    static let token = "wssniff-reference-token"
+
+    /// What ends a capture in `everyStopKeepsEveryPacketOffered`.
+    enum Stop: String, CaseIterable, Sendable {
+        case sigint, sigterm, count, duration, rotation
+    }
+
+    /// Known traffic on loopback, offered while wssniff and a tcpdump oracle both capture it: two reference-client
+    /// handshakes with the reference gateway (challenge, connect, hello-ok, close: each accepted), then a bulk
+    /// exchange of known bytes. Whatever ends the capture, every packet tcpdump saw is in wssniff's `-w` file(s),
+    /// byte for byte and in order (the first N for `--count N`), the summary's captured and written counts equal
+    /// the records in the file(s), and the file(s) end on a whole record.
+    @Test(
+        .enabled(
+            if: TestSupport.isRoot && ReferenceGateway.available && TcpdumpOracle.available,
+            "needs root, node with node-ws, and tcpdump"
+        ),
+        arguments: Stop.allCases
+    )
+    func everyStopKeepsEveryPacketOffered(stop: Stop) throws {
+        let gateway = try ReferenceGateway(["--token", Self.token])
+        let (listener, bulkPort) = try LoopbackExchange.listen()
+        defer { close(listener) }
+        let filter = "tcp port \(gateway.port) or tcp port \(bulkPort)"
+        let oracle = try TcpdumpOracle(filter: filter)
+        var extra = ["--filter", filter]
+        switch stop {
+        case .count: extra += ["--count", "25"]
+        case .duration: extra += ["--duration", "10"]
+        case .rotation: extra += ["--rotate-size", "1"]
+        case .sigint, .sigterm: break
+        }
+        let capture = try BackgroundCapture(
+            port: gateway.port,
+            extra: extra,
+            ownedBy: stop == .rotation ? 65534 : nil
+        )
+        let started = Date()
+        for _ in 0..<2 {
+            let client = try gateway.client(["--scenario", "good-v3", "--token", Self.token])
+            #expect(client.status == 0, "client: \(client.stderr)")
+        }
+        let bulk = LoopbackExchange.pattern(stop == .rotation ? 2_500_000 : 200_000, seed: 5)
+        let exchanged = try LoopbackExchange.exchange(
+            port: bulkPort,
+            listener: listener,
+            clientBytes: bulk,
+            serverBytes: [1, 2, 3]
+        )
+        #expect(exchanged.serverReceived == bulk)
+        let trafficSeconds = Date().timeIntervalSince(started)
+        usleep(500_000)
+
+        let status: Int32
+        switch stop {
+        case .sigint, .rotation: status = capture.stop(signal: SIGINT)
+        case .sigterm: status = capture.stop(signal: SIGTERM)
+        case .count, .duration: status = try capture.wait()
+        }
+        let offered = try oracle.stop()
+        #expect(status == 0, "capture exited \(status): \(capture.stderr)")
+        #expect(gateway.causes == ["accepted", "accepted"])
+
+        let summary = try CaptureSummary(capture.stderr)
+        let expectedStop = [Stop.count: "count", .duration: "duration"][stop] ?? "signal"
+        #expect(summary.stoppedBy == expectedStop)
+        #expect(summary.kernelDropped == 0)
+        var files = [capture.pcap.path]
+        while FileManager.default.fileExists(atPath: "\(capture.pcap.path).\(files.count)") {
+            files.append("\(capture.pcap.path).\(files.count)")
+        }
+        let read = try PcapRecords.readAll(files)
+        #expect(read.warnings.isEmpty, "\(read.warnings)")
+        #expect(read.recordBytes == files.reduce(0) { $0 + PcapRecords.size($1) }, "a file ends in a partial record")
+        #expect(summary.written == read.packets.count)
+        #expect(summary.captured == summary.written)
+        print(
+            "nothing lost, \(stop.rawValue): offered \(offered.count), captured \(summary.captured), "
+                + "written \(summary.written) in \(files.count) file(s)"
+        )
+        if stop == .count {
+            #expect(summary.captured == 25)
+            #expect(offered.count > 25)
+            let same = read.packets == Array(offered.prefix(25))
+            #expect(same, "the file is not tcpdump's first 25 packets")
+            return
+        }
+        if stop == .duration {
+            #expect(trafficSeconds < 9, "the traffic took \(trafficSeconds) s, past most of --duration 10")
+        }
+        if stop == .rotation {
+            #expect(files.count >= 3, "2.5 MB in 1 MB files: \(files)")
+        }
+        #expect(read.packets.count == offered.count)
+        let same = read.packets == offered
+        #expect(same, "wssniff's file differs from what tcpdump saw")
+
+        // Read back as one capture: both handshakes accepted, every WebSocket message of each there.
+        let document = try TestSupport.analyzeJSON(files, extra: ["--port", String(gateway.port)])
+        #expect((document["input"] as? [String: Any])?["packets"] as? Int == offered.count)
+        let connections = document["connections"] as? [[String: Any]] ?? []
+        let accepted = connections.filter { ($0["verdict"] as? [String: Any])?["cause"] as? String == "accepted" }
+        #expect(accepted.count == 2)
+        let bulkTCP = connections.first { ($0["server"] as? [String: Any])?["port"] as? Int == Int(bulkPort) }
+        #expect((bulkTCP?["tcp"] as? [String: Any])?["clientBytes"] as? Int == bulk.count)
+    }
+
+    @Test(.enabled(if: TestSupport.isRoot, "live capture needs root"))
+    func fullDeviceIsAClearErrorBeforeAnyPacket() throws {
+        let port = try LoopbackExchange.freePort()
+        let started = Date()
+        let output = try TestSupport.wssniff("capture", "--port", String(port), "-w", "/dev/full", "--duration", "10")
+        #expect(output.status == 74, "\(output.stderr)")
+        #expect(output.stderr.contains("cannot write /dev/full: No space left on device"))
+        #expect(output.stdout.isEmpty)
+        #expect(Date().timeIntervalSince(started) < 5, "it stopped at the file header, not at --duration")
+    }
+
+    /// A disk that fills up mid-capture (a 64 KiB tmpfs): the capture stops with 74 and says so, and the file ends
+    /// with the last whole packet written (a partial record at its end is cut off): tcpdump reads it to its end.
+    @Test(.enabled(if: TestSupport.isRoot && TcpdumpOracle.available, "needs root (mount, capture) and tcpdump"))
+    func fullDiskStopsWithTheFileEndingOnAWholePacket() throws {
+        let mountPoint = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: mountPoint) }
+        let mount = try TestSupport.run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.path])
+        guard mount.status == 0 else {
+            // No tmpfs mounts here (a container without the capability): nothing to fill.
+            print("fullDiskStops: skipped, mount failed: \(mount.stderr)")
+            return
+        }
+        defer { _ = try? TestSupport.run("/bin/umount", [mountPoint.path]) }
+        let (listener, port) = try LoopbackExchange.listen()
+        defer { close(listener) }
+        let oracle = try TcpdumpOracle(filter: "tcp port \(port)")
+        let pcap = mountPoint.appendingPathComponent("out.pcap")
+        let capture = try BackgroundCapture(port: port, pcap: pcap)
+        // Small packets (1,000 bytes at a time, paced), so that many whole ones fit before the disk is full.
+        let client = try LoopbackExchange.connect(port: port)
+        let server = accept(listener, nil, nil)
+        var sink = [UInt8](repeating: 0, count: 65_536)
+        for _ in 0..<300 where capture.process.isRunning {
+            try LoopbackExchange.sendAll(client, LoopbackExchange.pattern(1_000, seed: 9))
+            _ = sink.withUnsafeMutableBytes { recv(server, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            usleep(2_000)
+        }
+        close(client)
+        close(server)
+        let status = try capture.wait()
+        let offered = try oracle.stop()
+        #expect(status == 74, "\(capture.stderr)")
+        #expect(capture.stderr.contains("cannot write \(pcap.path): No space left on device"))
+        #expect(capture.stderr.contains("the file ends with the last whole one"))
+        let summary = try CaptureSummary(capture.stderr)
+        #expect(summary.stoppedBy == "error")
+        // The packet that did not fit was captured, not written.
+        #expect(summary.captured == summary.written + 1)
+        let read = try PcapRecords.readAll([pcap.path])
+        #expect(read.warnings.isEmpty, "\(read.warnings)")
+        #expect(read.recordBytes == PcapRecords.size(pcap.path), "the file ends in a partial record")
+        #expect(read.packets.count == summary.written)
+        #expect(summary.written > 20)
+        let same = read.packets == Array(offered.prefix(read.packets.count))
+        #expect(same, "the file is not the first packets tcpdump saw")
+        let cut = capture.stderr.firstMatch(of: /cut the (\d+) bytes/).map { String($0.output.1) } ?? "no"
+        print(
+            "full disk: offered \(offered.count), captured \(summary.captured), written \(summary.written), "
+                + "file \(PcapRecords.size(pcap.path)) bytes, \(cut) bytes of a partial packet cut"
+        )
+        let tcpdump = try TestSupport.run(TestSupport.which("tcpdump") ?? "tcpdump", ["-n", "-r", pcap.path])
+        #expect(tcpdump.status == 0, "\(tcpdump.stderr)")
+        #expect(!tcpdump.stderr.contains("truncated"), "\(tcpdump.stderr)")
+        #expect(tcpdump.stdout.split(separator: "\n").count == summary.written)
+    }
+
+    // MARK: - Privilege
+
+    /// Started as root, the capture runs as nobody (every uid and gid 65534, no capability, no root group) once the
+    /// device is open, and still captures: a reference handshake is captured, written and analyzed.
+    @Test(.enabled(if: TestSupport.isRoot && ReferenceGateway.available, "needs root and node with node-ws"))
+    func dropsToNobodyAndStillCaptures() throws {
+        let gateway = try ReferenceGateway(["--token", Self.token])
+        let capture = try BackgroundCapture(port: gateway.port)
+        try capture.waitFor("running as nobody (uid 65534)")
+        let credentials = try capture.credentials()
+        #expect(credentials["Uid"] == ["65534", "65534", "65534", "65534"])
+        #expect(credentials["Gid"] == ["65534", "65534", "65534", "65534"])
+        #expect(credentials["Groups"]?.contains("0") == false)
+        #expect(credentials["CapPrm"] == ["0000000000000000"])
+        #expect(credentials["CapEff"] == ["0000000000000000"])
+
+        let client = try gateway.client(["--scenario", "good-v3", "--token", Self.token])
+        #expect(client.status == 0)
+        usleep(300_000)
+        #expect(capture.stop() == 0, "\(capture.stderr)")
+        let summary = try CaptureSummary(capture.stderr)
+        #expect(summary.written == summary.captured)
+        #expect(summary.written > 8)
+        print("as nobody: captured \(summary.captured), written \(summary.written)")
+        let owner = try FileManager.default.attributesOfItem(atPath: capture.pcap.path)[.ownerAccountID] as? Int
+        #expect(owner == 65534, "the -w file is given to the user the capture runs as")
+        let lines = capture.stdout.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("\"cause\":\"accepted\"") == true, "\(capture.stdout)")
+        let document = try TestSupport.analyzeJSON([capture.pcap.path], extra: ["--port", String(gateway.port)])
+        #expect((document["input"] as? [String: Any])?["packets"] as? Int == summary.written)
+    }
+
+    @Test(.enabled(if: TestSupport.isRoot, "live capture needs root"))
+    func userOptionNamesTheUserOrFailsClearly() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pcap = directory.appendingPathComponent("out.pcap").path
+        let missing = try TestSupport.wssniff(
+            "capture",
+            "--user",
+            "no-such-user-wssniff",
+            "-w",
+            pcap,
+            "--duration",
+            "5"
+        )
+        #expect(missing.status == 64, "\(missing.stderr)")
+        #expect(missing.stderr.contains("--user no-such-user-wssniff: no such user"))
+        #expect(!FileManager.default.fileExists(atPath: pcap), "nothing is opened for a user that does not exist")
+
+        // `--user root` keeps root, explicitly: no drop, the file stays root's.
+        let port = try LoopbackExchange.freePort()
+        let kept = try BackgroundCapture(port: port, extra: ["--user", "root"])
+        try kept.waitFor("keeping root (--user root)")
+        #expect(try kept.credentials()["Uid"] == ["0", "0", "0", "0"])
+        #expect(!kept.stderr.contains("running as"))
+        #expect(kept.stop() == 0)
+        let owner = try FileManager.default.attributesOfItem(atPath: kept.pcap.path)[.ownerAccountID] as? Int
+        #expect(owner == 0)
+    }
+
+    /// The README's way to capture without root: the binary granted cap_net_raw and cap_net_admin, run by an
+    /// ordinary user (nobody here). It captures, and clears its capabilities once the device is open.
+    @Test(
+        .enabled(
+            if: TestSupport.isRoot && TestSupport.which("setcap") != nil && TestSupport.which("setpriv") != nil,
+            "needs root, setcap and setpriv"
+        )
+    )
+    func setcapBinaryCapturesWithoutRootAndThenHoldsNoCapability() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let binary = directory.appendingPathComponent("wssniff")
+        try FileManager.default.copyItem(at: TestSupport.binary, to: binary)
+        let setcap = try TestSupport.run(
+            TestSupport.which("setcap") ?? "setcap",
+            ["cap_net_raw,cap_net_admin=eip", binary.path]
+        )
+        guard setcap.status == 0 else {
+            // No file capabilities on this file system.
+            print("setcap: skipped: \(setcap.stderr)")
+            return
+        }
+        let (listener, port) = try LoopbackExchange.listen()
+        defer { close(listener) }
+        let setpriv = [
+            TestSupport.which("setpriv") ?? "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+            binary.path,
+        ]
+        let capture = try BackgroundCapture(port: port, ownedBy: 65534, command: setpriv)
+        try capture.waitFor("Ctrl-C to stop")
+        let credentials = try capture.credentials()
+        #expect(credentials["Uid"] == ["65534", "65534", "65534", "65534"])
+        #expect(credentials["CapPrm"] == ["0000000000000000"])
+        #expect(credentials["CapEff"] == ["0000000000000000"])
+        let bytes = LoopbackExchange.pattern(50_000, seed: 4)
+        _ = try LoopbackExchange.exchange(port: port, listener: listener, clientBytes: bytes, serverBytes: [1])
+        usleep(300_000)
+        #expect(capture.stop() == 0, "\(capture.stderr)")
+        let summary = try CaptureSummary(capture.stderr)
+        #expect(summary.written == summary.captured)
+        #expect(summary.written > 4)
+        #expect(try PcapRecords.read(capture.pcap.path).packets.count == summary.written)
+        print("setcap, as nobody: captured \(summary.captured), written \(summary.written)")
+
+        // An ordinary user cannot switch users: --user is refused rather than ignored.
+        let refused = try TestSupport.run(setpriv[0], Array(setpriv.dropFirst()) + ["capture", "--user", "root"])
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("only root can switch users"))
     }
 
     @Test func captureWithoutPrivilegeSaysHowToGetIt() throws {

@@ -79,6 +79,13 @@ import Testing
         let refusal = String(decoding: LoopbackExchange.receiveAll(bad), as: UTF8.self)
         close(bad)
         #expect(refusal.hasPrefix("HTTP/1.1 400"))
+        // The gateway logs each connection as it ends, late on a busy machine: wait for every scenario's line.
+        let logDeadline = Date().addingTimeInterval(15)
+        while Date() < logDeadline,
+            ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count < scenarios.count
+        {
+            usleep(100_000)
+        }
         usleep(500_000)
         let status = capture.stop()
         #expect(status == 0, "capture: \(capture.stderr)")

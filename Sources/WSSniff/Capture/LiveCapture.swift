@@ -22,6 +22,8 @@ package struct LiveCaptureOptions: Sendable {
     /// Stop after this many seconds.
     package var duration: Double?
     package var snaplen: Int32 = 262_144
+    /// The user the capture switches to once the device is open: each `-w` file created as root is given to it.
+    package var fileOwner: CaptureUser?
 
     package init() {}
 }
@@ -41,6 +43,9 @@ package struct LiveCaptureStatistics: Sendable {
     package var linkType: LinkType = .ethernet
     /// Why the loop ended: `signal`, `count`, `duration`, or `error`.
     package var stopReason: String = ""
+    /// What stopped the capture when it is `error`: the `-w` file could not be written, or the device failed. The
+    /// `-w` file still ends with the last whole packet written.
+    package var failure: WSSniffError?
 }
 
 /// A libpcap capture handle, and the `-w` dump file it feeds. This is the only file that calls libpcap.
@@ -51,6 +56,8 @@ package final class LiveCapture {
     private var dumper: OpaquePointer?
     /// Bytes in the current `-w` file, and its number in the rotation.
     private var dumpedBytes = 0
+    /// Bytes of the current `-w` file known to be on disk: its header and every whole packet flushed so far.
+    private var committedBytes = 0
     private var fileIndex = 0
     private var filesWritten: [String] = []
     private let options: LiveCaptureOptions
@@ -112,11 +119,7 @@ package final class LiveCapture {
         }
 
         if options.writePath != nil {
-            do {
-                try self.openDumpFile()
-            } catch {
-                throw error
-            }
+            try self.openDumpFile()
         }
     }
 
@@ -134,11 +137,43 @@ package final class LiveCapture {
             throw WSSniffError(.cannotWrite, "cannot write \(path): \(detail)")
         }
         // pcap_dump_open writes the file header into stdio's buffer: push it out now, so even a capture that sees
-        // no packet leaves a valid, empty pcap file.
-        pcap_dump_flush(dumper)
+        // no packet leaves a valid, empty pcap file, and a full disk (`-w /dev/full`) shows before any packet.
+        let file = pcap_dump_file(dumper)
+        if pcap_dump_flush(dumper) != 0 || file.map({ ferror($0) != 0 }) == true {
+            let reason = String(cString: strerror(errno))
+            pcap_dump_close(dumper)
+            throw WSSniffError(.cannotWrite, "cannot write \(path): \(reason)")
+        }
+        if let owner = self.options.fileOwner, let file {
+            try owner.own(descriptor: fileno(file), path: path)
+        }
         self.dumper = dumper
         self.dumpedBytes = 24
+        self.committedBytes = 24
         if !self.filesWritten.contains(path) { self.filesWritten.append(path) }
+    }
+
+    /// Closes the current `-w` file after a failed write, cut back to its last whole packet: a short write (a full
+    /// disk) may have left part of a record, which would make the file end in a truncated record.
+    private func abandonDumper() {
+        guard let dumper = self.dumper else { return }
+        self.dumper = nil
+        // Keep a descriptor of our own: closing the stream tries once more to write what its buffer still holds.
+        let descriptor = pcap_dump_file(dumper).map { dup(fileno($0)) } ?? -1
+        pcap_dump_close(dumper)
+        if descriptor >= 0 {
+            var status = stat()
+            if fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
+                Int(status.st_size) > self.committedBytes,
+                ftruncate(descriptor, off_t(self.committedBytes)) == 0
+            {
+                Diagnostics.note(
+                    "cut the \(Int(status.st_size) - self.committedBytes) bytes of a partly written packet from the "
+                        + "end of \(Self.rotatedName(self.options.writePath ?? "", index: self.fileIndex))"
+                )
+            }
+            close(descriptor)
+        }
     }
 
     /// Closes the current `-w` file and opens the next, between two packets, so none is lost or split.
@@ -189,15 +224,39 @@ package final class LiveCapture {
     ///
     /// Every packet is written and flushed to the `-w` file before `body` sees it, so whatever stops the loop, the
     /// file holds every packet captured so far.
+    ///
+    /// A failure after the capture started (a write error, the device going away) ends the loop too: it is returned
+    /// in `failure`, with the counts up to it, and the `-w` file ends with the last whole packet written.
     package func run(
         _ body: (CaptureRecordInfo, RawSpan) -> Void
-    ) throws(WSSniffError) -> LiveCaptureStatistics {
+    ) -> LiveCaptureStatistics {
         var statistics = LiveCaptureStatistics()
+        do {
+            try self.pump(&statistics, body)
+        } catch {
+            statistics.stopReason = "error"
+            statistics.failure = error
+            self.abandonDumper()
+        }
+        var kernel = pcap_stat()
+        if pcap_stats(self.handle, &kernel) == 0 {
+            statistics.kernelReceived = kernel.ps_recv
+            statistics.kernelDropped = kernel.ps_drop
+            statistics.interfaceDropped = kernel.ps_ifdrop
+        }
+        statistics.files = self.filesWritten
+        return statistics
+    }
+
+    private func pump(
+        _ statistics: inout LiveCaptureStatistics,
+        _ body: (CaptureRecordInfo, RawSpan) -> Void
+    ) throws(WSSniffError) {
         statistics.linkType = self.linkType
         var monotonicStart = timespec()
         clock_gettime(CLOCK_MONOTONIC, &monotonicStart)
-        // Poll the capture descriptor ourselves, with a timeout, and read in non-blocking mode: in immediate mode
-        // libpcap's own wait ignores the read timeout, and a signal would only restart it.
+        // Poll the capture descriptor ourselves, with a timeout, and read in non-blocking mode: libpcap's own blocking
+        // wait would restart after a signal instead of returning, and --duration needs a bounded wait.
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         if pcap_setnonblock(self.handle, 1, &errorBuffer) != 0 {
             throw WSSniffError(.captureUnavailable, "cannot switch the capture to non-blocking mode")
@@ -249,18 +308,13 @@ package final class LiveCapture {
             // Read what is there (a signal is noticed between packets), then go back to waiting.
             try self.drain(until: nil, &statistics, body)
         }
-        var kernel = pcap_stat()
-        if pcap_stats(self.handle, &kernel) == 0 {
-            statistics.kernelReceived = kernel.ps_recv
-            statistics.kernelDropped = kernel.ps_drop
-            statistics.interfaceDropped = kernel.ps_ifdrop
-        }
         if let dumper = self.dumper, pcap_dump_flush(dumper) != 0 {
-            throw WSSniffError(.cannotWrite, "cannot flush \(self.options.writePath ?? "the capture file")")
+            throw WSSniffError(
+                .cannotWrite,
+                "cannot flush \(self.options.writePath ?? "the capture file"): \(String(cString: strerror(errno)))"
+            )
         }
         self.closeDumper()
-        statistics.files = self.filesWritten
-        return statistics
     }
 
     /// Reads every packet libpcap has ready, writing each to the `-w` file before `body` sees it. Stops when none is
@@ -283,7 +337,6 @@ package final class LiveCapture {
             guard status == 1 else {
                 if status == 0 { return }
                 let detail = String(cString: pcap_geterr(self.handle))
-                self.closeDumper()
                 throw WSSniffError(.captureUnavailable, "capture failed: \(detail)")
             }
             guard let header, let data else { continue }
@@ -296,15 +349,18 @@ package final class LiveCapture {
             if let dumper = self.dumper {
                 self.dumpedBytes += 16 + Int(header.pointee.caplen)
                 pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header, data)
-                if pcap_dump_flush(dumper) != 0 {
+                // A write that fails inside pcap_dump only sets the stream's error flag: check it as well.
+                let failed = pcap_dump_flush(dumper) != 0 || pcap_dump_file(dumper).map({ ferror($0) != 0 }) == true
+                if failed {
                     let reason = String(cString: strerror(errno))
-                    self.closeDumper()
+                    let path = Self.rotatedName(self.options.writePath ?? "", index: self.fileIndex)
                     throw WSSniffError(
                         .cannotWrite,
-                        "cannot write \(self.options.writePath ?? "the capture file") after \(statistics.written) "
-                            + "packets: \(reason); the file is valid up to the last whole packet"
+                        "cannot write \(path): \(reason); capture stopped after \(statistics.written) packets "
+                            + "written, and the file ends with the last whole one"
                     )
                 }
+                self.committedBytes = self.dumpedBytes
                 statistics.written += 1
             }
             let info = CaptureRecordInfo(
