@@ -49,7 +49,16 @@ package struct UTF8Validator: Sendable {
         var index = 0
         while index < end {
             if self.pending == 0 {
-                // Fast path: eight ASCII bytes at a time.
+                // Fast path: ASCII, thirty-two bytes at a time, then eight.
+                while index + 32 <= end {
+                    let any =
+                        base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                        | base.loadUnaligned(fromByteOffset: index + 8, as: UInt64.self)
+                        | base.loadUnaligned(fromByteOffset: index + 16, as: UInt64.self)
+                        | base.loadUnaligned(fromByteOffset: index + 24, as: UInt64.self)
+                    if any & 0x8080_8080_8080_8080 != 0 { break }
+                    index += 32
+                }
                 while index + 8 <= end {
                     let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
                     if word & 0x8080_8080_8080_8080 != 0 { break }
