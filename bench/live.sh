@@ -50,7 +50,7 @@ echo "| target msg/s | achieved msg/s | messages | packets captured | written | 
 echo "|---|---|---|---|---|---|---|"
 IFS=, read -r -a rate_list <<< "$rates"
 for rate in "${rate_list[@]}"; do
-    "$wssniff" capture -i lo --port "$port" -w "$work/live.pcap" --format jsonl "${extra[@]}" \
+    "$wssniff" capture -i lo --port "$port" -w "$work/live.pcap" --format jsonl ${extra[@]+"${extra[@]}"} \
         > "$work/events.jsonl" 2> "$work/capture.err" &
     capture_pid=$!
     for _ in $(seq 50); do grep -q "capturing on" "$work/capture.err" 2>/dev/null && break; sleep 0.1; done

@@ -68,6 +68,24 @@ import Testing
         #expect(client.last?.utf8Valid == true)
     }
 
+    /// A server that says "hello-ok" before the client's connect must not cut the connect (found in review: the
+    /// verdict then depended on `--messages`).
+    @Test func helloOkBeforeTheConnectLeavesTheConnectWhole() {
+        let connect =
+            Array(#"{"type":"req","id":"c1","method":"connect","params":{"pad":""#.utf8)
+            + Array(repeating: UInt8(ascii: "a"), count: 400) + Array(#""}}"#.utf8)
+        let early = Array(#"{"type":"event","event":"connect.challenge","payload":{"hello-ok":1}}"#.utf8)
+        let summary = Self.analyze([
+            (.client, Self.request),
+            (.server, Self.response),
+            (.server, wsFrame(0x1, early)),
+            (.client, wsFrame(0x1, connect, mask: 0x0102_0304)),
+        ])
+        let client = summary.messages.filter { $0.direction == .client }
+        #expect(client.first?.payload == connect)
+        #expect(client.first?.payloadCut == false)
+    }
+
     @Test func fragmentsOfTheTwoDirectionsStayApart() {
         let mask: UInt32 = 0x1234_5678
         let summary = Self.analyze([

@@ -47,6 +47,8 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     private var messages: [WebSocketMessageRecord] = []
     /// Messages seen and messages kept, per direction (client, server).
     private var messageCounts = (client: 0, server: 0)
+    /// Complete text messages from the client so far.
+    private var clientTextMessagesDone = 0
     private var keptMessages = (client: 0, server: 0)
     private var controls: [WebSocketControlRecord] = []
     private var violations: [WebSocketViolation] = []
@@ -393,6 +395,7 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             let kept: Int
             if message.direction == .client {
                 self.messageCounts.client += 1
+                if message.opcode == .text && message.complete { self.clientTextMessagesDone += 1 }
                 kept = self.keptMessages.client
             } else {
                 self.messageCounts.server += 1
@@ -434,7 +437,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             self.clientParser?.config.maxMessageSize = self.options.gatewayPreConnectMaxPayload
         } else if self.isGateway, payload.containsASCII("\"hello-ok\"") {
             self.clientParser?.config.maxMessageSize = self.options.gatewayMaxPayload
-            if let preview = self.options.clientPreviewAfterHandshake {
+            // Only once the client's first text message (the connect the analysis reads) is complete: a server
+            // that says "hello-ok" earlier must not cut it.
+            if let preview = self.options.clientPreviewAfterHandshake, self.clientTextMessagesDone > 0 {
                 self.clientParser?.config.keptPayloadBytes = preview
             }
         }

@@ -281,13 +281,13 @@ package final class LiveCapture {
                 // What the kernel already accepted is part of the capture: read it before stopping (for at most
                 // two seconds, in case traffic keeps coming).
                 if reason != "count" {
-                    // The kernel hands a block over when it fills or its timeout passes: wait past that timeout
-                    // until a wait brings nothing new.
+                    // The kernel hands a block over when it fills or its timer fires, which can take up to twice
+                    // the 50 ms timeout plus scheduling delay: read until a quarter second brings nothing new.
                     let deadline = Self.now() + 2
                     repeat {
                         let before = statistics.captured
                         var pending = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-                        _ = poll(&pending, 1, 120)
+                        _ = poll(&pending, 1, 250)
                         try self.drain(until: deadline, &statistics, body)
                         if statistics.captured == before { break }
                     } while Self.now() < deadline

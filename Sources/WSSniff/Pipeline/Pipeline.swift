@@ -52,10 +52,9 @@ package struct Pipeline {
     private let keepMessagePayloads: Bool
     private var finishedBuffer: [WebSocketDissector.Result] = []
     private let orderByStart: Bool
-    /// Finished reports waiting for older connections to finish (only with `orderByStart`).
-    private var waiting: [ConnectionReport] = []
-    /// The first packet number of each waiting report, in the same order.
-    private var waitingStarts: [Int] = []
+    /// Finished reports waiting for older connections to finish (only with `orderByStart`), boxed so that sorting
+    /// and removing them moves pointers, not reports.
+    private var waiting: [WaitingReport] = []
     private var packetsSinceRelease = 0
     /// Waiting reports that trigger an early release; it grows when an old connection still open holds them back,
     /// so a blocked release is not retried on every packet.
@@ -156,6 +155,7 @@ package struct Pipeline {
                     + "each time (its later packets start a new connection)"
             )
         }
+        var finishedSinceRelease = 0
         dissector.finish { (result: inout WebSocketDissector.Result) in
             let start = result.statistics.firstPacket.number
             self.analyze(&result, finished)
@@ -165,10 +165,14 @@ package struct Pipeline {
                     self.deliver(report, finished)
                 }
             }
-            if self.orderByStart && !self.waiting.isEmpty {
-                // Every connection not yet handed over started after this one.
+            // Every connection not yet handed over started after this one. Released in batches: each release
+            // looks at every waiting report.
+            finishedSinceRelease += 1
+            if self.orderByStart && (finishedSinceRelease >= 256 || self.waiting.count >= self.releaseAtWaiting) {
+                finishedSinceRelease = 0
                 let analyzing = self.inFlightStarts.keys.min() ?? .max
                 self.release(before: min(analyzing, start + 1), finished)
+                self.releaseAtWaiting = self.waiting.count + 256
             }
         }
         if let worker = self.worker {
@@ -183,27 +187,14 @@ package struct Pipeline {
     /// Hands over, in start order, the waiting reports of connections that started before `oldestOpen` (all when
     /// nil).
     private mutating func release(before oldestOpen: Int?, _ finished: (ConnectionReport) -> Void) {
-        // Reports are large values, copied only by retaining every field: nothing moves unless some report can go.
-        guard let earliest = self.waitingStarts.min() else { return }
+        guard let earliest = self.waiting.lazy.map(\.start).min() else { return }
         if let oldestOpen, earliest >= oldestOpen { return }
-        let order = self.waitingStarts.indices.sorted { self.waitingStarts[$0] < self.waitingStarts[$1] }
-        var released = [Bool](repeating: false, count: self.waiting.count)
-        for index in order {
-            if let oldestOpen, self.waitingStarts[index] >= oldestOpen { break }
-            finished(self.waiting[index])
-            released[index] = true
+        self.waiting.sort { $0.start < $1.start }
+        let count = oldestOpen.map { bound in self.waiting.prefix { $0.start < bound }.count } ?? self.waiting.count
+        for index in 0..<count {
+            finished(self.waiting[index].report)
         }
-        // Compact in place: swaps move values without retaining them.
-        var kept = 0
-        for index in self.waiting.indices where !released[index] {
-            if kept != index {
-                self.waiting.swapAt(kept, index)
-                self.waitingStarts.swapAt(kept, index)
-            }
-            kept += 1
-        }
-        self.waiting.removeLast(self.waiting.count - kept)
-        self.waitingStarts.removeLast(self.waitingStarts.count - kept)
+        self.waiting.removeFirst(count)
     }
 
     package mutating func addFile(_ file: InputSummary.File) {
@@ -250,8 +241,7 @@ package struct Pipeline {
 
     private mutating func deliver(_ report: ConnectionReport, _ finished: (ConnectionReport) -> Void) {
         if self.orderByStart {
-            self.waiting.append(report)
-            self.waitingStarts.append(report.tcp.firstPacket.number)
+            self.waiting.append(WaitingReport(report))
         } else {
             finished(report)
         }
@@ -292,5 +282,16 @@ package struct Pipeline {
             websocket: websocket,
             gateway: gateway
         )
+    }
+}
+
+/// A finished report and the packet that started its connection, by reference.
+private final class WaitingReport {
+    let start: Int
+    let report: ConnectionReport
+
+    init(_ report: ConnectionReport) {
+        self.start = report.tcp.firstPacket.number
+        self.report = report
     }
 }
