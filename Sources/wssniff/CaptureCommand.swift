@@ -1,4 +1,6 @@
 import ArgumentParser
+import Dissect
+import ProofVerify
 import WSSniff
 
 struct CaptureCommand: ParsableCommand {
@@ -108,8 +110,7 @@ struct CaptureCommand: ParsableCommand {
             throw fail(error)
         }
         if self.report != nil {
-            options.keepAllFrames()
-            options.keepAllMessages()
+            options.keepDetail(frames: 1_024, messagesPerDirection: 64)
         }
         let render = self.output.renderOptions
         var pipeline = Pipeline(options: options)
@@ -148,9 +149,19 @@ struct CaptureCommand: ParsableCommand {
                 + (self.write.map { ", writing \($0)" } ?? "") + identity + "; Ctrl-C to stop"
         )
         var connections = 0
+        // For --report: each connection's secrets are collected as it ends; a connection the gateway accepted then
+        // keeps only what a summary shows, so a long capture holds full detail only for the failing ones.
+        var secretScan = PcapSanitizer()
         let emit: (ConnectionReport) -> Void = { report in
             connections += 1
-            if self.report != nil { finished.append(report) }
+            if self.report != nil {
+                secretScan.scanMessages(report)
+                var kept = report
+                if report.gateway.verdict.cause == .accepted {
+                    kept.websocket.trim(keepFrames: false, keepPayloads: false)
+                }
+                finished.append(kept)
+            }
             guard !self.quiet else { return }
             var numbered = report
             numbered.index = connections
@@ -186,7 +197,8 @@ struct CaptureCommand: ParsableCommand {
                 try EvidenceReport.assemble(
                     input: pipeline.input,
                     connections: finished.numberedByStart(),
-                    request: request
+                    request: request,
+                    secrets: secretScan.secrets
                 )
                 .write(request)
             } catch {

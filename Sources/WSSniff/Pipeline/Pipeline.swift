@@ -34,6 +34,17 @@ package struct PipelineOptions: Sendable {
         self.websocket.keepAllMessages()
         self.keepMessagePayloads = true
     }
+
+    /// Keep the first `frames` frames and `messages` messages per direction of each connection whole, for a report
+    /// written at the end of a live capture: a handshake is detailed in full, and a connection that chats for hours
+    /// holds no more than that.
+    package mutating func keepDetail(frames: Int, messagesPerDirection messages: Int) {
+        self.websocket.keptFrames = max(self.websocket.keptFrames, frames)
+        self.websocket.keptMessagesPerDirection = max(self.websocket.keptMessagesPerDirection, messages)
+        self.websocket.clientPreviewAfterHandshake = nil
+        self.keepFrameDetail = true
+        self.keepMessagePayloads = true
+    }
 }
 
 /// The one code path from a captured packet to a finished connection report, for files and live capture alike.

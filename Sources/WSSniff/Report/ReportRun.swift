@@ -57,10 +57,13 @@ extension EvidenceReport {
     }
 
     /// The report for connections already analyzed (a live capture), before any file is written.
+    /// `secrets`: the secrets already found in the connections' messages (a live capture scans each connection as it
+    /// ends, then keeps less of it); nil scans `connections` here.
     package static func assemble(
         input: InputSummary,
         connections: [ConnectionReport],
-        request: ReportRequest
+        request: ReportRequest,
+        secrets: Set<String>? = nil
     ) throws(WSSniffError) -> EvidenceReport {
         let config = try request.configPath.map { path throws(WSSniffError) in try ConfigFindings.read(path: path) }
         var report = EvidenceReport(
@@ -71,7 +74,9 @@ extension EvidenceReport {
             redactor: Redactor(enabled: !request.showSecrets)
         )
         if let identity = request.identityPath { try report.compareIdentity(path: identity) }
-        if request.captures.isEmpty {
+        if let secrets {
+            report.secrets = secrets
+        } else if request.captures.isEmpty {
             // A live capture: secrets are found in the analyzed messages only.
             var sanitizer = PcapSanitizer()
             for connection in connections { sanitizer.scanMessages(connection) }
