@@ -83,12 +83,13 @@ found=0
 printf '\n%-20s %8s %10s %8s %8s %8s %s\n' target seconds exec/s cov ft corpus findings
 for target in "${targets[@]}"; do
     log="$out/$logs/$target.log"
-    last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
     corp=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
     execs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-    findings=$(grep -E -o '(deadly signal|ERROR: (Address|Leak)Sanitizer: [a-z-]+|ERROR: libFuzzer: (timeout|out-of-memory)[a-z -]*)' "$log" | sort -u | paste -sd, - || true)
+    pattern='deadly signal|ERROR: (Address|Leak)Sanitizer: [a-z-]+|ERROR: libFuzzer: (timeout|out-of-memory)[a-z -]*'
+    findings=$(grep -E -o "$pattern" "$log" | sort -u | paste -sd, - || true)
     artifacts=$(find "$out/artifacts/$target" -type f | wc -l)
     [ -z "$findings" ] || found=1
     printf '%-20s %8s %10s %8s %8s %8s %s\n' "$target" "$(cat "$log.seconds")" "${execs:-?}" "${cov:-?}" \
