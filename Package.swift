@@ -82,3 +82,27 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (docs/reliability.md): part of the package only when scripts/fuzz.sh builds them, with
+// WSSNIFF_FUZZ=1 and `-sanitize=fuzzer,address`. A plain `swift build` or `swift test` never sees them.
+if Context.environment["WSSNIFF_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzCaptureReader", ["Dissect"]),
+        ("FuzzTCPReassembly", ["Dissect"]),
+        ("FuzzHTTPUpgrade", ["Dissect"]),
+        ("FuzzWebSocketFrames", ["Dissect"]),
+        ("FuzzGatewayJSON", ["ProofVerify"]),
+        ("FuzzProofVerify", ["ProofVerify"]),
+    ]
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: target.name,
+                dependencies: target.dependencies + ["FuzzDriver"],
+                path: "Fuzz/\(target.name)",
+                swiftSettings: strictSettings
+            )
+        )
+    }
+}

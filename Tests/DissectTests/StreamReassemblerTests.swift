@@ -289,6 +289,22 @@ struct StreamReassemblerTests {
         #expect(acked.statistics.gaps == 0)
     }
 
+    /// Found by FuzzTCPReassembly: a probe held when the buffer limit turned the hole after it into a gap was
+    /// delivered at the end of the stream, after the bytes beyond the hole, one byte out of place.
+    @Test("a held zero-window probe goes out before the gap the buffer limit declares after it")
+    func zeroWindowProbeBeforeLimitGap() {
+        var stream = OneWay(limits: ReassemblyLimits(maxBufferedBytesPerDirection: 64))
+        stream.send(0xffff_feff, "p", peerWindowIsZero: true)
+        #expect(stream.events == [])
+        let beyond = String(repeating: "b", count: 111)
+        stream.send(0x75, beyond)
+        #expect(stream.events == [.data(.client, "p"), .gap(.client, 373), .data(.client, beyond)])
+        stream.flush()
+        #expect(stream.events == [.data(.client, "p"), .gap(.client, 373), .data(.client, beyond)])
+        #expect(stream.reassembler.nextSequence == 0x75 + 111)
+        #expect(stream.statistics.bytes == 112)
+    }
+
     @Test("a lost segment becomes a gap when the peer acknowledges past it; the stream resumes after it")
     func lostSegmentAcknowledged() {
         var stream = OneWay(start: 1_000)

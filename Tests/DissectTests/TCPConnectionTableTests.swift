@@ -323,4 +323,28 @@ struct TCPConnectionTableTests {
         #expect(table.results.map(\.client) == [clientB, clientA, third])
         #expect(table.results[1].analyzer.events == [.data(.client, "still here")])
     }
+
+    /// FuzzTCPReassembly's input, reduced to the three segments that mattered, with its sequence numbers: the
+    /// server's last window was zero, so the client's first byte is a zero-window probe; the segment after it lies
+    /// 374 bytes ahead, across the sequence wrap, and over the 64-byte buffer limit. The probe was delivered at the
+    /// end of the stream instead of before the gap.
+    @Test("a connection's held zero-window probe comes before the gap its buffer limit forces")
+    func zeroWindowProbeBeforeLimitGap() {
+        let server = Endpoint(ip: .v4(0x7f00_0001), port: 42_919)
+        let client = Endpoint(ip: .v4(0x7f00_0001), port: 50_000)
+        var table = Table(limits: ReassemblyLimits(maxBufferedBytesPerDirection: 64), serverPorts: [42_919])
+        table.send(server, client, 0x7fff_c6c5, [.fin], String(repeating: "s", count: 116), window: 0)
+        table.send(client, server, 0xffff_feff, [], "p")
+        let beyond = String(repeating: "c", count: 111)
+        table.send(client, server, 0x75, [], beyond)
+        table.finish()
+        #expect(table.results.count == 1)
+        #expect(table.results.first?.client == client)
+        let clientEvents = table.results.first?.analyzer.events.filter {
+            if case .data(.client, _) = $0 { return true }
+            if case .gap(.client, _) = $0 { return true }
+            return false
+        }
+        #expect(clientEvents == [.data(.client, "p"), .gap(.client, 373), .data(.client, beyond)])
+    }
 }

@@ -474,6 +474,12 @@ package struct StreamReassembler {
         while self.bufferedBytes > self.maxBufferedBytes || self.pending.count > self.maxBufferedSegments,
             let first = self.pending.first
         {
+            if self.probe != nil {
+                // The hole starts with a held zero-window probe's byte: it goes out before the gap, as on a flush,
+                // not after the bytes beyond the hole.
+                self.deliverProbe(direction: direction, analyzer: &analyzer)
+                continue
+            }
             self.skip(
                 SequenceNumber.distance(from: self.nextSequence, to: first.start),
                 packet: packet,
