@@ -5,7 +5,8 @@ import ProofVerify
 ///
 /// The bytes are parsed as JSON and classified (request, response, event, not a frame, not JSON); a `connect`
 /// request has its params extracted, a response its `hello-ok` and error, an event its challenge. A value that
-/// parses must also print the same after a round trip through its own `jsonText`.
+/// parses must also print the same after a round trip through its own `jsonText`, and the routing fields read by
+/// `GatewayMessage.head` must equal the full parse's.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -29,6 +30,18 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = value.javaScriptString
     case .notJSON:
         return 0
+    }
+    // The chat fast path reads only `type`, `event` and `id`: it must agree with the full parse on every input.
+    let head = GatewayMessage.head(bytes)
+    if let object = (try? JSONParser.parse(bytes))?.objectValue {
+        let expected = GatewayMessage.Head(
+            type: object["type"]?.stringValue,
+            event: object["event"]?.stringValue,
+            id: object["id"]?.stringValue
+        )
+        precondition(head == expected, "GatewayMessage.head disagrees with the full parse")
+    } else {
+        precondition(head == nil, "GatewayMessage.head reads a text the full parse rejects or that is no object")
     }
     if let value = try? JSONParser.parse(bytes) {
         // Printing is a fixed point: what `jsonText` prints parses back to a value that prints the same. (Not
