@@ -151,82 +151,25 @@ package struct JSONParser {
     }
 
     private mutating func parseObject(depth: Int) throws(ProofVerifyError) -> JSONValue {
-        if depth > self.limits.maxDepth {
-            throw .jsonTooDeep(limit: self.limits.maxDepth, offset: self.position)
-        }
-        self.position += 1  // {
         var object = JSONObject()
         var indexByKey: [String: Int] = [:]
-        self.skipWhitespace()
-        if self.position < self.input.count, self.input[self.position] == UInt8(ascii: "}") {
-            self.position += 1
-            return .object(object)
-        }
-        while true {
-            self.skipWhitespace()
-            guard self.position < self.input.count, self.input[self.position] == UInt8(ascii: "\"") else {
-                throw .invalidJSON(
-                    "unexpected \(self.describeCurrent()), expected a member name",
-                    offset: self.position
-                )
-            }
-            let key = try self.parseString()
-            self.skipWhitespace()
-            guard self.position < self.input.count, self.input[self.position] == UInt8(ascii: ":") else {
-                throw .invalidJSON("unexpected \(self.describeCurrent()), expected ':'", offset: self.position)
-            }
-            self.position += 1
-            self.skipWhitespace()
-            let value = try self.parseValue(depth: depth)
+        try self.walkObject(depth: depth) { parser, key, depth throws(ProofVerifyError) in
+            let value = try parser.parseValue(depth: depth)
             let known = indexByKey[key]
             if known == nil {
                 indexByKey[key] = object.members.count
             }
             object.set(key, value, knownIndex: known)
-            self.skipWhitespace()
-            guard self.position < self.input.count else {
-                throw .invalidJSON("unexpected end of input in an object", offset: self.position)
-            }
-            switch self.input[self.position] {
-            case UInt8(ascii: ","):
-                self.position += 1
-            case UInt8(ascii: "}"):
-                self.position += 1
-                return .object(object)
-            default:
-                throw .invalidJSON("unexpected \(self.describeCurrent()), expected ',' or '}'", offset: self.position)
-            }
         }
+        return .object(object)
     }
 
     private mutating func parseArray(depth: Int) throws(ProofVerifyError) -> JSONValue {
-        if depth > self.limits.maxDepth {
-            throw .jsonTooDeep(limit: self.limits.maxDepth, offset: self.position)
-        }
-        self.position += 1  // [
         var elements: [JSONValue] = []
-        self.skipWhitespace()
-        if self.position < self.input.count, self.input[self.position] == UInt8(ascii: "]") {
-            self.position += 1
-            return .array(elements)
+        try self.walkArray(depth: depth) { parser, depth throws(ProofVerifyError) in
+            elements.append(try parser.parseValue(depth: depth))
         }
-        while true {
-            self.skipWhitespace()
-            elements.append(try self.parseValue(depth: depth))
-            self.skipWhitespace()
-            guard self.position < self.input.count else {
-                throw .invalidJSON("unexpected end of input in an array", offset: self.position)
-            }
-            switch self.input[self.position] {
-            case UInt8(ascii: ","):
-                self.position += 1
-            case UInt8(ascii: "]"):
-                self.position += 1
-                return .array(elements)
-            default:
-                throw .invalidJSON("unexpected \(self.describeCurrent()), expected ',' or ']'", offset: self.position)
-            }
-        }
+        return .array(elements)
     }
 
     /// The top-level object of `topLevelMembers`: the named members' values, the rest skipped.
@@ -253,34 +196,8 @@ package struct JSONParser {
                 try parser.skipValue(depth: depth)
             }
         case UInt8(ascii: "["):
-            if depth + 1 > self.limits.maxDepth {
-                throw .jsonTooDeep(limit: self.limits.maxDepth, offset: self.position)
-            }
-            self.position += 1  // [
-            self.skipWhitespace()
-            if self.position < self.input.count, self.input[self.position] == UInt8(ascii: "]") {
-                self.position += 1
-                return
-            }
-            while true {
-                self.skipWhitespace()
-                try self.skipValue(depth: depth + 1)
-                self.skipWhitespace()
-                guard self.position < self.input.count else {
-                    throw .invalidJSON("unexpected end of input in an array", offset: self.position)
-                }
-                switch self.input[self.position] {
-                case UInt8(ascii: ","):
-                    self.position += 1
-                case UInt8(ascii: "]"):
-                    self.position += 1
-                    return
-                default:
-                    throw .invalidJSON(
-                        "unexpected \(self.describeCurrent()), expected ',' or ']'",
-                        offset: self.position
-                    )
-                }
+            try self.walkArray(depth: depth + 1) { parser, depth throws(ProofVerifyError) in
+                try parser.skipValue(depth: depth)
             }
         case UInt8(ascii: "\""):
             var sink: [UInt8]? = nil
@@ -340,6 +257,39 @@ package struct JSONParser {
                 return
             default:
                 throw .invalidJSON("unexpected \(self.describeCurrent()), expected ',' or '}'", offset: self.position)
+            }
+        }
+    }
+
+    /// Walks the elements of the array at the cursor (`depth` is its own depth): `element` reads or skips each.
+    private mutating func walkArray(
+        depth: Int,
+        _ element: (inout JSONParser, Int) throws(ProofVerifyError) -> Void
+    ) throws(ProofVerifyError) {
+        if depth > self.limits.maxDepth {
+            throw .jsonTooDeep(limit: self.limits.maxDepth, offset: self.position)
+        }
+        self.position += 1  // [
+        self.skipWhitespace()
+        if self.position < self.input.count, self.input[self.position] == UInt8(ascii: "]") {
+            self.position += 1
+            return
+        }
+        while true {
+            self.skipWhitespace()
+            try element(&self, depth)
+            self.skipWhitespace()
+            guard self.position < self.input.count else {
+                throw .invalidJSON("unexpected end of input in an array", offset: self.position)
+            }
+            switch self.input[self.position] {
+            case UInt8(ascii: ","):
+                self.position += 1
+            case UInt8(ascii: "]"):
+                self.position += 1
+                return
+            default:
+                throw .invalidJSON("unexpected \(self.describeCurrent()), expected ',' or ']'", offset: self.position)
             }
         }
     }
