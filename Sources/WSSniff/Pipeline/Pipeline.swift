@@ -66,7 +66,8 @@ package struct Pipeline {
     /// Finished reports waiting for older connections to finish (only with `orderByStart`), boxed so that sorting
     /// and removing them moves pointers, not reports.
     private var waiting: [WaitingReport] = []
-    private var packetsSinceRelease = 0
+    /// Packets (or, at the end, connections) since the last release.
+    private var stepsSinceRelease = 0
     /// Waiting reports that trigger an early release; it grows when an old connection still open holds them back,
     /// so a blocked release is not retried on every packet.
     private var releaseAtWaiting = 256
@@ -122,18 +123,10 @@ package struct Pipeline {
         done.removeAll(keepingCapacity: true)
         self.finishedBuffer = done
         if let worker = self.worker, !self.inFlightStarts.isEmpty {
-            for report in worker.takeCompleted() {
-                self.landed(report)
-                self.deliver(report, finished)
-            }
+            self.landed(worker.takeCompleted(), finished)
         }
-        if self.orderByStart && !self.waiting.isEmpty {
-            self.packetsSinceRelease += 1
-            if self.packetsSinceRelease >= 1_024 || self.waiting.count >= self.releaseAtWaiting {
-                self.packetsSinceRelease = 0
-                self.release(before: self.releaseBound, finished)
-                self.releaseAtWaiting = self.waiting.count + 256
-            }
+        if self.releaseDue(every: 1_024) {
+            self.release(before: self.releaseBound, finished)
         }
         switch outcome {
         case .tcp:
@@ -166,38 +159,39 @@ package struct Pipeline {
                     + "each time (its later packets start a new connection)"
             )
         }
-        var finishedSinceRelease = 0
+        self.stepsSinceRelease = 0
         dissector.finish { (result: inout WebSocketDissector.Result) in
             let start = result.statistics.firstPacket.number
             self.analyze(&result, finished)
             if let worker = self.worker {
-                for report in worker.takeCompleted() {
-                    self.landed(report)
-                    self.deliver(report, finished)
-                }
+                self.landed(worker.takeCompleted(), finished)
             }
-            // Every connection not yet handed over started after this one. Released in batches: each release
-            // looks at every waiting report.
-            finishedSinceRelease += 1
-            if self.orderByStart && (finishedSinceRelease >= 256 || self.waiting.count >= self.releaseAtWaiting) {
-                finishedSinceRelease = 0
-                let analyzing = self.inFlightStarts.keys.min() ?? .max
-                self.release(before: min(analyzing, start + 1), finished)
-                self.releaseAtWaiting = self.waiting.count + 256
+            // Every connection not yet handed over started after this one.
+            if self.releaseDue(every: 256) {
+                self.release(before: min(self.inFlightStarts.keys.min() ?? .max, start + 1), finished)
             }
         }
         if let worker = self.worker {
-            for report in worker.drain() {
-                self.landed(report)
-                self.deliver(report, finished)
-            }
+            self.landed(worker.drain(), finished)
         }
         self.release(before: nil, finished)
+    }
+
+    /// Whether to release now: `every` steps (packets, or connections at the end) have passed since the last
+    /// release, or the waiting list has grown by 256 since. Each release looks at every waiting report.
+    private mutating func releaseDue(every steps: Int) -> Bool {
+        guard self.orderByStart && !self.waiting.isEmpty else { return false }
+        self.stepsSinceRelease += 1
+        guard self.stepsSinceRelease >= steps || self.waiting.count >= self.releaseAtWaiting else { return false }
+        self.stepsSinceRelease = 0
+        return true
     }
 
     /// Hands over, in start order, the waiting reports of connections that started before `oldestOpen` (all when
     /// nil).
     private mutating func release(before oldestOpen: Int?, _ finished: (ConnectionReport) -> Void) {
+        // A release that frees nothing (an old connection still open) is not retried until 256 more wait.
+        defer { self.releaseAtWaiting = self.waiting.count + 256 }
         guard let earliest = self.waiting.lazy.map(\.start).min() else { return }
         if let oldestOpen, earliest >= oldestOpen { return }
         self.waiting.sort { $0.start < $1.start }
@@ -240,13 +234,16 @@ package struct Pipeline {
         }
     }
 
-    /// A report came back from the worker.
-    private mutating func landed(_ report: ConnectionReport) {
-        let start = report.tcp.firstPacket.number
-        if let count = self.inFlightStarts[start], count > 1 {
-            self.inFlightStarts[start] = count - 1
-        } else {
-            self.inFlightStarts[start] = nil
+    /// Reports came back from the worker: no longer in flight, they are delivered.
+    private mutating func landed(_ reports: [ConnectionReport], _ finished: (ConnectionReport) -> Void) {
+        for report in reports {
+            let start = report.tcp.firstPacket.number
+            if let count = self.inFlightStarts[start], count > 1 {
+                self.inFlightStarts[start] = count - 1
+            } else {
+                self.inFlightStarts[start] = nil
+            }
+            self.deliver(report, finished)
         }
     }
 
