@@ -69,6 +69,19 @@ package struct WebSocketDirectionParser {
 
     private var side: String { self.config.direction == .client ? "client" : "server" }
 
+    /// A breach of `rule` by this direction, at `frame`, seen in `packet`.
+    private func violation(_ rule: ViolationRule, frame: Int?, packet: PacketRef?, _ detail: String) -> WebSocketEvent {
+        .violation(
+            WebSocketViolation(
+                rule: rule,
+                direction: self.config.direction,
+                frame: frame,
+                packet: packet,
+                detail: detail
+            )
+        )
+    }
+
     // MARK: - Input
 
     /// Parses the next bytes of this direction's stream.
@@ -254,17 +267,7 @@ package struct WebSocketDirectionParser {
         )
         self.streamOffset += header.headerLength
         func report(_ rule: ViolationRule, _ detail: String) {
-            events(
-                .violation(
-                    WebSocketViolation(
-                        rule: rule,
-                        direction: self.config.direction,
-                        frame: number,
-                        packet: packet,
-                        detail: detail
-                    )
-                )
-            )
+            events(self.violation(rule, frame: number, packet: packet, detail))
         }
 
         // RFC 6455 5.5.1: "After sending a Close frame, the endpoint MUST NOT send any further data frames."
@@ -597,17 +600,7 @@ package struct WebSocketDirectionParser {
         let side = self.side
         let index = message.record.index
         func report(_ rule: ViolationRule, _ detail: String) {
-            events(
-                .violation(
-                    WebSocketViolation(
-                        rule: rule,
-                        direction: self.config.direction,
-                        frame: frame,
-                        packet: packet,
-                        detail: detail
-                    )
-                )
-            )
+            events(self.violation(rule, frame: frame, packet: packet, detail))
         }
         if message.record.decompressionLimitExceeded && !message.limitReported {
             message.limitReported = true
@@ -723,15 +716,12 @@ package struct WebSocketDirectionParser {
                     utf8.errorOffset.map { "at byte \($0)" }
                     ?? "at its end, inside a multi-byte sequence"
                 events(
-                    .violation(
-                        WebSocketViolation(
-                            rule: .invalidUTF8,
-                            direction: self.config.direction,
-                            frame: lastFrame?.number ?? message.record.lastFrame,
-                            packet: packet,
-                            detail: "\(self.side) text message \(message.record.index) (\(frames)) is not valid UTF-8"
-                                + " \(position)" + (message.record.compressed ? " after inflation" : "")
-                        )
+                    self.violation(
+                        .invalidUTF8,
+                        frame: lastFrame?.number ?? message.record.lastFrame,
+                        packet: packet,
+                        "\(self.side) text message \(message.record.index) (\(frames)) is not valid UTF-8 \(position)"
+                            + (message.record.compressed ? " after inflation" : "")
                     )
                 )
             }
@@ -764,17 +754,7 @@ package struct WebSocketDirectionParser {
             return
         }
         func report(_ rule: ViolationRule, _ detail: String) {
-            events(
-                .violation(
-                    WebSocketViolation(
-                        rule: rule,
-                        direction: self.config.direction,
-                        frame: number,
-                        packet: packet,
-                        detail: detail
-                    )
-                )
-            )
+            events(self.violation(rule, frame: number, packet: packet, detail))
         }
         var code: UInt16?
         var reasonBytes: ArraySlice<UInt8> = []
