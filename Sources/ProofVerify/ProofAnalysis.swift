@@ -218,7 +218,6 @@ package struct ProofAnalysis: Hashable, Sendable {
             do {
                 let key = try Ed25519.decodePublicKey(publicKeyText)
                 analysis.publicKey = key
-                analysis.keyRejection = Ed25519.keyRejection(key.raw)
             } catch {
                 analysis.publicKeyProblem = error.message
             }
@@ -242,10 +241,10 @@ package struct ProofAnalysis: Hashable, Sendable {
         }
 
         let fields = PayloadFields(params: input.params, challengeTs: input.challenge?.ts)
-        let verifier = Verifier(
-            publicKey: analysis.keyRejection == nil ? analysis.publicKey?.raw : nil,
-            signature: signature
-        )
+        // libsodium refuses a non-canonical, small-order or off-curve key before any arithmetic, so the key is
+        // only examined (`Ed25519.keyRejection`, six point decodings: more than a verification) when no candidate
+        // verifies; a key that verified a signature has nothing to report.
+        var verifier = Verifier(publicKey: analysis.publicKey?.raw, signature: signature)
         // An Ed25519 signature (strictly verified, as libsodium does) holds for one message only: once a candidate
         // verifies, every other candidate with different bytes does not, so it is not checked again. A gateway
         // capture with thousands of good handshakes then costs one signature check per connection, not six.
@@ -270,7 +269,13 @@ package struct ProofAnalysis: Hashable, Sendable {
         }
         if let verifying = analysis.candidates.first(where: \.verifies) {
             analysis.signedForm = verifying.form
-        } else if verifier.isUsable {
+            return analysis
+        }
+        if let key = analysis.publicKey {
+            analysis.keyRejection = Ed25519.keyRejection(key.raw)
+            if analysis.keyRejection != nil { verifier.publicKey = nil }
+        }
+        if verifier.isUsable {
             var search = NearMissSearch(input: input, fields: fields, verifier: verifier)
             analysis.nearMiss = search.run()
             analysis.nearMissesTried = search.tried
@@ -306,8 +311,7 @@ package struct ProofAnalysis: Hashable, Sendable {
     }
 }
 
-/// Verifies payloads against one decoded key and signature. The key was already checked (`Ed25519.keyRejection`)
-/// once for the whole analysis, so each payload costs one signature check.
+/// Verifies payloads against one decoded key and signature: each payload costs one signature check.
 private struct Verifier {
     var publicKey: [UInt8]?
     var signature: [UInt8]?

@@ -80,6 +80,27 @@ import Testing
         #expect(try JSONParser.parse(#""\ud83d\ud83d\ude00""#) == .string("\u{FFFD}😀"))
     }
 
+    /// Strings are scanned eight bytes at a time: a quotation mark, a backslash or a control character at any
+    /// position of a word, and in the tail after the last whole word, must still end the plain run there.
+    @Test func everyStringTerminatorIsFoundAtEveryOffset() throws {
+        for length in 0..<26 {
+            let plain = String(repeating: "a", count: length)
+            #expect(try JSONParser.parse("\"\(plain)\"") == .string(plain))
+            #expect(try JSONParser.parse("[\"\(plain)\",\"b\"]") == .array([.string(plain), .string("b")]))
+            #expect(try JSONParser.parse("\"\(plain)\\n\(plain)\"") == .string(plain + "\n" + plain))
+            #expect(try JSONParser.parse("\"\(plain)\\\"\"") == .string(plain + "\""))
+            // Bytes that must be escaped (below 0x20), and 0x7F and non-ASCII bytes, which need not be.
+            for control: UInt8 in [0x00, 0x01, 0x0A, 0x1F] {
+                let bytes = [0x22] + Array(plain.utf8) + [control] + [0x22]
+                #expect(throws: ProofVerifyError.self) { try JSONParser.parse(bytes) }
+            }
+            #expect(try JSONParser.parse([0x22] + Array(plain.utf8) + [0x7F, 0x20, 0x21, 0x23, 0x22]) == .string(plain + "\u{7F} !#"))
+            #expect(try JSONParser.parse("\"\(plain)é€\"") == .string(plain + "é€"))
+            // Unterminated at every length.
+            #expect(throws: ProofVerifyError.self) { try JSONParser.parse("\"\(plain)") }
+        }
+    }
+
     @Test func invalidUTF8BecomesReplacementCharacters() throws {
         #expect(try JSONParser.parse([0x22, 0x61, 0xFF, 0x62, 0x22]) == .string("a\u{FFFD}b"))
     }
