@@ -119,6 +119,17 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "List every WebSocket message with its payload (text, redacted, or base64).")
     var messages = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Check the payload of every message, the gateway's after hello-ok included.",
+            discussion: "By default the gateway's messages after hello-ok, past its first 16, are skipped by length: "
+                + "their frames are parsed and checked, their payloads are not checked as UTF-8 or inflated "
+                + "(`uncheckedMessages` counts them). Client messages are always checked. Use this when the client "
+                + "closed with 1007 or 1009 on a gateway message; --messages implies it."
+        )
+    )
+    var checkPayloads = false
+
     @Flag(help: "Do not redact tokens, passwords and other secrets. The output then says so.")
     var showSecrets = false
 
@@ -159,6 +170,7 @@ struct OutputOptions: ParsableArguments {
         }
         if self.frames { options.keepAllFrames() }
         if self.messages { options.keepAllMessages() }
+        if self.checkPayloads { options.websocket.checkPayloadsAfterHandshake = true }
         options.gateway.showSecrets = self.showSecrets
         if self.showSecrets {
             Diagnostics.warning("--show-secrets: tokens and passwords are shown unredacted in this output")

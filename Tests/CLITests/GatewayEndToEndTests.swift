@@ -96,7 +96,8 @@ import Testing
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                 let remote = object["remotePort"] as? Int, let cause = object["cause"] as? String
             else { continue }
-            logged[remote] = cause
+            // A breach after hello-ok is logged under `after`: what closed the connection, which wssniff explains.
+            logged[remote] = (object["after"] as? [String: Any])?["cause"] as? String ?? cause
         }
         // What wssniff said live, one JSON line per connection as it ended.
         var said: [Int: (String, String)] = [:]

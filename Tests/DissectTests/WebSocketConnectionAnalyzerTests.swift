@@ -68,6 +68,51 @@ import Testing
         #expect(client.last?.utf8Valid == true)
     }
 
+    /// The gateway's messages after `hello-ok`, past the kept ones, are skipped by length: every frame rule is still
+    /// checked, their payloads are not (a server message whose DEFLATE data is broken), and `uncheckedMessages`
+    /// counts them; `--check-payloads` checks them. Client messages are always checked (a text message that is not
+    /// UTF-8 is found either way).
+    @Test(arguments: [false, true])
+    func chatPastTheKeptMessagesIsSkippedByLength(checkPayloads: Bool) {
+        var options = WebSocketAnalysisOptions()
+        options.checkPayloadsAfterHandshake = checkPayloads
+        let deflate = "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+        let request = Array(String(decoding: Self.request.dropLast(2), as: UTF8.self).utf8) + Array(deflate.utf8)
+        let response = Array(String(decoding: Self.response.dropLast(2), as: UTF8.self).utf8) + Array(deflate.utf8)
+        var pieces: [(Direction, [UInt8])] = [
+            (.client, request),
+            (.server, response),
+            (.server, wsFrame(0x1, Array(#"{"type":"event","event":"connect.challenge"}"#.utf8))),
+            (.client, wsFrame(0x1, Array(#"{"type":"req","id":"c1","method":"connect"}"#.utf8), mask: 0x0102_0304)),
+            (.server, wsFrame(0x1, Array(#"{"type":"res","id":"c1","ok":true,"payload":{"type":"hello-ok"}}"#.utf8))),
+        ]
+        // 19 chat messages each way: the connect and 15 of them (client), the challenge, hello-ok and 14 (server)
+        // are kept, the rest are past the kept ones.
+        for index in 0..<19 {
+            let text = Array(#"{"type":"req","id":"\#(index)","method":"health"}"#.utf8)
+            pieces.append((.client, wsFrame(0x1, text, mask: UInt32(0x1000 + index))))
+            pieces.append((.server, wsFrame(0x1, Array(#"{"type":"event","event":"tick"}"#.utf8))))
+        }
+        // C3 28: a lead byte without its continuation byte. FF: a DEFLATE block of the reserved type 11.
+        pieces.append((.client, wsFrame(0x1, [0x7B, 0xC3, 0x28, 0x7D], mask: 0x0A0B_0C0D)))
+        pieces.append((.server, wsFrame(0x1, [0xFF, 0xFF, 0xFF], rsv: 0b100)))
+        // A frame rule holds whatever the payload: a client frame must be masked.
+        pieces.append((.client, wsFrame(0x1, Array("{}".utf8))))
+        pieces.append((.server, wsFrame(0x8, [0x03, 0xEF])))
+        let summary = Self.analyze(pieces, options: options)
+
+        #expect(summary.clientMessageCount == 22)
+        #expect(summary.serverMessageCount == 22)
+        let rules = summary.violations.map(\.rule)
+        #expect(rules.filter { $0 == .clientFrameUnmasked }.count == 1)
+        let payloadFindings = summary.violations.filter { $0.rule == .invalidUTF8 }
+        #expect(payloadFindings.map(\.direction) == (checkPayloads ? [.client, .server] : [.client]))
+        #expect(summary.uncheckedMessages == (checkPayloads ? 0 : 6))
+        #expect(summary.closes.map(\.record.code) == [1007])
+        // The kept messages were read whole either way.
+        #expect(summary.messages.filter { $0.direction == .client }.allSatisfy { $0.utf8Valid == true })
+    }
+
     /// A server that says "hello-ok" before the client's connect must not cut the connect (found in review: the
     /// verdict then depended on `--messages`).
     @Test func helloOkBeforeTheConnectLeavesTheConnectWhole() {

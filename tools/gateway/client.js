@@ -49,6 +49,7 @@ const SCENARIOS = {
     'bad-role': 'role "admin" -> invalid-connect-params ("invalid role")',
     'big-preauth': 'a 70 KiB message before connect -> message-too-big (1009 from ws)',
     'invalid-utf8': 'a text message with invalid UTF-8 -> invalid-utf8 (1007 from ws)',
+    'chat-invalid-utf8': 'good v3, 20 health requests, then a text message with invalid UTF-8 -> invalid-utf8 (1007 from ws after hello-ok)',
 };
 const RAW_RULES = {
     'client-frame-unmasked': 'the connect in an unmasked frame -> 1002',
@@ -341,6 +342,8 @@ function runScenario(s) {
                 if (s === 'no-device') {
                     healthId = crypto.randomUUID();
                     ws.send(JSON.stringify({ type: 'req', id: healthId, method: 'health', params: {} }));
+                } else if (s === 'chat-invalid-utf8') {
+                    chatThenInvalidUTF8(ws, 20);
                 } else {
                     closeSoon(ws);
                 }
@@ -352,6 +355,29 @@ function runScenario(s) {
             closeSoon(ws);
         }
     });
+}
+
+// Chat after hello-ok: `count` health requests, one at a time, then a text message holding C3 28 (a lead byte
+// without its continuation byte), which the gateway's ws answers with 1007.
+function chatThenInvalidUTF8(ws, count) {
+    let answered = 0;
+    const ask = () => ws.send(JSON.stringify({ type: 'req', id: crypto.randomUUID(), method: 'health', params: {} }));
+    ws.on('message', (data) => {
+        let msg;
+        try {
+            msg = JSON.parse(data.toString());
+        } catch {
+            return;
+        }
+        if (msg.type !== 'res' || msg.payload?.type === 'hello-ok') return;
+        answered += 1;
+        if (answered < count) return ask();
+        if (answered === count) {
+            result.sent = `${count} health requests, then a text message with bytes C3 28`;
+            ws.send(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), { binary: false });
+        }
+    });
+    ask();
 }
 
 function closeSoon(ws) {

@@ -45,7 +45,10 @@ const [mode, ...args] = process.argv.slice(2);
 if (mode === 'entry') {
     const [name, file, clientPath, recordText, gatewayPort] = args;
     const client = readJson(fs.existsSync(clientPath) ? fs.readFileSync(clientPath, 'utf8') : '') || {};
-    const rec = readJson(recordText || '') || {};
+    const logged = readJson(recordText || '') || {};
+    // A breach after hello-ok: the gateway logs the handshake's decision and, under `after`, what closed the
+    // connection (its ws's 1007 or 1009); the close is what the client saw and what wssniff explains.
+    const rec = logged.after ? { ...logged, ...logged.after } : logged;
     const promised = promisedCauses()[name];
     const problems = [];
     if (!rec.cause) problems.push('the gateway logged nothing for this connection');

@@ -22,6 +22,11 @@ package struct WebSocketAnalysisOptions: Sendable {
     /// payload bytes: nothing reads them past the summary's preview, and a chatty client would otherwise hold
     /// kilobytes per kept message in every open connection. nil: keep whole payloads (`--messages`).
     package var clientPreviewAfterHandshake: Int? = 256
+    /// Whether the gateway's messages after `hello-ok`, past the kept ones, are still checked as UTF-8 and inflated
+    /// (`--check-payloads`). Off by default: their frames are parsed and checked, their payloads skipped by length,
+    /// which is most of what a long capture costs. The handshake, the kept messages, every close and every client
+    /// message are always checked in full.
+    package var checkPayloadsAfterHandshake = false
 
     package init() {}
 
@@ -34,5 +39,6 @@ package struct WebSocketAnalysisOptions: Sendable {
     package mutating func keepAllMessages() {
         self.keptMessagesPerDirection = .max
         self.clientPreviewAfterHandshake = nil
+        self.checkPayloadsAfterHandshake = true
     }
 }

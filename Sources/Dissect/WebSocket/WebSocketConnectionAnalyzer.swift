@@ -128,7 +128,8 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             closes: self.linkedCloses(),
             resynchronizations: self.resynchronizations,
             gapBytes: self.gapBytes,
-            tcpEndings: self.tcpEndings
+            tcpEndings: self.tcpEndings,
+            uncheckedMessages: (self.clientParser?.uncheckedMessages ?? 0) + (self.serverParser?.uncheckedMessages ?? 0)
         )
     }
 
@@ -437,6 +438,12 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             self.clientParser?.config.maxMessageSize = self.options.gatewayPreConnectMaxPayload
         } else if self.isGateway, payload.containsASCII("\"hello-ok\"") {
             self.clientParser?.config.maxMessageSize = self.options.gatewayMaxPayload
+            // The handshake is over. The gateway's own messages from here on (its `ws` encodes them) are skipped by
+            // length past the kept ones; the client's are always checked, so every 1007 or 1009 the gateway sends
+            // is explained by the message that caused it.
+            if !self.options.checkPayloadsAfterHandshake {
+                self.serverParser?.config.checkUnkeptPayloads = false
+            }
             // Only once the client's first text message (the connect the analysis reads) is complete: a server
             // that says "hello-ok" earlier must not cut it.
             if let preview = self.options.clientPreviewAfterHandshake, self.clientTextMessagesDone > 0 {

@@ -59,6 +59,9 @@ package struct WebSocketConnectionSummary: Sendable {
     /// Bytes lost in capture gaps after the upgrade.
     package var gapBytes: Int
     package var tcpEndings: [TCPEnding]
+    /// The gateway's messages after `hello-ok`, past the kept ones, skipped by length: their frames were checked,
+    /// their payloads not checked as UTF-8 or inflated (`--check-payloads` checks them).
+    package var uncheckedMessages: Int = 0
 
     package var messageCount: Int { self.clientMessageCount + self.serverMessageCount }
 

@@ -50,6 +50,9 @@ package struct WebSocketDirectionParser {
     /// The sender's compression context is unknown (capture gap or mid-stream start under context takeover), so
     /// inflate failures are the capture's fault and not reported as violations.
     private var deflateContextLost = false
+    /// Data messages skipped by length (`WebSocketParserConfig.checkUnkeptPayloads` off): not unmasked, not
+    /// checked as UTF-8, not inflated.
+    package private(set) var uncheckedMessages = 0
 
     private var pending: [UInt8] = []
     /// Where each packet's bytes start in `pending`.
@@ -451,9 +454,16 @@ package struct WebSocketDirectionParser {
             )
         )
         message.keep = keep
-        message.inflating = compressed
-        if header.opcode == .text {
-            message.utf8 = UTF8Validator()
+        if keep || self.config.checkUnkeptPayloads {
+            message.inflating = compressed
+            if header.opcode == .text {
+                message.utf8 = UTF8Validator()
+            }
+        } else {
+            // Skipped by length. Under context takeover the inflater no longer follows the sender's window; no
+            // later message of this direction is inflated either (none is kept, and checks never turn back on).
+            self.uncheckedMessages += 1
+            if compressed { self.loseDeflateContext() }
         }
         if keep {
             message.kept.reserveCapacity(Int(min(header.payloadLength, UInt64(self.config.keptPayloadBytes))))

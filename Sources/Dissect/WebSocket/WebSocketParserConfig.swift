@@ -19,6 +19,11 @@ package struct WebSocketParserConfig: Sendable {
     package var keptPayloadMessages: Int = 16
     /// At most this many bytes of a kept message's payload are kept; a longer message's payload is kept cut.
     package var keptPayloadBytes: Int = 1 << 20
+    /// Whether data messages past the kept ones are still unmasked, checked as UTF-8 (text) and inflated
+    /// (compressed). When false they are skipped by length: their frame headers are parsed and checked as always,
+    /// their payloads are not looked at (counted in `uncheckedMessages`). The owner only ever turns it off, so a
+    /// direction never needs a compression context it stopped following.
+    package var checkUnkeptPayloads: Bool = true
     /// False when the capture started mid-stream: the parser first looks for a plausible frame header.
     package var synchronized: Bool = true
 

@@ -179,7 +179,11 @@ extension GatewayAnalysis {
             challengeToConnectMs: analysis.challengeToConnectMs,
             proof: analysis.proof,
             gatewayProtocol: analysis.gatewayProtocol,
-            frameLevel: Self.frameLevelCause(websocket, proofRead: analysis.response != nil),
+            frameLevel: Self.frameLevelCause(
+                websocket,
+                proofRead: analysis.response != nil,
+                accepted: analysis.response?.ok == true
+            ),
             connectionEnded: tcpEnded
         )
         if !analysis.isGateway && facts.frameLevel == nil {
@@ -195,12 +199,16 @@ extension GatewayAnalysis {
 
     /// The frame-level cause, when a close answers an RFC 6455 breach (or the capture ends right after one that a
     /// conforming peer must answer).
-    static func frameLevelCause(_ websocket: WebSocketConnectionSummary, proofRead: Bool) -> FrameLevelCause? {
+    static func frameLevelCause(
+        _ websocket: WebSocketConnectionSummary,
+        proofRead: Bool,
+        accepted: Bool = false
+    ) -> FrameLevelCause? {
         for close in websocket.closes {
             guard let breach = close.answers else { continue }
             return FrameLevelCause(
                 kind: Self.kind(breach.rule),
-                summary: Self.sentence(close: close, breach: breach, proofRead: proofRead)
+                summary: Self.sentence(close: close, breach: breach, proofRead: proofRead, accepted: accepted)
             )
         }
         // A breach the receiver must answer, and no close in the capture: predicted.
@@ -232,14 +240,17 @@ extension GatewayAnalysis {
     private static func sentence(
         close: WebSocketConnectionSummary.Close,
         breach: WebSocketViolation,
-        proofRead: Bool
+        proofRead: Bool,
+        accepted: Bool
     ) -> String {
         let code = close.record.code.map(String.init) ?? "a close"
         let reason = close.record.reason.isEmpty ? "an empty reason" : "reason \"\(close.record.reason)\""
         let closer = close.record.direction == .server ? "the server (the gateway's `ws` library)" : "the client"
         return "\(code) with \(reason) from \(closer): the \(Self.side(breach.direction))'s frame "
             + "\(breach.frame.map(String.init) ?? "?") \(Self.ruleClause(breach))"
-            + (proofRead ? "." : "; the proof was never read.")
+            + (accepted
+                ? "; the gateway had accepted the connect (hello-ok) before, so the handshake is not what failed."
+                : proofRead ? "." : "; the proof was never read.")
     }
 
     private static func ruleClause(_ breach: WebSocketViolation) -> String {

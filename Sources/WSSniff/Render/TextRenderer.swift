@@ -1,4 +1,4 @@
-import Dissect
+package import Dissect
 import ProofVerify
 
 /// Renders results for people: a short header about the input, then one block per connection.
@@ -148,6 +148,9 @@ package enum TextRenderer {
         for close in summary.closes {
             lines.append(indent + Self.closeLine(close))
         }
+        if let note = Self.uncheckedNote(summary) {
+            lines.append(indent + note)
+        }
         if let ending = summary.tcpEndings.first {
             lines.append(
                 indent + "TCP: \(ending.end == .fin ? "FIN" : "RST") first from the "
@@ -194,6 +197,21 @@ package enum TextRenderer {
             flat = String(flat.prefix(limit)) + "..."
         }
         return "\"" + flat + "\""
+    }
+
+    /// When the client closed first for a payload it refused (1007: not UTF-8 or not inflatable; 1009: too big once
+    /// inflated) and gateway messages were skipped by length, the message it refused may be one of them.
+    package static func uncheckedNote(_ summary: WebSocketConnectionSummary) -> String? {
+        guard summary.uncheckedMessages > 0,
+            let close = summary.closes.first(where: {
+                $0.initiated && $0.record.direction == .client && ($0.record.code == 1007 || $0.record.code == 1009)
+            }),
+            let code = close.record.code
+        else { return nil }
+        let count = summary.uncheckedMessages
+        return "\(count) server message\(count == 1 ? " was" : "s were") skipped by length after hello-ok (payloads "
+            + "not UTF-8-checked or inflated); the client's \(code) may answer one of them: `--check-payloads` "
+            + "checks them"
     }
 
     static func closeLine(_ close: WebSocketConnectionSummary.Close) -> String {

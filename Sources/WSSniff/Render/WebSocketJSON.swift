@@ -25,6 +25,7 @@ extension JSONRenderer {
             ("messageCount", .integer(summary.messageCount)),
             ("clientMessages", .integer(summary.clientMessageCount)),
             ("serverMessages", .integer(summary.serverMessageCount)),
+            ("uncheckedMessages", .integer(summary.uncheckedMessages)),
         ]
         if options.frames {
             members.append(("frames", .array(summary.frames.map(Self.frame))))
