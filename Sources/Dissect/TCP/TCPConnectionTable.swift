@@ -81,7 +81,7 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
     ) {
         let key = ConnectionKey(segment.source, segment.destination)
         let flags = segment.flags
-        if let slot = self.slotByKey[key] {
+        if let slot = self.slot(of: key) {
             if flags.contains(.syn) && !flags.contains(.ack)
                 && !self.slots[slot].box!.connection!.isRetransmittedSYN(segment)
             {
@@ -185,6 +185,16 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
             self.closed.insert(key)
         }
         finished(connection.close(superseded: superseded, serverPorts: self.serverPorts))
+    }
+
+    /// The slot of the connection `key`: segments come in runs of one connection (a message cut at the MSS, its
+    /// ACKs), so the most recently active one is tried before the dictionary, which hashes the 4-tuple.
+    @inline(__always)
+    private func slot(of key: ConnectionKey) -> Int? {
+        if self.newest >= 0, self.slots[self.newest].box != nil, self.slots[self.newest].key == key {
+            return self.newest
+        }
+        return self.slotByKey[key]
     }
 
     /// Marks the connection in `slot` the most recently active.
