@@ -164,6 +164,19 @@ enum HTTPSyntax {
         guard lhs.utf8.count == rhs.utf8.count else {
             return false
         }
+        // Native strings are contiguous UTF-8: compare the bytes in place.
+        let contiguous = lhs.utf8.withContiguousStorageIfAvailable { left in
+            rhs.utf8.withContiguousStorageIfAvailable { right in
+                for index in 0..<left.count where Self.asciiLowercase(left[index]) != Self.asciiLowercase(right[index])
+                {
+                    return false
+                }
+                return true
+            }
+        }
+        if let contiguous = contiguous ?? nil {
+            return contiguous
+        }
         return zip(lhs.utf8, rhs.utf8).allSatisfy { Self.asciiLowercase($0) == Self.asciiLowercase($1) }
     }
 
