@@ -244,6 +244,21 @@ struct HTTPHeadParserTests {
         #expect(response.feed(Samples.unmaskedHelloFrame).consumed == 1)
     }
 
+    /// Header lines are taken up to their LF at once: the size limit must still fall on the same byte, wherever it
+    /// lands (in the start line, inside a header line, on a CR or LF, at the empty line), for any piece size.
+    @Test func theSizeLimitFallsOnTheSameByteForEveryPieceSize() {
+        let bytes = Samples.bytes(Samples.wsClientRequest)
+        for limit in 1...bytes.count + 1 {
+            let byByte = Self.feed(bytes, kind: .request, pieceSize: 1, maxHeadBytes: limit)
+            for pieceSize in [2, 3, 7, 64, bytes.count] {
+                let pieces = Self.feed(bytes, kind: .request, pieceSize: pieceSize, maxHeadBytes: limit)
+                #expect(pieces.consumed == byByte.consumed, "limit \(limit), pieces of \(pieceSize)")
+                #expect(pieces.result == byByte.result, "limit \(limit), pieces of \(pieceSize)")
+            }
+            #expect((byByte.result == .tooLarge) == (limit < bytes.count), "limit \(limit)")
+        }
+    }
+
     @Test func oversizedHeadIsTooLarge() {
         let bytes = Samples.bytes("GET / HTTP/1.1\r\nX-Padding: " + String(repeating: "a", count: 200) + "\r\n\r\n")
         let whole = Self.feed(bytes, kind: .request, pieceSize: bytes.count, maxHeadBytes: 64)

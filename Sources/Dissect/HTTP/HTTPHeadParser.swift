@@ -1,3 +1,5 @@
+internal import Glibc
+
 /// What ``HTTPHeadParser/feed(_:)`` completed.
 package enum HTTPHeadResult: Hashable, Sendable {
     /// A whole head.
@@ -75,9 +77,13 @@ package struct HTTPHeadParser: Sendable {
         guard !self.finished else {
             return (0, nil)
         }
-        for index in 0..<bytes.count {
-            let byte = bytes[index]
-            if self.buffer.isEmpty, byte == HTTPSyntax.cr || byte == HTTPSyntax.lf {
+        guard let base = bytes.baseAddress else {
+            return (0, nil)
+        }
+        let count = bytes.count
+        var index = 0
+        while index < count {
+            if self.buffer.isEmpty, bytes[index] == HTTPSyntax.cr || bytes[index] == HTTPSyntax.lf {
                 // RFC 9112 2.2: "In the interest of robustness, a server that is expecting to receive and parse a
                 // request-line SHOULD ignore at least one empty line (CRLF) received prior to the request-line."
                 guard self.consumedCount < self.maxHeadBytes else {
@@ -85,24 +91,43 @@ package struct HTTPHeadParser: Sendable {
                     return (index, .tooLarge)
                 }
                 self.leadingEmptyLineBytes += 1
+                index += 1
                 continue
             }
-            guard self.consumedCount < self.maxHeadBytes else {
+            let room = self.maxHeadBytes - self.consumedCount
+            guard room > 0 else {
                 self.finished = true
                 return (index, .tooLarge)
             }
-            self.buffer.append(byte)
-            if byte == HTTPSyntax.lf {
-                if let result = self.endOfLine() {
+            if self.startLine == nil {
+                // The start line byte by byte: each is checked as it comes, so a stream that is not HTTP is
+                // refused at its first byte.
+                let byte = bytes[index]
+                self.buffer.append(byte)
+                index += 1
+                if byte == HTTPSyntax.lf {
+                    if let result = self.endOfLine() {
+                        self.finished = true
+                        return (index, result)
+                    }
+                } else if let problem = self.checkStartLineByte(byte) {
                     self.finished = true
-                    return (index + 1, result)
+                    return (index, .malformed(problem))
                 }
-            } else if self.startLine == nil, let problem = self.checkStartLineByte(byte) {
+                continue
+            }
+            // A header line: up to its LF at once (memchr), within the room left.
+            let limit = min(count - index, room)
+            let newline = memchr(base + index, Int32(HTTPSyntax.lf), limit)
+            let end = newline.map { base.distance(to: UnsafeRawPointer($0)) + 1 } ?? index + limit
+            self.buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<end]))
+            index = end
+            if newline != nil, let result = self.endOfLine() {
                 self.finished = true
-                return (index + 1, .malformed(problem))
+                return (index, result)
             }
         }
-        return (bytes.count, nil)
+        return (count, nil)
     }
 
     /// Feeds the bytes of an array (a convenience for tests and small inputs).
@@ -121,6 +146,8 @@ package struct HTTPHeadParser: Sendable {
     }
 
     // MARK: Start line
+
+    private static let responsePrefix: [UInt8] = Array("HTTP/".utf8)
 
     /// Rejects, byte by byte, a first line that cannot start an HTTP message of the expected kind.
     private mutating func checkStartLineByte(_ byte: UInt8) -> String? {
@@ -143,7 +170,7 @@ package struct HTTPHeadParser: Sendable {
         case .response:
             // RFC 9112 4: "status-line = HTTP-version SP status-code SP [ reason-phrase ]", and RFC 9112 2.3:
             // "HTTP-name is case-sensitive".
-            let prefix = Array("HTTP/".utf8)
+            let prefix = Self.responsePrefix
             guard position < prefix.count, byte != prefix[position] else {
                 return nil
             }
