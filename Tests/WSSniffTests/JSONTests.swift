@@ -42,6 +42,41 @@ import WSSniff
         #expect(written.hasSuffix(#"}~\u007fé€😀""#))
     }
 
+    /// Strings are scanned eight bytes at a time: a byte to escape at any position of a word or of the tail, next to
+    /// multi-byte UTF-8, is escaped exactly as the byte-by-byte rule says.
+    @Test func everyEscapeIsFoundAtEveryOffset() {
+        func expected(_ text: String) -> String {
+            var out = "\""
+            for byte in text.utf8 {
+                switch byte {
+                case 0x22: out += "\\\""
+                case 0x5C: out += "\\\\"
+                case 0x0A: out += "\\n"
+                case 0x0D: out += "\\r"
+                case 0x09: out += "\\t"
+                case 0x00..<0x20, 0x7F:
+                    let hex = String(byte, radix: 16)
+                    out += "\\u00" + (hex.count == 1 ? "0" + hex : hex)
+                default: out += String(decoding: [byte], as: UTF8.self)
+                }
+            }
+            return out + "\""
+        }
+        for special in ["\"", "\\", "\n", "\u{01}", "\u{1F}", "\u{7F}"] {
+            for length in 0..<20 {
+                for position in 0...length {
+                    var plain = Array(repeating: "a", count: length)
+                    plain.insert(special, at: position)
+                    let text = plain.joined()
+                    let place = "\(special.debugDescription) at \(position)"
+                    #expect(JSON.string(text).serialized() == expected(text), "\(place)")
+                    let wide = "é" + text + "€"
+                    #expect(JSON.string(wide).serialized() == "\"é" + expected(text).dropFirst().dropLast() + "€\"")
+                }
+            }
+        }
+    }
+
     @Test(arguments: [Int64.min, -1, 0, 9, 10, 1_234_567_890, Int64.max])
     func writesIntegersAsDecimal(value: Int64) {
         #expect(JSON.int(value).serialized() == String(value))

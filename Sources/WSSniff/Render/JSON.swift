@@ -79,6 +79,8 @@ package indirect enum JSON: Sendable, Equatable {
         }
     }
 
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     private static func append(_ text: StaticString, to output: inout [UInt8]) {
         output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
@@ -109,6 +111,28 @@ package indirect enum JSON: Sendable, Equatable {
         }
     }
 
+    /// The offset of the first eight-byte word from `start` holding a byte that must be escaped (below 0x20, `"`,
+    /// `\`, DEL), or of the tail after the last whole word. `(x - 0x01…) & ~x & 0x80…` is non-zero exactly when a
+    /// byte of x is zero (x = the word XOR a repeated byte finds that byte); `(w - 0x20…) & ~w & 0x80…` when a byte
+    /// is below 0x20.
+    private static func plainRunEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        var position = start
+        while position + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let delete = word ^ (ones &* 0x7F)
+            let stop =
+                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((delete &- ones) & ~delete)
+                | ((word &- ones &* 0x20) & ~word)
+            if stop & (ones &* 0x80) != 0 { break }
+            position += 8
+        }
+        return position
+    }
+
     /// RFC 8259 7: quotation mark, reverse solidus and the control characters must be escaped (and DEL is, for
     /// terminals). Runs of bytes that need no escape are copied whole.
     private static func writeString(_ value: String, into output: inout [UInt8]) {
@@ -116,13 +140,18 @@ package indirect enum JSON: Sendable, Equatable {
         var value = value
         value.withUTF8 { bytes in
             var runStart = 0
-            for index in 0..<bytes.count {
+            var index = 0
+            while index < bytes.count {
+                // Eight bytes at a time while none needs an escape.
+                index = Self.plainRunEnd(bytes, from: index)
+                guard index < bytes.count else { break }
                 let byte = bytes[index]
+                index += 1
                 guard byte < 0x20 || byte == 0x22 || byte == 0x5c || byte == 0x7f else { continue }
-                if runStart < index {
-                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                if runStart < index - 1 {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index - 1]))
                 }
-                runStart = index + 1
+                runStart = index
                 switch byte {
                 case 0x22: Self.append("\\\"", to: &output)
                 case 0x5c: Self.append("\\\\", to: &output)
@@ -130,10 +159,9 @@ package indirect enum JSON: Sendable, Equatable {
                 case 0x0d: Self.append("\\r", to: &output)
                 case 0x09: Self.append("\\t", to: &output)
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
                     Self.append("\\u00", to: &output)
-                    output.append(hex[Int(byte >> 4)])
-                    output.append(hex[Int(byte & 0xf)])
+                    output.append(Self.hexDigits[Int(byte >> 4)])
+                    output.append(Self.hexDigits[Int(byte & 0xf)])
                 }
             }
             if runStart < bytes.count {
