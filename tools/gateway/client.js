@@ -320,12 +320,8 @@ function runScenario(s) {
         done();
     });
     ws.on('message', (data) => {
-        let msg;
-        try {
-            msg = JSON.parse(data.toString());
-        } catch {
-            return;
-        }
+        const msg = parseMessage(data);
+        if (msg === null) return;
         if (msg.type === 'event' && msg.event === 'connect.challenge' && result.challenge === null) {
             result.challenge = msg.payload;
             onChallenge(ws, s, msg.payload, (id) => (connectId = id));
@@ -357,19 +353,23 @@ function runScenario(s) {
     });
 }
 
+// A gateway message as JSON, or null when it is not JSON.
+function parseMessage(data) {
+    try {
+        return JSON.parse(data.toString());
+    } catch {
+        return null;
+    }
+}
+
 // Chat after hello-ok: `count` health requests, one at a time, then a text message holding C3 28 (a lead byte
 // without its continuation byte), which the gateway's ws answers with 1007.
 function chatThenInvalidUTF8(ws, count) {
     let answered = 0;
     const ask = () => ws.send(JSON.stringify({ type: 'req', id: crypto.randomUUID(), method: 'health', params: {} }));
     ws.on('message', (data) => {
-        let msg;
-        try {
-            msg = JSON.parse(data.toString());
-        } catch {
-            return;
-        }
-        if (msg.type !== 'res' || msg.payload?.type === 'hello-ok') return;
+        const msg = parseMessage(data);
+        if (msg === null || msg.type !== 'res' || msg.payload?.type === 'hello-ok') return;
         answered += 1;
         if (answered < count) return ask();
         if (answered === count) {
