@@ -3,15 +3,16 @@ import FuzzDriver
 
 /// libFuzzer entry point: one direction's byte stream after the upgrade, through `WebSocketDirectionParser`.
 ///
-/// Input layout: byte 0 picks the parser's configuration, byte 1 the size of the pieces the stream is cut into,
-/// the rest is the stream. Byte 0, bit by bit: 0 server (else client) frames, 1 permessage-deflate negotiated,
-/// 2 no context takeover, 3 the capture started mid-stream (resynchronization), 4 a 64 KiB message size limit,
-/// 5 the second piece is lost (a capture gap), 6-7 the deflate window (15, 12, 9, 8 bits).
+/// Input layout: byte 0 picks the parser's configuration, byte 1 the size of the pieces the stream is cut into
+/// (low 7 bits) and whether messages past the second are skipped by length (bit 7, as the gateway's chat after
+/// `hello-ok`), the rest is the stream. Byte 0, bit by bit: 0 server (else client) frames, 1 permessage-deflate
+/// negotiated, 2 no context takeover, 3 the capture started mid-stream (resynchronization), 4 a 64 KiB message size
+/// limit, 5 the second piece is lost (a capture gap), 6-7 the deflate window (15, 12, 9, 8 bits).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 2 else { return 0 }
     let flags = data[0]
-    let pieceSize = Int(data[1]) + 1
+    let pieceSize = Int(data[1] & 0x7F) + 1
     let stream = UnsafeRawBufferPointer(start: data + 2, count: size - 2)
 
     var config = WebSocketParserConfig(
@@ -26,6 +27,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     )
     config.decompressionLimit = 1 << 20
     config.keptPayloadBytes = 4_096
+    if data[1] & 0x80 != 0 {
+        config.keptPayloadMessages = 2
+        config.checkUnkeptPayloads = false
+    }
     var parser = WebSocketDirectionParser(config: config)
 
     var frameNumbers = 0
