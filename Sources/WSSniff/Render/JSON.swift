@@ -1,5 +1,5 @@
 /// A JSON value with object keys kept in the order they were written, so output follows the documented contract.
-package indirect enum JSON: Sendable, Equatable {
+package enum JSON: Sendable, Equatable {
     case object([(String, JSON)])
     case array([JSON])
     case string(String)
@@ -88,8 +88,18 @@ package indirect enum JSON: Sendable, Equatable {
     private static func newline(_ output: inout [UInt8], indent: Int, level: Int) {
         guard indent > 0 else { return }
         output.append(UInt8(ascii: "\n"))
-        output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * level))
+        // Copied from a row of spaces: a generic repeated element is appended one byte at a time.
+        var count = indent * level
+        Self.spaces.withUnsafeBufferPointer { spaces in
+            while count > 0 {
+                let run = min(count, spaces.count)
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: spaces[0..<run]))
+                count -= run
+            }
+        }
     }
+
+    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 128)
 
     private static func writeInteger(_ value: Int64, into output: inout [UInt8]) {
         if value >= 0 && value < 10 {
