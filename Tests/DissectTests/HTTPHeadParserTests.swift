@@ -259,6 +259,32 @@ struct HTTPHeadParserTests {
         }
     }
 
+    /// The start line is checked byte by byte but kept in runs: a byte refused in the method (a request) or in
+    /// "HTTP/" (a response) is refused at that byte; anywhere in the line, every piece size gives the same result.
+    @Test func aRefusedStartLineByteIsTheSameForEveryPieceSize() {
+        let request = Samples.bytes("GET /chat HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = Samples.bytes("HTTP/1.1 101 Switching Protocols\r\n\r\n")
+        for (kind, good, checked) in [(HTTPHeadParser.Kind.request, request, 3), (.response, response, 5)] {
+            for offset in 0..<12 {
+                var bytes = good
+                bytes[offset] = 0x01
+                let byByte = Self.feed(bytes, kind: kind, pieceSize: 1)
+                if offset < checked {
+                    guard case .malformed(let reason) = byByte.result else {
+                        Issue.record("\(kind) with 0x01 at \(offset) was not refused")
+                        continue
+                    }
+                    #expect(byByte.consumed == offset + 1)
+                    #expect(reason.contains("offset \(offset)"), "\(reason)")
+                }
+                for pieceSize in [2, 3, 5, bytes.count] {
+                    let pieces = Self.feed(bytes, kind: kind, pieceSize: pieceSize)
+                    #expect(pieces.consumed == byByte.consumed && pieces.result == byByte.result)
+                }
+            }
+        }
+    }
+
     @Test func oversizedHeadIsTooLarge() {
         let bytes = Samples.bytes("GET / HTTP/1.1\r\nX-Padding: " + String(repeating: "a", count: 200) + "\r\n\r\n")
         let whole = Self.feed(bytes, kind: .request, pieceSize: bytes.count, maxHeadBytes: 64)

@@ -100,19 +100,30 @@ package struct HTTPHeadParser: Sendable {
                 return (index, .tooLarge)
             }
             if self.startLine == nil {
-                // The start line byte by byte: each is checked as it comes, so a stream that is not HTTP is
-                // refused at its first byte.
-                let byte = bytes[index]
-                self.buffer.append(byte)
-                index += 1
-                if byte == HTTPSyntax.lf {
-                    if let result = self.endOfLine() {
-                        self.finished = true
-                        return (index, result)
+                // The start line: each byte is checked as it comes, so a stream that is not HTTP is refused at its
+                // first byte; the bytes up to the LF or the refused byte are then kept at once.
+                let start = index
+                let limit = min(count - index, room)
+                var problem: String?
+                var newline = false
+                while index < start + limit {
+                    let byte = bytes[index]
+                    index += 1
+                    if byte == HTTPSyntax.lf {
+                        newline = true
+                        break
                     }
-                } else if let problem = self.checkStartLineByte(byte) {
+                    problem = self.checkStartLineByte(byte, at: self.buffer.count + index - 1 - start)
+                    if problem != nil { break }
+                }
+                self.buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+                if let problem {
                     self.finished = true
                     return (index, .malformed(problem))
+                }
+                if newline, let result = self.endOfLine() {
+                    self.finished = true
+                    return (index, result)
                 }
                 continue
             }
@@ -150,8 +161,7 @@ package struct HTTPHeadParser: Sendable {
     private static let responsePrefix: [UInt8] = Array("HTTP/".utf8)
 
     /// Rejects, byte by byte, a first line that cannot start an HTTP message of the expected kind.
-    private mutating func checkStartLineByte(_ byte: UInt8) -> String? {
-        let position = self.buffer.count - 1
+    private mutating func checkStartLineByte(_ byte: UInt8, at position: Int) -> String? {
         switch self.kind {
         case .request:
             // RFC 9112 3.1: "method = token"; a byte that is neither a token character nor the separator rules
