@@ -28,8 +28,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     private let server: Endpoint
     private var mode: Mode = .undecided
     private var conversation = HTTPConversation()
-    /// The handshake checks, made once when the server answered 101: the HTTP phase is over then, so they cannot
-    /// change (each costs about 100,000 instructions of header lookups). Boxed: 8 bytes in every open connection.
+    /// The handshake checks, made once when the server answered 101 to a request already whole: neither can change
+    /// after that (each costs about 100,000 instructions of header lookups). Boxed: 8 bytes in every open connection.
+    /// Not made when the request's end comes after the 101 in the capture (packets out of order): then at the end.
     private var upgraded: UpgradedHandshake?
     private var clientParser: WebSocketDirectionParser?
     private var serverParser: WebSocketDirectionParser?
@@ -274,9 +275,11 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     /// Once the server answered 101, both directions get their parsers, configured by the negotiated extensions.
     private mutating func startParsersIfUpgraded() {
         guard self.serverParser == nil, self.conversation.outcome == .upgraded else { return }
-        let upgraded = UpgradedHandshake(self.conversation.handshake)
-        self.upgraded = upgraded
-        let negotiated = upgraded.handshake?.perMessageDeflate
+        let handshake = self.conversation.handshake
+        if self.conversation.upgradeRequest != nil && self.conversation.upgradeResponse != nil {
+            self.upgraded = UpgradedHandshake(handshake)
+        }
+        let negotiated = handshake?.perMessageDeflate
         self.serverParser = self.makeParser(
             .server,
             deflate: negotiated.map {

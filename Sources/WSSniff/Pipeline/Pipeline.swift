@@ -42,6 +42,8 @@ package struct PipelineOptions: Sendable {
         self.websocket.keptFrames = max(self.websocket.keptFrames, frames)
         self.websocket.keptMessagesPerDirection = max(self.websocket.keptMessagesPerDirection, messages)
         self.websocket.clientPreviewAfterHandshake = nil
+        // The report written at the end of a live capture says what `wssniff report` says of the same traffic.
+        self.websocket.checkPayloadsAfterHandshake = true
         self.keepFrameDetail = true
         self.keepMessagePayloads = true
     }

@@ -200,11 +200,13 @@ package enum TextRenderer {
     }
 
     /// When the client closed first for a payload it refused (1007: not UTF-8 or not inflatable; 1009: too big once
-    /// inflated) and gateway messages were skipped by length, the message it refused may be one of them.
+    /// inflated), no breach found explains it, and gateway messages were skipped by length, the message it refused
+    /// may be one of them.
     package static func uncheckedNote(_ summary: WebSocketConnectionSummary) -> String? {
         guard summary.uncheckedMessages > 0,
             let close = summary.closes.first(where: {
-                $0.initiated && $0.record.direction == .client && ($0.record.code == 1007 || $0.record.code == 1009)
+                $0.initiated && $0.answers == nil && $0.record.direction == .client
+                    && ($0.record.code == 1007 || $0.record.code == 1009)
             }),
             let code = close.record.code
         else { return nil }
