@@ -100,10 +100,27 @@ enum TestSupport {
         return object
     }
 
+    /// A fresh directory, removed when the test process exits (tests that are done with it earlier remove it
+    /// themselves).
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("wssniff-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        Self.removeAtExit(url)
         return url
+    }
+
+    /// Directories to remove when the process exits: a test run otherwise leaves hundreds in /tmp.
+    private static let leftovers: Box<[String]> = {
+        atexit {
+            for path in TestSupport.leftovers.value {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+        return Box([])
+    }()
+
+    private static func removeAtExit(_ url: URL) {
+        Self.leftovers.update { $0.append(url.path) }
     }
 }
 
@@ -122,5 +139,10 @@ final class Box<Value>: @unchecked Sendable {
     var value: Value {
         get { self.lock.withLock { self.stored } }
         set { self.lock.withLock { self.stored = newValue } }
+    }
+
+    /// Changes the value in place under the lock (a read then a write would race).
+    func update(_ change: (inout Value) -> Void) {
+        self.lock.withLock { change(&self.stored) }
     }
 }
