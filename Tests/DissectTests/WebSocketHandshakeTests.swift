@@ -294,6 +294,40 @@ struct WebSocketHandshakeTests {
         #expect(handshake.findings.first?.rfcSection == "RFC 7692 7.1")
     }
 
+    /// The frame parsers take the negotiated permessage-deflate parameters at the 101 from `negotiatedDeflate`, the
+    /// handshake's checks run once at the end: both must agree on every offer and answer, good or broken.
+    @Test func negotiatedDeflateIsTheHandshakesOwn() {
+        let offers: [String?] = [
+            nil, "permessage-deflate", "permessage-deflate; client_max_window_bits",
+            "permessage-deflate; client_max_window_bits=10, permessage-deflate", "x-webkit-deflate-frame",
+            "permessage-deflate; client_max_window_bits; server_max_window_bits=10", "permessage-deflate;;",
+        ]
+        let answers: [String?] = [
+            nil, "permessage-deflate", "permessage-deflate; client_max_window_bits=12",
+            "permessage-deflate; client_max_window_bits", "permessage-deflate; server_max_window_bits=7",
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+            "permessage-deflate; server_max_window_bits=\"9\"", "permessage-deflate, permessage-deflate",
+            "x-webkit-deflate-frame, permessage-deflate; client_max_window_bits=15", "permessage-deflate; bogus=1",
+            "PerMessage-Deflate; SERVER_MAX_WINDOW_BITS=11", "permessage-deflate; client_max_window_bits=16",
+        ]
+        for offer in offers {
+            let request = Self.request(Self.editing(Self.goodRequestHeaders, "Sec-WebSocket-Extensions", offer))
+            for answer in answers {
+                for status in [101, 400] {
+                    let response = Self.response(
+                        Self.editing(Self.goodResponseHeaders, "Sec-WebSocket-Extensions", answer),
+                        status: status
+                    )
+                    for (request, response) in [(request, response), (nil, response), (request, nil)] {
+                        let full = WebSocketHandshake(request: request, response: response).perMessageDeflate
+                        let quick = WebSocketHandshake.negotiatedDeflate(response: response)
+                        #expect(quick == full, "offer \(offer ?? "none"), answer \(answer ?? "none"), \(status)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func deflateParametersAreParsed() {
         let headers = Self.editing(
             Self.goodResponseHeaders,

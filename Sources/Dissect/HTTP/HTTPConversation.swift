@@ -119,6 +119,12 @@ package struct HTTPConversation: Sendable {
         return .pending
     }
 
+    /// The permessage-deflate parameters the upgrade negotiated (`handshake?.perMessageDeflate`, without the other
+    /// checks).
+    package var negotiatedDeflate: PerMessageDeflateParameters? {
+        WebSocketHandshake.negotiatedDeflate(response: self.upgradeResponse)
+    }
+
     /// The WebSocket handshake checks of the upgrade request and its response; nil when neither was seen.
     package var handshake: WebSocketHandshake? {
         guard self.upgradeRequest != nil || self.upgradeResponse != nil else {

@@ -482,6 +482,16 @@ package struct WebSocketHandshake: Hashable, Sendable {
         }
     }
 
+    /// The permessage-deflate parameters a handshake with `response` negotiated (its ``perMessageDeflate``) without
+    /// the other checks: what the frame parsers need the moment the server answers 101, at a small part of the cost
+    /// of every check. The offer only adds findings, never changes the parameters.
+    package static func negotiatedDeflate(response: HTTPResponseHead?) -> PerMessageDeflateParameters? {
+        guard let response, response.status == 101 else { return nil }
+        let accepted = Self.parseExtensions(response.headers.values("sec-websocket-extensions")).extensions
+        guard let deflate = accepted.first(where: { $0.name == "permessage-deflate" }) else { return nil }
+        return Self.deflateParameters(deflate, isOffer: false, clientWindowOffered: true).parameters
+    }
+
     // MARK: Extensions
 
     /// Parses `Sec-WebSocket-Extensions` values (RFC 6455 9.1):

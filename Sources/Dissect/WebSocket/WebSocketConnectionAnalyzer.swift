@@ -28,10 +28,6 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     private let server: Endpoint
     private var mode: Mode = .undecided
     private var conversation = HTTPConversation()
-    /// The handshake checks, made once when the server answered 101 to a request already whole: neither can change
-    /// after that (each costs about 100,000 instructions of header lookups). Boxed: 8 bytes in every open connection.
-    /// Not made when the request's end comes after the 101 in the capture (packets out of order): then at the end.
-    private var upgraded: UpgradedHandshake?
     private var clientParser: WebSocketDirectionParser?
     private var serverParser: WebSocketDirectionParser?
     /// Client frames that arrived before the answer to the upgrade request, with the packet of each piece.
@@ -114,7 +110,7 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             ?? PacketRef(number: 0, timestamp: Timestamp(nanoseconds: 0))
         self.endDirection(.client, packet: packet)
         self.endDirection(.server, packet: packet)
-        let handshake = self.upgraded.map(\.handshake) ?? self.conversation.handshake
+        let handshake = self.conversation.handshake
         return WebSocketConnectionSummary(
             kind: self.kind,
             handshake: handshake,
@@ -275,11 +271,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     /// Once the server answered 101, both directions get their parsers, configured by the negotiated extensions.
     private mutating func startParsersIfUpgraded() {
         guard self.serverParser == nil, self.conversation.outcome == .upgraded else { return }
-        let handshake = self.conversation.handshake
-        if self.conversation.upgradeRequest != nil && self.conversation.upgradeResponse != nil {
-            self.upgraded = UpgradedHandshake(handshake)
-        }
-        let negotiated = handshake?.perMessageDeflate
+        // Only the negotiated extension now; the handshake's checks (about 100,000 instructions of header lookups)
+        // are made once, at the end.
+        let negotiated = self.conversation.negotiatedDeflate
         self.serverParser = self.makeParser(
             .server,
             deflate: negotiated.map {
@@ -458,14 +452,6 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
                 self.clientParser?.config.keptPayloadBytes = preview
             }
         }
-    }
-}
-
-private final class UpgradedHandshake: Sendable {
-    let handshake: WebSocketHandshake?
-
-    init(_ handshake: WebSocketHandshake?) {
-        self.handshake = handshake
     }
 }
 
