@@ -8,46 +8,16 @@ import WSSniff
 /// only when no breach found explains the close. (Found in review: `keepDetail` left the gateway's chat unchecked.)
 @Suite struct CaptureReportPayloadTests {
     static func summary(_ options: WebSocketAnalysisOptions, badFirst: Bool = false) -> WebSocketConnectionSummary {
-        var analyzer = WebSocketConnectionAnalyzer(
-            client: Endpoint(ip: .v4(0x7f00_0001), port: 50_000),
-            server: Endpoint(ip: .v4(0x7f00_0001), port: 42_919),
-            options: options
-        )
-        let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
-        var pieces: [(Direction, [UInt8])] = [
-            (
-                .client,
-                Array(
-                    ("GET / HTTP/1.1\r\nHost: 127.0.0.1:42919\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                        + "Sec-WebSocket-Version: 13\r\n" + upgrade).utf8
-                )
-            ),
-            (
-                .server,
-                Array(
-                    ("HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-                        + upgrade).utf8
-                )
-            ),
-            (.server, UncheckedNoteTests.frame(0x1, Array(#"{"type":"event","event":"connect.challenge"}"#.utf8))),
-            (
-                .client,
-                UncheckedNoteTests.frame(0x1, Array(#"{"type":"req","id":"c1","method":"connect"}"#.utf8), masked: true)
-            ),
-            (.server, UncheckedNoteTests.frame(0x1, Array(UncheckedNoteTests.helloOK.utf8))),
-        ]
-        if badFirst { pieces.append((.server, UncheckedNoteTests.frame(0x1, [0x7B, 0xC3, 0x28, 0x7D]))) }
+        let bad = (Direction.server, UncheckedNoteTests.frame(0x1, [0x7B, 0xC3, 0x28, 0x7D]))
+        var pieces = UncheckedNoteTests.handshake(deflate: false)
+        if badFirst { pieces.append(bad) }
         for _ in 0..<70 {
             pieces.append((.server, UncheckedNoteTests.frame(0x1, Array(#"{"type":"event","event":"tick"}"#.utf8))))
         }
-        // Server message 73: C3 28 is not UTF-8. The client's `ws` closes 1007.
-        if !badFirst { pieces.append((.server, UncheckedNoteTests.frame(0x1, [0x7B, 0xC3, 0x28, 0x7D]))) }
+        // Server message 73 (or 3): C3 28 is not UTF-8. The client's `ws` closes 1007.
+        if !badFirst { pieces.append(bad) }
         pieces.append((.client, UncheckedNoteTests.frame(0x8, [0x03, 0xEF], masked: true)))
-        for (index, piece) in pieces.enumerated() {
-            let packet = PacketRef(number: index + 1, timestamp: Timestamp(nanoseconds: Int64(index) * 1_000_000))
-            piece.1.withUnsafeBytes { analyzer.receive($0, from: piece.0, packet: packet) }
-        }
-        return analyzer.finish()
+        return UncheckedNoteTests.analyze(pieces, options: options)
     }
 
     @Test func captureReportChecksWhatReportChecks() {

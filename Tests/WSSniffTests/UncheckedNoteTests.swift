@@ -19,17 +19,13 @@ import WSSniff
 
     static let helloOK = #"{"type":"res","id":"c1","ok":true,"payload":{"type":"hello-ok"}}"#
 
-    static func summary(checkPayloads: Bool, clientCloses: Bool) -> WebSocketConnectionSummary {
-        var options = WebSocketAnalysisOptions()
-        options.checkPayloadsAfterHandshake = checkPayloads
-        var analyzer = WebSocketConnectionAnalyzer(
-            client: Endpoint(ip: .v4(0x7f00_0001), port: 50_000),
-            server: Endpoint(ip: .v4(0x7f00_0001), port: 42_919),
-            options: options
-        )
+    /// A gateway connection up to `hello-ok`: the upgrade (with permessage-deflate when `deflate`), the challenge,
+    /// the connect and `hello-ok`.
+    static func handshake(deflate: Bool) -> [(Direction, [UInt8])] {
         let upgrade =
-            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
-        var pieces: [(Direction, [UInt8])] = [
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            + (deflate ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "") + "\r\n"
+        return [
             (
                 .client,
                 Array(
@@ -48,6 +44,29 @@ import WSSniff
             (.client, Self.frame(0x1, Array(#"{"type":"req","id":"c1","method":"connect"}"#.utf8), masked: true)),
             (.server, Self.frame(0x1, Array(Self.helloOK.utf8))),
         ]
+    }
+
+    /// Feeds `pieces` to a connection to the gateway port as consecutive packets and gives its summary.
+    static func analyze(
+        _ pieces: [(Direction, [UInt8])],
+        options: WebSocketAnalysisOptions
+    ) -> WebSocketConnectionSummary {
+        var analyzer = WebSocketConnectionAnalyzer(
+            client: Endpoint(ip: .v4(0x7f00_0001), port: 50_000),
+            server: Endpoint(ip: .v4(0x7f00_0001), port: 42_919),
+            options: options
+        )
+        for (index, piece) in pieces.enumerated() {
+            let packet = PacketRef(number: index + 1, timestamp: Timestamp(nanoseconds: Int64(index) * 1_000_000))
+            piece.1.withUnsafeBytes { analyzer.receive($0, from: piece.0, packet: packet) }
+        }
+        return analyzer.finish()
+    }
+
+    static func summary(checkPayloads: Bool, clientCloses: Bool) -> WebSocketConnectionSummary {
+        var options = WebSocketAnalysisOptions()
+        options.checkPayloadsAfterHandshake = checkPayloads
+        var pieces = Self.handshake(deflate: true)
         for _ in 0..<16 {
             pieces.append((.server, Self.frame(0x1, Array(#"{"type":"event","event":"tick"}"#.utf8))))
         }
@@ -59,11 +78,7 @@ import WSSniff
         } else {
             pieces += [(.server, Self.frame(0x8, close1007)), (.client, Self.frame(0x8, close1007, masked: true))]
         }
-        for (index, piece) in pieces.enumerated() {
-            let packet = PacketRef(number: index + 1, timestamp: Timestamp(nanoseconds: Int64(index) * 1_000_000))
-            piece.1.withUnsafeBytes { analyzer.receive($0, from: piece.0, packet: packet) }
-        }
-        return analyzer.finish()
+        return Self.analyze(pieces, options: options)
     }
 
     @Test func aClientRefusalAfterSkippedGatewayMessagesSaysSo() throws {
