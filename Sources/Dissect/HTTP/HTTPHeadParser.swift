@@ -231,7 +231,7 @@ package struct HTTPHeadParser: Sendable {
         // terminator, treat any form of whitespace as the SP separator while ignoring preceding or trailing
         // whitespace".
         let words = line.split(whereSeparator: { Self.isLineWhitespace($0) })
-        let shown = Self.quoted(line)
+        var shown: String { Self.quoted(line) }  // only for a refusal: quoting costs more than parsing
         guard words.count == 3 else {
             switch words.count {
             case 0: return .failure(Problem(reason: "empty request line"))
@@ -264,7 +264,7 @@ package struct HTTPHeadParser: Sendable {
     }
 
     private static func parseStatusLine(_ line: [UInt8]) -> Result<StartLine, Problem> {
-        let shown = Self.quoted(line)
+        var shown: String { Self.quoted(line) }  // only for a refusal: quoting costs more than parsing
         guard let versionEnd = line.firstIndex(where: { Self.isLineWhitespace($0) }) else {
             return .failure(Problem(reason: "status line \(shown) has no status code"))
         }
