@@ -332,6 +332,25 @@ struct HTTPHeadParserTests {
         #expect(!headers.contains("x-list-2"))
         #expect(headers.first("missing") == nil)
     }
+
+    /// Lists without a quotation mark take a faster path: the same elements as splitting on every comma, trimming
+    /// spaces and tabs and dropping empty ones (RFC 9110 5.6.1), whatever the spacing; with a quoted comma the
+    /// general path keeps the quoted string whole.
+    @Test(arguments: [
+        "", ",", " , ,", "websocket", " Upgrade ", "keep-alive, Upgrade", "a,b", "a ,\tb\t, c ,",
+        "permessage-deflate; client_max_window_bits, x-webkit-deflate-frame", ",,a,,b,,", "\t", "é, ü ,€",
+    ])
+    func listsSplitOnCommasOutsideQuotes(value: String) {
+        func trimmed(_ part: Substring) -> String {
+            var part = part
+            while let first = part.first, first == " " || first == "\t" { part.removeFirst() }
+            while let last = part.last, last == " " || last == "\t" { part.removeLast() }
+            return String(part)
+        }
+        let expected = value.split(separator: ",", omittingEmptySubsequences: false).map(trimmed).filter { !$0.isEmpty }
+        #expect(HTTPHeaders.splitList(value) == expected)
+        #expect(HTTPHeaders.splitList(value + ", \"x, y\"") == expected + ["\"x, y\""])
+    }
 }
 
 /// A small deterministic generator for the random-input tests.

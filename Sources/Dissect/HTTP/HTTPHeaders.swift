@@ -75,6 +75,27 @@ package struct HTTPHeaders: Hashable, Sendable, RandomAccessCollection {
 
     /// Splits a list value on commas outside quoted strings, trimming spaces and tabs, dropping empty elements.
     package static func splitList(_ value: String) -> [String] {
+        // Without a quotation mark no comma is quoted: the elements are the comma-separated runs, trimmed, taken
+        // from the contiguous UTF-8 in place (the usual `Upgrade: websocket`, `Connection: Upgrade`).
+        let plain = value.utf8.withContiguousStorageIfAvailable { bytes -> [String]? in
+            guard !bytes.contains(UInt8(ascii: "\"")) else { return nil }
+            var elements: [String] = []
+            var start = 0
+            for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: ",") {
+                var low = start
+                var high = index
+                while low < high, HTTPSyntax.isWhitespace(bytes[low]) { low += 1 }
+                while high > low, HTTPSyntax.isWhitespace(bytes[high - 1]) { high -= 1 }
+                if low < high {
+                    elements.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[low..<high]), as: UTF8.self))
+                }
+                start = index + 1
+            }
+            return elements
+        }
+        if let plain = plain ?? nil {
+            return plain
+        }
         var elements: [String] = []
         var current: [UInt8] = []
         var inQuotes = false
