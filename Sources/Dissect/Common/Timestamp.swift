@@ -37,13 +37,27 @@ package struct Timestamp: Hashable, Comparable, Sendable {
         let hour = secondOfDay / 3_600
         let minute = (secondOfDay % 3_600) / 60
         let second = secondOfDay % 60
-        return "\(Self.pad(year, 4))-\(Self.pad(month, 2))-\(Self.pad(day, 2))T"
-            + "\(Self.pad(hour, 2)):\(Self.pad(minute, 2)):\(Self.pad(second, 2)).\(Self.pad(fraction, 9))Z"
-    }
-
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        // Digits straight into 30 bytes: every report prints several of these. Int64 nanoseconds span the years
+        // 1677 to 2262, so every year has four digits.
+        var text = [UInt8](repeating: 0, count: 30)
+        func put(_ value: Int64, _ width: Int, at end: Int) {
+            var value = value
+            for index in stride(from: end - 1, through: end - width, by: -1) {
+                text[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+        }
+        put(year, 4, at: 4)
+        put(month, 2, at: 7)
+        put(day, 2, at: 10)
+        put(hour, 2, at: 13)
+        put(minute, 2, at: 16)
+        put(second, 2, at: 19)
+        put(fraction, 9, at: 29)
+        (text[4], text[7], text[10]) = (UInt8(ascii: "-"), UInt8(ascii: "-"), UInt8(ascii: "T"))
+        (text[13], text[16], text[19], text[29]) =
+            (UInt8(ascii: ":"), UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil-from-days algorithm).
