@@ -58,6 +58,19 @@ struct SHA1Tests {
         }
     }
 
+    /// Contiguous bytes go in a block at a time, other sequences byte by byte: the digests agree, mixed too.
+    @Test func contiguousAndOtherSequencesAgree() {
+        let bytes = (0..<300).map { UInt8($0 % 256) }
+        let lazy = (0..<300).lazy.map { UInt8($0 % 256) }
+        #expect(SHA1.hash(lazy) == SHA1.hash(bytes))
+        for split in [0, 1, 63, 64, 65, 200] {
+            var hasher = SHA1()
+            hasher.update(lazy.prefix(split))
+            hasher.update(bytes[split...])
+            #expect(hasher.finalize() == SHA1.hash(bytes))
+        }
+    }
+
     /// RFC 6455 1.3: the Sec-WebSocket-Accept worked example.
     @Test func webSocketAcceptExample() {
         let digest = SHA1.hash("dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11")

@@ -35,6 +35,21 @@ package struct SHA1: Sendable {
 
     /// Appends `bytes` to the message.
     package mutating func update(_ bytes: some Sequence<UInt8>) {
+        // Contiguous bytes (arrays, native strings' UTF-8) go in up to a block at a time.
+        let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let take = min(64 - self.pending.count, buffer.count - offset)
+                self.pending.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[offset..<offset + take]))
+                offset += take
+                if self.pending.count == 64 {
+                    self.processBlock()
+                    self.pending.removeAll(keepingCapacity: true)
+                }
+            }
+            self.length &+= UInt64(buffer.count)
+        }
+        if done != nil { return }
         for byte in bytes {
             self.pending.append(byte)
             if self.pending.count == 64 {
@@ -77,18 +92,27 @@ package struct SHA1: Sendable {
 
     /// FIPS 180-4 6.1.2: processes the 64 bytes in `pending`.
     private mutating func processBlock() {
-        var schedule = [UInt32](repeating: 0, count: 80)
-        for index in 0..<16 {
-            schedule[index] =
-                UInt32(self.pending[index * 4]) << 24 | UInt32(self.pending[index * 4 + 1]) << 16
-                | UInt32(self.pending[index * 4 + 2]) << 8 | UInt32(self.pending[index * 4 + 3])
+        // The message schedule on the stack: a heap array per block cost more than the block itself.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { schedule in
+            self.pending.withUnsafeBufferPointer { block in
+                for index in 0..<16 {
+                    schedule[index] =
+                        UInt32(block[index * 4]) << 24 | UInt32(block[index * 4 + 1]) << 16
+                        | UInt32(block[index * 4 + 2]) << 8 | UInt32(block[index * 4 + 3])
+                }
+            }
+            for index in 16..<80 {
+                schedule[index] = Self.rotateLeft(
+                    schedule[index - 3] ^ schedule[index - 8] ^ schedule[index - 14] ^ schedule[index - 16],
+                    by: 1
+                )
+            }
+            self.compress(UnsafeBufferPointer(schedule))
         }
-        for index in 16..<80 {
-            schedule[index] = Self.rotateLeft(
-                schedule[index - 3] ^ schedule[index - 8] ^ schedule[index - 14] ^ schedule[index - 16],
-                by: 1
-            )
-        }
+    }
+
+    /// FIPS 180-4 6.1.2 step 3-4: the 80 rounds over one block's message schedule.
+    private mutating func compress(_ schedule: UnsafeBufferPointer<UInt32>) {
         var (a, b, c, d, e) = self.state
         for index in 0..<80 {
             let f: UInt32

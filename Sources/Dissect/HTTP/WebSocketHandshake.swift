@@ -150,7 +150,10 @@ package struct WebSocketHandshake: Hashable, Sendable {
 
     /// The accept value a server must send for `key`: base64(SHA-1(key + GUID)) (RFC 6455 4.2.2).
     package static func expectedAccept(forKey key: String) -> String {
-        Base64.encode(SHA1.hash(key + Self.acceptGUID))
+        var hasher = SHA1()
+        hasher.update(key.utf8)
+        hasher.update(Self.acceptGUID.utf8)
+        return Base64.encode(hasher.finalize())
     }
 
     /// Reads and checks a handshake. Either half may be missing (a capture that starts late or ends early): its
