@@ -158,18 +158,7 @@ function defaultIdentity(s) {
 function connectParams(s, challenge) {
     const id = proof.loadIdentity(opts.identity || defaultIdentity(s));
     const token = opts.token;
-    let params = {
-        minProtocol: opts.protocol,
-        maxProtocol: opts.protocol,
-        client: { id: 'cli', displayName: 'openclaw cli', version: VERSION, platform: 'linux', mode: 'cli' },
-        caps: [],
-        commands: [],
-        permissions: {},
-        role: 'operator',
-        scopes: ['operator.admin', 'operator.read', 'operator.write'],
-        locale: 'en-US',
-        userAgent: `openclaw-cli/${VERSION} (node ${process.versions.node})`,
-    };
+    let params = proof.cliConnectParams(VERSION, opts.protocol);
     if (token !== null) params.auth = { token };
     if (opts.password !== null) params.auth = { ...(params.auth || {}), password: opts.password };
     let form = 'v3';

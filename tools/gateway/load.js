@@ -58,18 +58,7 @@ let loadEnded = null;
 let open = opts.connections;
 
 function connectFrame(challenge) {
-    const params = {
-        minProtocol: 3,
-        maxProtocol: 3,
-        client: { id: 'cli', displayName: 'openclaw cli', version: VERSION, platform: 'linux', mode: 'cli' },
-        caps: [],
-        commands: [],
-        permissions: {},
-        role: 'operator',
-        scopes: ['operator.admin', 'operator.read', 'operator.write'],
-        locale: 'en-US',
-        userAgent: `openclaw-cli/${VERSION} (node ${process.versions.node})`,
-    };
+    const params = proof.cliConnectParams(VERSION, 3);
     if (opts.token !== null) params.auth = { token: opts.token };
     params.device = {
         id: identity.deviceId,

@@ -11,6 +11,23 @@ const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
 
 // Section 3: platform and deviceFamily are trimmed, then only ASCII A-Z are lowercased (no Unicode
 // case folding: "  İOS  " gives "İos"). Absent gives "".
+// The connect params of the OpenClaw CLI (client cli/cli on linux, operator with the three operator scopes), before
+// auth and device: what the reference client and the load generator send.
+function cliConnectParams(version, protocol) {
+    return {
+        minProtocol: protocol,
+        maxProtocol: protocol,
+        client: { id: 'cli', displayName: 'openclaw cli', version, platform: 'linux', mode: 'cli' },
+        caps: [],
+        commands: [],
+        permissions: {},
+        role: 'operator',
+        scopes: ['operator.admin', 'operator.read', 'operator.write'],
+        locale: 'en-US',
+        userAgent: `openclaw-cli/${version} (node ${process.versions.node})`,
+    };
+}
+
 function normalizeMetadata(value) {
     if (typeof value !== 'string') return '';
     return value.trim().replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
@@ -194,6 +211,7 @@ function androidForm(id) {
 }
 
 module.exports = {
+    cliConnectParams,
     normalizeMetadata,
     fieldsFromParams,
     buildPayload,
