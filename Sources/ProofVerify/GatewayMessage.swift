@@ -74,10 +74,12 @@ package enum GatewayMessage: Hashable, Sendable {
         }
     }
 
+    private static let headNames: Set<String> = ["type", "event", "id"]
+
     /// Reads only `type`, `event` and `id` of a message, skipping the rest without building it: `nil` exactly when
     /// ``classify(_:limits:)`` would find no JSON object. Chat after the handshake is read this way.
     package static func head(_ bytes: [UInt8], limits: JSONParser.Limits = JSONParser.Limits()) -> Head? {
-        guard let members = try? JSONParser.topLevelMembers(bytes, named: ["type", "event", "id"], limits: limits)
+        guard let members = try? JSONParser.topLevelMembers(bytes, named: Self.headNames, limits: limits)
         else { return nil }
         return Head(
             type: members["type"]?.stringValue,

@@ -202,7 +202,7 @@ extension GatewayAnalysis {
     static func frameLevelCause(
         _ websocket: WebSocketConnectionSummary,
         proofRead: Bool,
-        accepted: Bool = false
+        accepted: Bool
     ) -> FrameLevelCause? {
         for close in websocket.closes {
             guard let breach = close.answers else { continue }
