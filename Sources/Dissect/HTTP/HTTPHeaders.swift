@@ -82,12 +82,9 @@ package struct HTTPHeaders: Hashable, Sendable, RandomAccessCollection {
             var elements: [String] = []
             var start = 0
             for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: ",") {
-                var low = start
-                var high = index
-                while low < high, HTTPSyntax.isWhitespace(bytes[low]) { low += 1 }
-                while high > low, HTTPSyntax.isWhitespace(bytes[high - 1]) { high -= 1 }
-                if low < high {
-                    elements.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[low..<high]), as: UTF8.self))
+                let trimmed = HTTPSyntax.trimmingWhitespace(bytes[start..<index])
+                if !trimmed.isEmpty {
+                    elements.append(String(decoding: trimmed, as: UTF8.self))
                 }
                 start = index + 1
             }
@@ -170,8 +167,8 @@ enum HTTPSyntax {
         byte == Self.space || byte == Self.tab
     }
 
-    static func trimmingWhitespace(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        var slice = bytes
+    static func trimmingWhitespace<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bytes.SubSequence {
+        var slice = bytes[...]
         while let first = slice.first, Self.isWhitespace(first) {
             slice.removeFirst()
         }
