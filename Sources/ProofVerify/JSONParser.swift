@@ -1,5 +1,3 @@
-import Dissect
-
 /// A small, total JSON parser (RFC 8259) for gateway messages, with the semantics of JavaScript's `JSON.parse`
 /// where they matter to the proof:
 ///
@@ -371,12 +369,7 @@ package struct JSONParser {
         var escaped = false
         while true {
             // The run of bytes copied as they are: eight at a time while none of them ends it, then one by one.
-            let from = self.position
-            // A quotation mark, a reverse solidus or a control character ends the run (the quotation mark twice:
-            // only two bytes matter here).
-            self.position = self.input.withUnsafeBytes {
-                ByteScan.plainRunEnd($0, from: from, stops: (0x22, 0x5C, 0x22))
-            }
+            self.position = Self.plainRunEnd(in: self.input, from: self.position)
             while self.position < self.input.count {
                 let byte = self.input[self.position]
                 if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
@@ -408,6 +401,30 @@ package struct JSONParser {
                 // (U+0000 through U+001F)."
                 throw .invalidJSON("control character 0x\(String(byte, radix: 16)) in a string", offset: self.position)
             }
+        }
+    }
+
+    /// The offset of the first eight-byte word from `start` holding a byte that ends a plain run in a string
+    /// (a quotation mark, a reverse solidus or a control character), or the last whole word's end. Each word is
+    /// tested at once: a byte b of the word is zero in `w ^ pattern` when b matches, and `(x - 0x01…) & ~x & 0x80…`
+    /// is non-zero exactly when some byte of x is zero; `(w - 0x20…) & ~w & 0x80…` likewise when some byte is below
+    /// 0x20.
+    private static func plainRunEnd(in input: [UInt8], from start: Int) -> Int {
+        input.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return start }
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            var position = start
+            while position + 8 <= buffer.count {
+                let word = base.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5C)
+                let stop =
+                    ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+                if stop & highs != 0 { break }
+                position += 8
+            }
+            return position
         }
     }
 

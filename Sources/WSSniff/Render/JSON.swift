@@ -1,5 +1,3 @@
-import Dissect
-
 /// A JSON value with object keys kept in the order they were written, so output follows the documented contract.
 package enum JSON: Sendable, Equatable {
     case object([(String, JSON)])
@@ -123,6 +121,28 @@ package enum JSON: Sendable, Equatable {
         }
     }
 
+    /// The offset of the first eight-byte word from `start` holding a byte that must be escaped (below 0x20, `"`,
+    /// `\`, DEL), or of the tail after the last whole word. `(x - 0x01…) & ~x & 0x80…` is non-zero exactly when a
+    /// byte of x is zero (x = the word XOR a repeated byte finds that byte); `(w - 0x20…) & ~w & 0x80…` when a byte
+    /// is below 0x20.
+    private static func plainRunEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        var position = start
+        while position + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let delete = word ^ (ones &* 0x7F)
+            let stop =
+                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((delete &- ones) & ~delete)
+                | ((word &- ones &* 0x20) & ~word)
+            if stop & (ones &* 0x80) != 0 { break }
+            position += 8
+        }
+        return position
+    }
+
     /// RFC 8259 7: quotation mark, reverse solidus and the control characters must be escaped (and DEL is, for
     /// terminals). Runs of bytes that need no escape are copied whole.
     private static func writeString(_ value: String, into output: inout [UInt8]) {
@@ -133,7 +153,7 @@ package enum JSON: Sendable, Equatable {
             var index = 0
             while index < bytes.count {
                 // Eight bytes at a time while none needs an escape.
-                index = ByteScan.plainRunEnd(UnsafeRawBufferPointer(bytes), from: index, stops: (0x22, 0x5C, 0x7F))
+                index = Self.plainRunEnd(bytes, from: index)
                 guard index < bytes.count else { break }
                 let byte = bytes[index]
                 index += 1
