@@ -82,3 +82,53 @@ import WSSniff
         #expect(JSON.int(value).serialized() == String(value))
     }
 }
+
+@Suite struct JSONBufferTests {
+    /// The same layout written the slow, obvious way: strings appended to a `String`.
+    private func reference(_ value: JSON, indent: Int, level: Int) -> String {
+        func newline(_ level: Int) -> String {
+            indent > 0 ? "\n" + String(repeating: " ", count: indent * level) : ""
+        }
+        switch value {
+        case .object(let members):
+            if members.isEmpty { return "{}" }
+            let body = members.map {
+                newline(level + 1) + JSON.string($0.0).serialized() + (indent > 0 ? ": " : ":")
+                    + self.reference($0.1, indent: indent, level: level + 1)
+            }
+            return "{" + body.joined(separator: ",") + newline(level) + "}"
+        case .array(let elements):
+            if elements.isEmpty { return "[]" }
+            let body = elements.map { newline(level + 1) + self.reference($0, indent: indent, level: level + 1) }
+            return "[" + body.joined(separator: ",") + newline(level) + "]"
+        default:
+            return value.serialized()
+        }
+    }
+
+    /// A document far larger than the writer's first buffer, nested deeper than 128 spaces of indentation: the
+    /// buffer grows many times and every piece lands where the obvious writer puts it.
+    @Test(arguments: [0, 2, 3])
+    func largeDeepDocumentsMatchTheObviousWriter(indent: Int) {
+        var value = JSON.array([])
+        for depth in 0..<70 {
+            let text = String(repeating: "ab\"c\u{1}é", count: depth % 7 * 300)
+            value = .object([
+                ("depth", .int(Int64(depth))),
+                ("text", .string(text)),
+                ("inner", value),
+                ("flags", .array([.bool(depth % 2 == 0), .null, .double(Double(depth) / 4)])),
+            ])
+        }
+        for level in [0, 1, 5] {
+            let written = value.serialized(indent: indent, level: level)
+            #expect(written.utf8.count > 100_000)
+            let expected = self.reference(value, indent: indent, level: level)
+            if written != expected {
+                // The documents are too long to print whole: say where they part.
+                let offset = zip(written.utf8, expected.utf8).prefix { $0 == $1 }.count
+                Issue.record("level \(level): differs from the obvious writer at byte \(offset)")
+            }
+        }
+    }
+}

@@ -23,15 +23,14 @@ package enum JSON: Sendable, Equatable {
     /// Serializes the value; `indent` > 0 pretty-prints with that many spaces per level.
     /// `level`: the nesting depth the value starts at, for a value written inside a larger document.
     package func serialized(indent: Int = 0, level: Int = 0) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(1024)
+        var output = ByteSink(capacity: 4096)
         self.write(into: &output, indent: indent, level: level)
-        return String(decoding: output, as: UTF8.self)
+        return output.withBytes { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Writes UTF-8 into a byte buffer: appending bytes is several times cheaper than appending to a `String`, and a
     /// report of thousands of connections is mostly this.
-    private func write(into output: inout [UInt8], indent: Int, level: Int) {
+    private func write(into output: inout ByteSink, indent: Int, level: Int) {
         switch self {
         case .object(let members):
             if members.isEmpty {
@@ -71,7 +70,7 @@ package enum JSON: Sendable, Equatable {
         case .int(let value):
             Self.writeInteger(value, into: &output)
         case .double(let value):
-            output.append(contentsOf: (value.isFinite ? "\(value)" : "null").utf8)
+            output.append(utf8: value.isFinite ? "\(value)" : "null")
         case .bool(let value):
             Self.append(value ? "true" : "false", to: &output)
         case .null:
@@ -81,27 +80,17 @@ package enum JSON: Sendable, Equatable {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func append(_ text: StaticString, to output: inout [UInt8]) {
+    private static func append(_ text: StaticString, to output: inout ByteSink) {
         output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    private static func newline(_ output: inout [UInt8], indent: Int, level: Int) {
+    private static func newline(_ output: inout ByteSink, indent: Int, level: Int) {
         guard indent > 0 else { return }
         output.append(UInt8(ascii: "\n"))
-        // Copied from a row of spaces: a generic repeated element is appended one byte at a time.
-        var count = indent * level
-        Self.spaces.withUnsafeBufferPointer { spaces in
-            while count > 0 {
-                let run = min(count, spaces.count)
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: spaces[0..<run]))
-                count -= run
-            }
-        }
+        output.append(UInt8(ascii: " "), repeating: indent * level)
     }
 
-    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 128)
-
-    private static func writeInteger(_ value: Int64, into output: inout [UInt8]) {
+    private static func writeInteger(_ value: Int64, into output: inout ByteSink) {
         if value >= 0 && value < 10 {
             output.append(UInt8(ascii: "0") + UInt8(value))
             return
@@ -145,7 +134,7 @@ package enum JSON: Sendable, Equatable {
 
     /// RFC 8259 7: quotation mark, reverse solidus and the control characters must be escaped (and DEL is, for
     /// terminals). Runs of bytes that need no escape are copied whole.
-    private static func writeString(_ value: String, into output: inout [UInt8]) {
+    private static func writeString(_ value: String, into output: inout ByteSink) {
         output.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { bytes in
