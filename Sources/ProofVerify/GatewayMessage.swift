@@ -74,7 +74,7 @@ package enum GatewayMessage: Hashable, Sendable {
         }
     }
 
-    private static let headNames: Set<String> = ["type", "event", "id"]
+    private static let headNames = ["type", "event", "id"]
 
     /// Reads only `type`, `event` and `id` of a message, skipping the rest without building it: `nil` exactly when
     /// ``classify(_:limits:)`` would find no JSON object. Chat after the handshake is read this way.

@@ -58,9 +58,10 @@ package struct JSONParser {
         try Self.parse(Array(text.utf8), limits: limits)
     }
 
-    /// Reads only the top-level members named `names` of a JSON object: their values are built, every other value is
-    /// checked against the same grammar and limits but skipped without building it. A later repeated name replaces
-    /// an earlier one, as in `parse`. Gives `nil` when the text is valid JSON but not an object.
+    /// Reads only the top-level members named `names` (a few, compared in turn) of a JSON object: their values are
+    /// built, every other value is checked against the same grammar and limits but skipped without building it. A
+    /// later repeated name replaces an earlier one, as in `parse`. Gives `nil` when the text is valid JSON but not an
+    /// object.
     ///
     /// Reading `type`, `event` and `id` of a 16 KiB chat message this way costs a scan, not a tree: the gateway
     /// analysis uses it for every message after the handshake.
@@ -68,7 +69,7 @@ package struct JSONParser {
     /// - Throws: the errors of ``parse(_:limits:)``, for exactly the texts it rejects.
     package static func topLevelMembers(
         _ bytes: [UInt8],
-        named names: Set<String>,
+        named names: [String],
         limits: Limits = Limits()
     ) throws(ProofVerifyError) -> [String: JSONValue]? {
         if bytes.count > limits.maxInputBytes {
@@ -152,12 +153,22 @@ package struct JSONParser {
 
     private mutating func parseObject(depth: Int) throws(ProofVerifyError) -> JSONValue {
         var object = JSONObject()
+        // Keys are looked up by comparison while the object is small (most are: hashing each key and allocating a
+        // table cost more), and through a table once it grows past `linearKeys`.
+        let linearKeys = 16
         var indexByKey: [String: Int] = [:]
         try self.walkObject(depth: depth) { parser, key, depth throws(ProofVerifyError) in
             let value = try parser.parseValue(depth: depth)
-            let known = indexByKey[key]
-            if known == nil {
-                indexByKey[key] = object.members.count
+            let count = object.members.count
+            let known: Int?
+            if count < linearKeys {
+                known = object.members.firstIndex { $0.key == key }
+            } else {
+                if indexByKey.isEmpty {
+                    for (index, member) in object.members.enumerated() { indexByKey[member.key] = index }
+                }
+                known = indexByKey[key]
+                if known == nil { indexByKey[key] = count }
             }
             object.set(key, value, knownIndex: known)
         }
@@ -173,7 +184,7 @@ package struct JSONParser {
     }
 
     /// The top-level object of `topLevelMembers`: the named members' values, the rest skipped.
-    private mutating func readObjectMembers(named names: Set<String>) throws(ProofVerifyError) -> [String: JSONValue] {
+    private mutating func readObjectMembers(named names: [String]) throws(ProofVerifyError) -> [String: JSONValue] {
         var found: [String: JSONValue] = [:]
         try self.walkObject(depth: 1) { parser, key, depth throws(ProofVerifyError) in
             if names.contains(key) {

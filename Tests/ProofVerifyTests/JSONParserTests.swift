@@ -236,3 +236,32 @@ import Testing
         #expect(GatewayMessage.head(Array(#"{"type":"event""#.utf8)) == nil)
     }
 }
+
+/// Objects look keys up by comparison while small and through a table once large: members, their order, the values
+/// (the last repeat wins, in the first one's place) and the repeated keys come out the same either way.
+@Suite struct JSONObjectKeyTests {
+    @Test(arguments: [1, 5, 15, 16, 17, 40])
+    func repeatedKeysOnBothSidesOfTheTableThreshold(distinct: Int) throws {
+        // Keys k0...k(distinct-1), then every third key again, then a new key, then k0 once more.
+        var pairs: [(String, Int)] = (0..<distinct).map { ("k\($0)", $0) }
+        pairs += stride(from: 0, to: distinct, by: 3).map { ("k\($0)", 1_000 + $0) }
+        pairs += [("new", -1), ("k0", 5_000)]
+        let text = "{" + pairs.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        guard case .object(let object) = try JSONParser.parse(Array(text.utf8)) else {
+            Issue.record("not an object")
+            return
+        }
+        var order: [String] = []
+        var values: [String: Int] = [:]
+        var repeated: [String] = []
+        for (key, value) in pairs {
+            if values[key] == nil { order.append(key) } else { repeated.append(key) }
+            values[key] = value
+        }
+        #expect(object.keys == order)
+        #expect(object.duplicateKeys == repeated)
+        for key in order {
+            #expect(object[key]?.int64Value == Int64(values[key]!), "\(key)")
+        }
+    }
+}
