@@ -99,6 +99,9 @@ struct Base64Tests {
         #expect(Base64.decodeLeniently("Zh==") == Array("f".utf8))
         #expect(Base64.decodeLeniently("Zm9vY") == Array("foo".utf8))
         #expect(Base64.decodeLeniently("***") == [])
+        // A substring decodes its own characters only.
+        let framed = "Zm9v$Zm9vYmFy$YmFy"
+        #expect(Base64.decodeLeniently(framed.dropFirst(5).dropLast(5)) == Array("foobar".utf8))
     }
 
     @Test(

@@ -141,3 +141,16 @@ import Testing
         #expect(Ed25519.gatewayDeviceId(publicKey: "AAAA") == Ed25519.deviceId(publicKey: [0, 0, 0]))
     }
 }
+
+/// Whether a public key is PEM is decided by its text holding `BEGIN`: the byte search in front of the string search
+/// must never change the answer.
+@Suite struct PEMDetectionTests {
+    @Test(arguments: [
+        "", "BEGI", "BEGIN", "xBEGIN", "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----",
+        "NAQa5P7QFLzHXs2p0oD_ks7H1CBYg9bYmt7uEiEu2EQ", "begin", "BEGIN\u{301}", "BBEGIN", "BEGBEGIN", "é BEGIN é",
+        "BEGIn",
+    ])
+    func agreesWithTheStringSearch(text: String) {
+        #expect(Ed25519.looksLikePEM(text) == text.contains("BEGIN"))
+    }
+}
