@@ -71,13 +71,13 @@ package struct JSONParser {
         _ bytes: [UInt8],
         named names: [String],
         limits: Limits = Limits()
-    ) throws(ProofVerifyError) -> [String: JSONValue]? {
+    ) throws(ProofVerifyError) -> JSONObject? {
         if bytes.count > limits.maxInputBytes {
             throw .jsonTooLarge(size: bytes.count, limit: limits.maxInputBytes)
         }
         var parser = JSONParser(input: bytes, limits: limits)
         parser.skipWhitespace()
-        var members: [String: JSONValue]?
+        var members: JSONObject?
         if parser.position < bytes.count, bytes[parser.position] == UInt8(ascii: "{") {
             members = try parser.readObjectMembers(named: names)
         } else {
@@ -184,11 +184,11 @@ package struct JSONParser {
     }
 
     /// The top-level object of `topLevelMembers`: the named members' values, the rest skipped.
-    private mutating func readObjectMembers(named names: [String]) throws(ProofVerifyError) -> [String: JSONValue] {
-        var found: [String: JSONValue] = [:]
+    private mutating func readObjectMembers(named names: [String]) throws(ProofVerifyError) -> JSONObject {
+        var found = JSONObject()
         try self.walkObject(depth: 1) { parser, key, depth throws(ProofVerifyError) in
             if names.contains(key) {
-                found[key] = try parser.parseValue(depth: depth)
+                found.set(key, try parser.parseValue(depth: depth))
             } else {
                 try parser.skipValue(depth: depth)
             }
