@@ -131,6 +131,30 @@ import Testing
         #expect(client.first?.payloadCut == false)
     }
 
+    /// After an early "hello-ok" left the connect whole, the real `hello-ok` that follows the connect still cuts the
+    /// client's later messages to their preview (the server's messages are searched until it has).
+    @Test func theHelloOkAfterTheConnectStillCutsLaterClientMessages() {
+        let connect = Array(#"{"type":"req","id":"c1","method":"connect","params":{}}"#.utf8)
+        let challenge = Array(#"{"type":"event","event":"connect.challenge","payload":{"nonce":"n"}}"#.utf8)
+        let early = Array(#"{"type":"event","event":"tick","payload":{"hello-ok":1}}"#.utf8)
+        let hello = Array(#"{"type":"res","id":"c1","ok":true,"payload":{"type":"hello-ok"}}"#.utf8)
+        let chat = Array(repeating: UInt8(ascii: "b"), count: 1_000)
+        let summary = Self.analyze([
+            (.client, Self.request),
+            (.server, Self.response),
+            (.server, wsFrame(0x1, challenge)),
+            (.server, wsFrame(0x1, early)),
+            (.client, wsFrame(0x1, connect, mask: 0x0102_0304)),
+            (.server, wsFrame(0x1, hello)),
+            (.client, wsFrame(0x1, chat, mask: 0x0102_0304)),
+        ])
+        let client = summary.messages.filter { $0.direction == .client }
+        #expect(client.count == 2)
+        #expect(client.first?.payload == connect)
+        #expect(client.last?.payloadCut == true)
+        #expect(client.last?.payload?.count == WebSocketAnalysisOptions().clientPreviewAfterHandshake)
+    }
+
     @Test func fragmentsOfTheTwoDirectionsStayApart() {
         let mask: UInt32 = 0x1234_5678
         let summary = Self.analyze([

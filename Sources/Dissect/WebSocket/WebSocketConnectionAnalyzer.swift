@@ -60,6 +60,8 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     /// The server announced the gateway's `connect.challenge`: the client's messages are held to the gateway's
     /// `maxPayload`.
     private var isGateway = false
+    /// `hello-ok` was seen and everything it changes is in place: later server messages need not be searched.
+    private var handshakeSettled = false
 
     package init(client: Endpoint, server: Endpoint, options: WebSocketAnalysisOptions) {
         self.options = options
@@ -435,6 +437,7 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     /// The gateway announces itself with `connect.challenge`, and its `ws` then holds the client's messages to
     /// 64 KiB until `hello-ok`, and to 25 MiB after.
     private mutating func noticeGateway(_ payload: [UInt8]) {
+        guard !self.handshakeSettled else { return }
         if !self.isGateway, payload.containsASCII("\"connect.challenge\"") {
             self.isGateway = true
             self.clientParser?.config.maxMessageSize = self.options.gatewayPreConnectMaxPayload
@@ -450,6 +453,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             // that says "hello-ok" earlier must not cut it.
             if let preview = self.options.clientPreviewAfterHandshake, self.clientTextMessagesDone > 0 {
                 self.clientParser?.config.keptPayloadBytes = preview
+                self.handshakeSettled = true
+            } else if self.options.clientPreviewAfterHandshake == nil {
+                self.handshakeSettled = true
             }
         }
     }
