@@ -415,8 +415,8 @@ package struct JSONParser {
         }
     }
 
-    /// The offset of the first eight-byte word from `start` holding a byte that ends a plain run in a string
-    /// (a quotation mark, a reverse solidus or a control character), or the last whole word's end. Each word is
+    /// The offset of the first sixteen- or eight-byte run from `start` holding a byte that ends a plain run in a
+    /// string (a quotation mark, a reverse solidus or a control character), or the last whole word's end. Each word is
     /// tested at once: a byte b of the word is zero in `w ^ pattern` when b matches, and `(x - 0x01…) & ~x & 0x80…`
     /// is non-zero exactly when some byte of x is zero; `(w - 0x20…) & ~w & 0x80…` likewise when some byte is below
     /// 0x20.
@@ -425,14 +425,23 @@ package struct JSONParser {
             guard let base = buffer.baseAddress else { return start }
             let ones: UInt64 = 0x0101_0101_0101_0101
             let highs: UInt64 = 0x8080_8080_8080_8080
-            var position = start
-            while position + 8 <= buffer.count {
-                let word = base.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            @inline(__always) func stops(_ word: UInt64) -> UInt64 {
                 let quote = word ^ (ones &* 0x22)
                 let backslash = word ^ (ones &* 0x5C)
-                let stop =
-                    ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
-                if stop & highs != 0 { break }
+                let below = (word &- ones &* 0x20) & ~word
+                return ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | below
+            }
+            var position = start
+            // Two words per test while sixteen bytes remain (one branch each), then one.
+            while position + 16 <= buffer.count {
+                let first = base.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                let second = base.loadUnaligned(fromByteOffset: position + 8, as: UInt64.self)
+                if (stops(first) | stops(second)) & highs != 0 { break }
+                position += 16
+            }
+            while position + 8 <= buffer.count {
+                let word = base.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                if stops(word) & highs != 0 { break }
                 position += 8
             }
             return position
