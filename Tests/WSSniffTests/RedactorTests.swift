@@ -53,3 +53,48 @@ import WSSniff
         #expect(self.redactor.target("/plain") == "/plain")
     }
 }
+
+/// Which names are secret: the byte-level answer for ASCII names must be the one Unicode lowercasing and the string
+/// search give, and a non-ASCII name must still be judged after Unicode lowercasing.
+@Suite struct SecretNameTests {
+    /// The rule as first written: Unicode lowercasing, an exact-name exclusion list, a substring search.
+    private func reference(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        if ["nonce", "publickey", "signature", "tokenizer", "maxtokens"].contains(lowered) { return false }
+        return [
+            "token", "password", "passwd", "secret", "authorization", "cookie", "apikey", "api_key", "credential",
+            "privatekey", "private_key", "bearer",
+        ]
+        .contains { lowered.contains($0) }
+    }
+
+    @Test func agreesWithTheUnicodeRule() {
+        var names = [
+            "", "t", "token", "Token", "TOKEN", "deviceToken", "bootstrapTOKEN", "tokenizer", "Tokenizer", "maxTokens",
+            "maxTokensX", "xmaxtokens", "tokenizers", "nonce", "NONCE", "publicKey", "signature", "signatures",
+            "password", "passwd", "PassWd", "secret", "clientSecret", "authorization", "Cookie", "set-cookie",
+            "apiKey", "api_key", "API-KEY", "credentials", "privateKey", "private_key", "bearer", "Bearer.x", "tok",
+            "oken", "tokeN1", "a\r\ntoken", "to\u{212A}en", "TO\u{212A}EN", "\u{212A}", "nonçe", "tökén", "İtoken",
+            "passwörd", "secret\u{301}", "pass\u{0}word", "p_a_s_s",
+        ]
+        // Every part and exclusion in every position of a longer name, with its case flipped letter by letter.
+        for word in ["token", "password", "cookie", "api_key", "nonce", "maxtokens", "bearer"] {
+            for prefix in ["", "x", "X_", "é"] {
+                for suffix in ["", "s", "-Id", "ü"] {
+                    names.append(prefix + word + suffix)
+                    names.append(prefix + word.uppercased() + suffix)
+                    for flip in word.indices {
+                        var flipped = word
+                        flipped.replaceSubrange(flip...flip, with: word[flip].uppercased())
+                        names.append(prefix + flipped + suffix)
+                    }
+                }
+            }
+        }
+        for name in names {
+            #expect(Redactor.isSecretName(name) == self.reference(name), "\(name.debugDescription)")
+        }
+        #expect(Redactor.isSecretName("to\u{212A}en"))
+        #expect(!Redactor.isSecretName("maxTokens"))
+    }
+}
