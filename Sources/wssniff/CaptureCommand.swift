@@ -149,18 +149,14 @@ struct CaptureCommand: ParsableCommand {
                 + (self.write.map { ", writing \($0)" } ?? "") + identity + "; Ctrl-C to stop"
         )
         var connections = 0
-        // For --report: each connection's secrets are collected as it ends; a connection the gateway accepted then
-        // keeps only what a summary shows, so a long capture holds full detail only for the failing ones.
+        // For --report: each connection's secrets are collected as it ends; then it keeps only what the report shows
+        // (as `wssniff report` does), so a long capture does not hold every frame and message.
         var secretScan = PcapSanitizer()
         let emit: (ConnectionReport) -> Void = { report in
             connections += 1
             if self.report != nil {
                 secretScan.scanMessages(report)
-                var kept = report
-                if report.gateway.verdict.cause == .accepted {
-                    kept.websocket.trim(keepFrames: false, keepPayloads: false)
-                }
-                finished.append(kept)
+                finished.append(report.keptForReport())
             }
             guard !self.quiet else { return }
             var numbered = report

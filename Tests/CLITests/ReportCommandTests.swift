@@ -345,6 +345,27 @@ import Testing
         #expect(Self.causes(copy) == Self.causes(analysis))
     }
 
+    /// The same capture twice reads as one capture whose ports are reused: the second connection's head is read
+    /// again after the first one's was settled, and its bearer token is rewritten too.
+    @Test func aReusedPortHasItsHeadReadAgain() throws {
+        let capture = Self.wstunnel
+        try #require(FileManager.default.fileExists(atPath: capture))
+        let directory = try TestSupport.temporaryDirectory()
+        let markdown = directory.appendingPathComponent("report.md").path
+        let sanitized = directory.appendingPathComponent("sanitized.pcap").path
+        let output = try TestSupport.wssniff(
+            arguments: ["report", capture, capture, "-o", markdown, "--sanitized-pcap", sanitized]
+        )
+        #expect(output.status == 0, "\(output.stderr)")
+        let copy = try Data(contentsOf: URL(fileURLWithPath: sanitized))
+        let original = try Data(contentsOf: URL(fileURLWithPath: capture))
+        #expect(copy.count > original.count)
+        #expect(copy.range(of: Data(Self.jwt.utf8)) == nil)
+        #expect(copy.range(of: Data(Self.jwt.suffix(43).utf8)) == nil)
+        let analysis = try TestSupport.analyzeJSON([sanitized])
+        #expect((analysis["connections"] as? [Any])?.count == 2)
+    }
+
     @Test func showSecretsShowsThemAndSaysSo() throws {
         let written = try Self.report(Self.sample("nas-protocol-mismatch.pcap"), ["--show-secrets"])
         #expect(written.markdown.contains("shown unredacted (`--show-secrets`)"))

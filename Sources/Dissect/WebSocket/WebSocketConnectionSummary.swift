@@ -76,6 +76,15 @@ package struct WebSocketConnectionSummary: Sendable {
     /// Frames shown without `--frames`: the first few, and every close and breach.
     package static let framesShownInSummary = 6
 
+    /// Keeps what a report shows of a connection once its secrets have been found: the first `frames` frames, and
+    /// a preview of each message that ends in one of them.
+    package mutating func trimForReport(frames: Int) {
+        if self.frames.count > frames {
+            self.frames.removeSubrange(frames...)
+        }
+        self.trim(keepFrames: true, keepPayloads: false)
+    }
+
     /// Drops what only `--frames` and `--messages` show, once the connection has been analyzed: frames beyond the
     /// first few (closes and breached frames stay), messages that end in a dropped frame, and message payloads
     /// beyond a preview.

@@ -32,6 +32,9 @@ package struct EvidenceReport: Sendable {
         self.redactor = redactor
     }
 
+    /// How many frames a connection's section lists.
+    package static let framesListed = 64
+
     /// The connections that did not end well, or all when none failed.
     package var failing: [ConnectionReport] {
         self.connections.filter { $0.gateway.verdict.cause != .accepted }

@@ -120,7 +120,7 @@ extension EvidenceReport {
             out.append("")
             out.append("| frame | from | packet | opcode | fin | rsv | masked | length | note |")
             out.append("|---|---|---|---|---|---|---|---|---|")
-            for frame in frames.prefix(64) {
+            for frame in frames.prefix(Self.framesListed) {
                 let notes = report.websocket.violations.filter { $0.frame == frame.number }.map {
                     "`\($0.rule.rawValue)`"
                 }
@@ -130,9 +130,9 @@ extension EvidenceReport {
                         + "\(frame.masked) | \(frame.payloadLength) | \(notes.joined(separator: " ")) |"
                 )
             }
-            if frames.count > 64 || report.websocket.frameCount > frames.count {
+            if frames.count > Self.framesListed || report.websocket.frameCount > frames.count {
                 out.append("")
-                out.append("(\(report.websocket.frameCount) frames in all; the first 64 listed.)")
+                out.append("(\(report.websocket.frameCount) frames in all; the first \(Self.framesListed) listed.)")
             }
             out.append("")
         }

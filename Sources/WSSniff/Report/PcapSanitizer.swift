@@ -20,8 +20,22 @@ package struct PcapSanitizer {
     package private(set) var patches: [Flow: [Int: UInt8]] = [:]
     /// The secret strings found (for scrubbing rendered text).
     package private(set) var secrets: Set<String> = []
-    /// Sentences for the report: what was blanked or could not be rewritten.
-    package private(set) var notes: [String] = []
+    /// Sentences for the report, in the order of the connections' starts: what was blanked or could not be
+    /// rewritten. Each names its connection by its number in start order, as the report numbers them.
+    package var notes: [String] {
+        let numbers = Dictionary(
+            self.connectionStarts.sorted().enumerated().map { ($1, $0 + 1) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        return self.messageNotes.enumerated()
+            .sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }
+            .map { "connection \(numbers[$0.element.start] ?? 0): \($0.element.text)" }
+    }
+    /// The notes of `scanMessages`, with the first packet of their connection (connections may be scanned in any
+    /// order, as they end).
+    private var messageNotes: [(start: Int, text: String)] = []
+    /// The first packet of every connection scanned.
+    private var connectionStarts: [Int] = []
     /// How many secrets were located (header values, bearer tokens, JSON values).
     package private(set) var secretCount = 0
     /// Where each flow's WebSocket bytes start (after the upgrade head): the WebSocket layer counts frame offsets
@@ -33,30 +47,51 @@ package struct PcapSanitizer {
     // MARK: - Locating secrets
 
     /// Pass 1: the HTTP heads at the start of each flow, rebuilt from TCP sequence numbers.
+    ///
+    /// A flow's head is read as soon as its first bytes settle it (an upgrade head is complete, or the flow does not
+    /// start like HTTP, or the buffer is full) and its buffer is dropped: memory follows the flows still open, not
+    /// the size of the capture. The rest wait for the end of the capture. A SYN on a settled flow starts a new
+    /// connection there (a reused port), read in turn.
     package mutating func scanHeads(paths: [String]) throws(WSSniffError) {
         var heads: [Flow: HeadBuffer] = [:]
+        var settled: Set<Flow> = []
         var tracker = SequenceTracker()
         try Self.forEachSegment(paths: paths) { _, segment, _ in
-            guard let offset = tracker.offset(of: segment) else { return }
             let flow = Flow(source: segment.source, destination: segment.destination)
-            guard offset < HeadBuffer.capacity, !segment.payload.isEmpty else { return }
+            if segment.flags.contains(.syn), settled.remove(flow) != nil {
+                heads[flow] = nil
+            }
+            guard let offset = tracker.offset(of: segment) else { return }
+            guard !settled.contains(flow), offset < HeadBuffer.capacity, !segment.payload.isEmpty else { return }
             heads[flow, default: HeadBuffer()].fill(at: offset, segment.payload)
+            if let head = heads[flow], let prefix = head.settledPrefix {
+                self.readHead(prefix, of: flow)
+                heads[flow] = nil
+                settled.insert(flow)
+            }
         }
         for (flow, head) in heads {
-            let prefix = head.prefix
-            if let end = Self.upgradeHeadEnd(prefix) { self.webSocketStart[flow] = end }
-            for (range, secret) in Self.headSecrets(prefix) {
-                self.record(secret)
-                let filler = Redactor.inPlaceFiller(for: secret, count: range.count)
-                for (position, byte) in zip(range, filler) {
-                    self.patches[flow, default: [:]][position] = byte
-                }
+            self.readHead(head.prefix, of: flow)
+        }
+    }
+
+    /// Where the flow's WebSocket bytes start, and the secrets in its head.
+    private mutating func readHead(_ prefix: [UInt8], of flow: Flow) {
+        if let end = Self.upgradeHeadEnd(prefix) { self.webSocketStart[flow] = end }
+        for (range, secret) in Self.headSecrets(prefix) {
+            self.record(secret)
+            let filler = Redactor.inPlaceFiller(for: secret, count: range.count)
+            for (position, byte) in zip(range, filler) {
+                self.patches[flow, default: [:]][position] = byte
             }
         }
     }
 
     /// Pass 2 (from the analysis): JSON secrets in text messages, mapped through the frames that carried them.
+    /// Call it once for every connection (in any order), after ``scanHeads(paths:)``.
     package mutating func scanMessages(_ report: ConnectionReport) {
+        let connectionStart = report.tcp.firstPacket.number
+        self.connectionStarts.append(connectionStart)
         let websocket = report.websocket
         for message in websocket.messages where message.opcode == .text {
             guard let payload = message.payload else { continue }
@@ -75,9 +110,12 @@ package struct PcapSanitizer {
             let carried = frames.reduce(UInt64(0)) { $0 + $1.payloadLength }
             let who = message.direction == .client ? "client" : "server"
             guard carried == message.wireLength, !frames.isEmpty else {
-                self.notes.append(
-                    "connection \(report.index): \(who) message \(message.index) holds a secret, but its frames were "
-                        + "not all seen: it is not rewritten"
+                self.messageNotes.append(
+                    (
+                        connectionStart,
+                        "\(who) message \(message.index) holds a secret, but its frames were not all seen: it is not "
+                            + "rewritten"
+                    )
                 )
                 continue
             }
@@ -89,10 +127,13 @@ package struct PcapSanitizer {
                         self.patches[flow, default: [:]][start + position] = 0 ^ frame.maskByte(position)
                     }
                 }
-                self.notes.append(
-                    "connection \(report.index): \(who) message \(message.index) is compressed and holds a secret: "
-                        + "its payload was blanked (zero bytes), so analyzing the sanitized capture reports an inflate "
-                        + "error for it (and, with context takeover, for the later messages of that direction)"
+                self.messageNotes.append(
+                    (
+                        connectionStart,
+                        "\(who) message \(message.index) is compressed and holds a secret: its payload was blanked (zero "
+                            + "bytes), so analyzing the sanitized capture reports an inflate error for it (and, with "
+                            + "context takeover, for the later messages of that direction)"
+                    )
                 )
                 continue
             }
@@ -362,6 +403,16 @@ struct HeadBuffer {
     var prefix: [UInt8] {
         let end = self.filled.firstIndex(of: false) ?? self.filled.count
         return Array(self.bytes[0..<end])
+    }
+
+    /// The prefix, once later bytes can no longer change what is read from it: it holds a complete upgrade head, or
+    /// it does not start like an HTTP head, or it fills the buffer. Nil while more bytes may matter.
+    var settledPrefix: [UInt8]? {
+        guard let first = self.filled.first, first else { return nil }
+        let prefix = self.prefix
+        if prefix.count >= Self.capacity { return prefix }
+        guard let byte = prefix.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) else { return prefix }
+        return PcapSanitizer.upgradeHeadEnd(prefix) != nil ? prefix : nil
     }
 }
 

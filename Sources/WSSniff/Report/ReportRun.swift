@@ -1,3 +1,5 @@
+import Dissect
+
 /// What `wssniff report` (and `capture --report`) asked for.
 package struct ReportRequest: Sendable {
     package var captures: [String] = []
@@ -22,23 +24,38 @@ package struct ReportRequest: Sendable {
     }
 }
 
+extension ConnectionReport {
+    /// What a report keeps of a connection once its secrets are found: the frames its section lists, and message
+    /// previews.
+    package func keptForReport() -> ConnectionReport {
+        var kept = self
+        kept.websocket.trimForReport(frames: EvidenceReport.framesListed)
+        return kept
+    }
+}
+
 extension EvidenceReport {
     /// Analyzes capture files and gathers the report; writes the sanitized capture when asked.
     package static func make(_ request: ReportRequest) throws(WSSniffError) -> EvidenceReport {
         var pipeline = Pipeline(options: request.pipelineOptions)
+        var sanitizer = PcapSanitizer()
+        try sanitizer.scanHeads(paths: request.captures)
+        // Each connection's secrets are found as it ends; then it keeps only what the report shows, so memory
+        // follows the open connections and not the size of the capture.
         var connections: [ConnectionReport] = []
-        try FileInput.run(paths: request.captures, hash: true, pipeline: &pipeline) { connections.append($0) }
-        pipeline.finish { connections.append($0) }
+        let keep: (ConnectionReport) -> Void = { report in
+            sanitizer.scanMessages(report)
+            connections.append(report.keptForReport())
+        }
+        try FileInput.run(paths: request.captures, hash: true, pipeline: &pipeline, finished: keep)
+        pipeline.finish(keep)
         connections = connections.numberedByStart()
         var report = try Self.assemble(
             input: pipeline.input,
             connections: connections,
-            request: request
+            request: request,
+            secrets: sanitizer.secrets
         )
-        var sanitizer = PcapSanitizer()
-        try sanitizer.scanHeads(paths: request.captures)
-        for connection in connections { sanitizer.scanMessages(connection) }
-        report.secrets = sanitizer.secrets
         if let output = request.sanitizedPath {
             let outcome = try sanitizer.write(paths: request.captures, to: output)
             report.sanitizedPath = output
