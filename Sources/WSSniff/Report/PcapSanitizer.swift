@@ -279,6 +279,11 @@ package struct PcapSanitizer {
         var tracker = SequenceTracker()
         var decoder = PacketDecoder()
         var failure: WSSniffError?
+        // Each flow's patches in stream order: a segment finds its own by binary search instead of looking up every
+        // byte it carries.
+        let ordered = self.patches.mapValues { patches in
+            patches.sorted { $0.key < $1.key }.map { (offset: $0.key, byte: $0.value) }
+        }
         try Self.forEachRecord(paths: paths) { info, bytes in
             guard failure == nil else { return }
             outcome.packets += 1
@@ -289,16 +294,23 @@ package struct PcapSanitizer {
                 _ = decoder.decode(info, buffer) { segment in
                     guard let offset = tracker.offset(of: segment), !segment.payload.isEmpty else { return }
                     let flow = Flow(source: segment.source, destination: segment.destination)
-                    guard let patches = self.patches[flow] else { return }
+                    guard let patches = ordered[flow] else { return }
                     let base = segment.payload.baseAddress! - buffer.baseAddress!
                     let inPacket = base >= 0 && base + segment.payload.count <= buffer.count
-                    for position in 0..<segment.payload.count {
-                        guard let byte = patches[offset + position] else { continue }
+                    let end = offset + segment.payload.count
+                    var low = 0
+                    var high = patches.count
+                    while low < high {
+                        let middle = (low + high) / 2
+                        if patches[middle].offset < offset { low = middle + 1 } else { high = middle }
+                    }
+                    while low < patches.count, patches[low].offset < end {
                         if inPacket {
-                            writes.append((base + position, byte))
+                            writes.append((base + patches[low].offset - offset, patches[low].byte))
                         } else {
                             fragmented = true
                         }
+                        low += 1
                     }
                 }
             }
