@@ -77,12 +77,12 @@ package struct WebSocketConnectionSummary: Sendable {
     package static let framesShownInSummary = 6
 
     /// Keeps what a report shows of a connection once its secrets have been found: the first `frames` frames, and
-    /// a preview of each message that ends in one of them.
+    /// no message (a report lists frames, closes and breaches, never messages).
     package mutating func trimForReport(frames: Int) {
         if self.frames.count > frames {
             self.frames.removeSubrange(frames...)
         }
-        self.trim(keepFrames: true, keepPayloads: false)
+        self.messages = []
     }
 
     /// Drops what only `--frames` and `--messages` show, once the connection has been analyzed: frames beyond the

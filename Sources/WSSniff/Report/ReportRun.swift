@@ -25,8 +25,8 @@ package struct ReportRequest: Sendable {
 }
 
 extension ConnectionReport {
-    /// What a report keeps of a connection once its secrets are found: the frames its section lists, and message
-    /// previews.
+    /// What a report keeps of a connection once its secrets are found: the frames its section lists (messages only
+    /// served the secret scan).
     package func keptForReport() -> ConnectionReport {
         var kept = self
         kept.websocket.trimForReport(frames: EvidenceReport.framesListed)
