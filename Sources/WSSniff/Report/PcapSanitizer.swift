@@ -64,7 +64,7 @@ package struct PcapSanitizer {
             guard let offset = tracker.offset(of: segment) else { return }
             guard !settled.contains(flow), offset < HeadBuffer.capacity, !segment.payload.isEmpty else { return }
             heads[flow, default: HeadBuffer()].fill(at: offset, segment.payload)
-            if let head = heads[flow], let prefix = head.settledPrefix {
+            if let prefix = heads[flow]?.settledPrefix() {
                 self.readHead(prefix, of: flow)
                 heads[flow] = nil
                 settled.insert(flow)
@@ -409,21 +409,31 @@ struct HeadBuffer {
             self.bytes[position] = payload[position - offset]
             self.filled[position] = true
         }
+        while self.contiguous < self.filled.count, self.filled[self.contiguous] { self.contiguous += 1 }
     }
+
+    /// How many bytes from the start are filled (kept as segments come: finding the first hole again after every
+    /// segment made the head pass quadratic in tiny segments).
+    private var contiguous = 0
+    /// The prefix length at which `settledPrefix` next looks for a complete head: it doubles after each look, so a
+    /// flow whose head never completes is searched a few times, not once per segment.
+    private var nextLook = 1
 
     /// The bytes up to the first hole.
     var prefix: [UInt8] {
-        let end = self.filled.firstIndex(of: false) ?? self.filled.count
-        return Array(self.bytes[0..<end])
+        Array(self.bytes[0..<self.contiguous])
     }
 
     /// The prefix, once later bytes can no longer change what is read from it: it holds a complete upgrade head, or
-    /// it does not start like an HTTP head, or it fills the buffer. Nil while more bytes may matter.
-    var settledPrefix: [UInt8]? {
-        guard let first = self.filled.first, first else { return nil }
+    /// it does not start like an HTTP head, or it fills the buffer. Nil while more bytes may matter (or before the
+    /// prefix has doubled since the last look).
+    mutating func settledPrefix() -> [UInt8]? {
+        guard self.contiguous > 0 else { return nil }
+        if self.contiguous >= Self.capacity { return self.prefix }
+        guard (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self.bytes[0]) else { return self.prefix }
+        guard self.contiguous >= self.nextLook else { return nil }
+        self.nextLook = 2 * self.contiguous
         let prefix = self.prefix
-        if prefix.count >= Self.capacity { return prefix }
-        guard let byte = prefix.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) else { return prefix }
         return PcapSanitizer.upgradeHeadEnd(prefix) != nil ? prefix : nil
     }
 }
