@@ -50,34 +50,68 @@ package struct PcapSanitizer {
     ///
     /// A flow's head is read as soon as its first bytes settle it (an upgrade head is complete, or the flow does not
     /// start like HTTP, or the buffer is full) and its buffer is dropped: memory follows the flows still open, not
-    /// the size of the capture. The rest wait for the end of the capture. A SYN on a settled flow starts a new
-    /// connection there (a reused port), read in turn.
+    /// the size of the capture. Only the first head's bytes are kept: a later copy of them (a retransmission) that
+    /// differs is read for secrets too, so a secret in either copy is rewritten. The rest wait for the end of the
+    /// capture. A SYN on a settled flow starts a new connection there (a reused port), read in turn.
     package mutating func scanHeads(paths: [String]) throws(WSSniffError) {
         var heads: [Flow: HeadBuffer] = [:]
-        var settled: Set<Flow> = []
+        /// Settled flows, each with its first head as last seen.
+        var settled: [Flow: [UInt8]] = [:]
         var tracker = SequenceTracker()
         try Self.forEachSegment(paths: paths) { _, segment, _ in
             let flow = Flow(source: segment.source, destination: segment.destination)
-            if segment.flags.contains(.syn), settled.remove(flow) != nil {
+            if segment.flags.contains(.syn), settled.removeValue(forKey: flow) != nil {
                 heads[flow] = nil
             }
-            guard let offset = tracker.offset(of: segment) else { return }
-            guard !settled.contains(flow), offset < HeadBuffer.capacity, !segment.payload.isEmpty else { return }
+            guard let offset = tracker.offset(of: segment), !segment.payload.isEmpty else { return }
+            if var head = settled[flow] {
+                guard offset < head.count else { return }
+                var changed = false
+                for position in offset..<min(head.count, offset + segment.payload.count) {
+                    let byte = segment.payload[position - offset]
+                    if head[position] != byte {
+                        head[position] = byte
+                        changed = true
+                    }
+                }
+                if changed {
+                    self.readHeadSecrets(head, of: flow)
+                    settled[flow] = head
+                }
+                return
+            }
+            guard offset < HeadBuffer.capacity else { return }
             heads[flow, default: HeadBuffer()].fill(at: offset, segment.payload)
             if let prefix = heads[flow]?.settledPrefix() {
                 self.readHead(prefix, of: flow)
+                for copy in heads[flow]?.earlierCopies(of: prefix) ?? [] { self.readHeadSecrets(copy, of: flow) }
                 heads[flow] = nil
-                settled.insert(flow)
+                settled[flow] = Self.firstHead(prefix)
             }
         }
         for (flow, head) in heads {
-            self.readHead(head.prefix, of: flow)
+            let prefix = head.prefix
+            self.readHead(prefix, of: flow)
+            for copy in head.earlierCopies(of: prefix) { self.readHeadSecrets(copy, of: flow) }
         }
     }
 
     /// Where the flow's WebSocket bytes start, and the secrets in its head.
     private mutating func readHead(_ prefix: [UInt8], of flow: Flow) {
         if let end = Self.upgradeHeadEnd(prefix) { self.webSocketStart[flow] = end }
+        self.readHeadSecrets(prefix, of: flow)
+    }
+
+    /// The first HTTP head of a flow's bytes (through its empty line), or nothing when they do not start one.
+    static func firstHead(_ bytes: [UInt8]) -> [UInt8] {
+        guard let first = bytes.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first),
+            let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: 0)
+        else { return [] }
+        return Array(bytes[0..<(end + 4)])
+    }
+
+    /// The secrets in the head at the start of `prefix`, recorded with the patches that overwrite them.
+    private mutating func readHeadSecrets(_ prefix: [UInt8], of flow: Flow) {
         for (range, secret) in Self.headSecrets(prefix) {
             self.record(secret)
             let filler = Redactor.inPlaceFiller(for: secret, count: range.count)
@@ -405,6 +439,18 @@ struct HeadBuffer {
             self.bytes += [UInt8](repeating: 0, count: end - self.bytes.count)
             self.filled += [Bool](repeating: false, count: end - self.filled.count)
         }
+        // Bytes a retransmission changes are kept as they were (up to a bound): a secret in the earlier copy must be
+        // found too.
+        if self.overwrittenBytes < Self.overwrittenLimit,
+            let changed = (offset..<end).first(where: {
+                self.filled[$0] && self.bytes[$0] != payload[$0 - offset]
+            })
+        {
+            let runEnd = (changed..<end).first { !self.filled[$0] } ?? end
+            let old = Array(self.bytes[changed..<runEnd])
+            self.overwritten.append((changed, old))
+            self.overwrittenBytes += old.count
+        }
         for position in offset..<end {
             self.bytes[position] = payload[position - offset]
             self.filled[position] = true
@@ -418,6 +464,23 @@ struct HeadBuffer {
     /// The prefix length at which `settledPrefix` next looks for a complete head: it doubles after each look, so a
     /// flow whose head never completes is searched a few times, not once per segment.
     private var nextLook = 1
+    /// How many times `settledPrefix` searched the prefix for a complete head.
+    private(set) var looks = 0
+    /// Earlier bytes that later segments overwrote with other bytes, where they started.
+    private(set) var overwritten: [(offset: Int, bytes: [UInt8])] = []
+    private var overwrittenBytes = 0
+    static let overwrittenLimit = 64 << 10
+
+    /// `prefix` with each overwritten run put back in turn: the other copies of the head.
+    func earlierCopies(of prefix: [UInt8]) -> [[UInt8]] {
+        self.overwritten.compactMap { run in
+            guard run.offset < prefix.count else { return nil }
+            var copy = prefix
+            let end = min(prefix.count, run.offset + run.bytes.count)
+            copy.replaceSubrange(run.offset..<end, with: run.bytes[0..<(end - run.offset)])
+            return copy
+        }
+    }
 
     /// The bytes up to the first hole.
     var prefix: [UInt8] {
@@ -433,6 +496,7 @@ struct HeadBuffer {
         guard (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self.bytes[0]) else { return self.prefix }
         guard self.contiguous >= self.nextLook else { return nil }
         self.nextLook = 2 * self.contiguous
+        self.looks += 1
         let prefix = self.prefix
         return PcapSanitizer.upgradeHeadEnd(prefix) != nil ? prefix : nil
     }
