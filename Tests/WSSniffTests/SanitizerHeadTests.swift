@@ -92,36 +92,28 @@ import Testing
 
     static let bearer = "SECRETBEARER12345"
 
+    /// Two copies of one upgrade head, of the same length: one with an `Authorization: Bearer` line, the other with a
+    /// padding header in its place; `order` says which comes first.
+    static func copies(_ order: String) -> [[UInt8]] {
+        let secretHeader = "Authorization: Bearer \(Self.bearer)\r\n"
+        let padding = "X-Padding: " + String(repeating: "a", count: secretHeader.utf8.count - 13) + "\r\n"
+        let heads = [Self.upgradeRequest(padding), Self.upgradeRequest(secretHeader)]
+        return order == "secretInLaterCopy" ? heads : heads.reversed()
+    }
+
     /// A client head sent once and retransmitted (same sequence numbers) with other bytes: one copy carries an
     /// `Authorization: Bearer` header where the other carries padding of the same length. Whichever copy holds it,
     /// the bearer token must not survive in the sanitized capture. (The head pass of 88d2743 let the later copy win
     /// and missed a secret in the first; the first version of the settled pass read only the first complete copy.)
     @Test(arguments: ["secretInLaterCopy", "secretInFirstCopy"])
     func aRetransmittedHeadCannotSmuggleASecret(_ order: String) throws {
-        let secretHeader = "Authorization: Bearer \(Self.bearer)\r\n"
-        let padding = "X-Padding: " + String(repeating: "a", count: secretHeader.utf8.count - 13) + "\r\n"
-        #expect(padding.utf8.count == secretHeader.utf8.count)
-        let (first, second) = order == "secretInLaterCopy" ? (padding, secretHeader) : (secretHeader, padding)
         var pcap = PcapBuilder()
         pcap.tcp(from: Self.client, to: Self.server, seq: 999, flags: Self.SYN)
         pcap.tcp(from: Self.server, to: Self.client, seq: 4_999, ack: 1_000, flags: Self.SYN | Self.ACK)
         pcap.tcp(from: Self.client, to: Self.server, seq: 1_000, ack: 5_000, flags: Self.ACK)
-        pcap.tcp(
-            from: Self.client,
-            to: Self.server,
-            seq: 1_000,
-            ack: 5_000,
-            flags: Self.PSH | Self.ACK,
-            Self.upgradeRequest(first)
-        )
-        pcap.tcp(
-            from: Self.client,
-            to: Self.server,
-            seq: 1_000,
-            ack: 5_000,
-            flags: Self.PSH | Self.ACK,
-            Self.upgradeRequest(second)
-        )
+        for head in Self.copies(order) {
+            pcap.tcp(from: Self.client, to: Self.server, seq: 1_000, ack: 5_000, flags: Self.PSH | Self.ACK, head)
+        }
         let path = try pcap.write()
         #expect(Self.contains(pcap.bytes(), Self.bearer), "the control: the capture carries the token")
         let (copy, secrets) = try Self.sanitize(path)
@@ -135,10 +127,7 @@ import Testing
     /// the flow's head settles during the pass (WebSocket bytes follow it) or only at the end of the capture.
     @Test(arguments: ["secretInLaterCopy", "secretInFirstCopy"], [false, true])
     func aRetransmissionBeforeTheHeadCompletesCannotSmuggleASecret(_ order: String, dataFollows: Bool) throws {
-        let secretHeader = "Authorization: Bearer \(Self.bearer)\r\n"
-        let padding = "X-Padding: " + String(repeating: "a", count: secretHeader.utf8.count - 13) + "\r\n"
-        let (first, second) = order == "secretInLaterCopy" ? (padding, secretHeader) : (secretHeader, padding)
-        let heads = [Self.upgradeRequest(first), Self.upgradeRequest(second)]
+        let heads = Self.copies(order)
         let cut = heads[0].count - 2  // each copy holds its whole header line; the empty line comes last
         var pcap = PcapBuilder()
         pcap.tcp(from: Self.client, to: Self.server, seq: 999, flags: Self.SYN)
