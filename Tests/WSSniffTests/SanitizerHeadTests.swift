@@ -155,11 +155,10 @@ import Testing
         #expect(secrets.contains(Self.bearer))
     }
 
-    /// A reused port (the same four-tuple, a new SYN): each connection's head secrets are patched at its own offsets.
-    /// The patches are kept per flow, not per connection, so the second connection's `Authorization` offsets are
-    /// blanked in the first connection's WebSocket-or-head bytes and the first's in the second's head: the copy no
-    /// longer carries the second connection's `X-Other` header. (Pre-existing: 88d2743 overwrote the first head with
-    /// the second and leaked the first token; HEAD reads both heads but still applies both patch sets to both.)
+    /// A reused port (the same four-tuple, a new SYN): each connection's head secrets are patched at its own offsets,
+    /// and only in its own bytes. (88d2743 read only the last head, leaking the first token, and applied every patch
+    /// to every connection on the flow: the first connection's later bytes and the second's `X-Other` header were
+    /// overwritten.)
     @Test func aReusedPortKeepsEachConnectionsPatchesToItself() throws {
         var pcap = PcapBuilder()
         let heads = [
@@ -187,12 +186,10 @@ import Testing
         let (copy, _) = try Self.sanitize(try pcap.write())
         let leaks = ["FIRSTBEARERTOKEN000111", "SECONDBEARERTOKEN22233"].filter { Self.contains(copy, $0) }
         #expect(leaks == [])
-        withKnownIssue("patches are kept per flow, not per connection: a reused port's connections share them") {
-            let secondHeadIntact = Self.contains(copy, "X-Other: " + String(repeating: "q", count: 60))
-            let firstDataIntact = Self.contains(copy, String(repeating: "W", count: 200))
-            #expect(secondHeadIntact, "the first connection's patch was applied to the second connection's head")
-            #expect(firstDataIntact, "the second connection's patch was applied to the first connection's later bytes")
-        }
+        let secondHeadIntact = Self.contains(copy, "X-Other: " + String(repeating: "q", count: 60))
+        let firstDataIntact = Self.contains(copy, String(repeating: "W", count: 200))
+        #expect(secondHeadIntact, "the first connection's patch was applied to the second connection's head")
+        #expect(firstDataIntact, "the second connection's patch was applied to the first connection's later bytes")
     }
 
     /// A flow that starts like HTTP but never completes an upgrade head (pipelined plain requests), in 8-byte
@@ -219,5 +216,57 @@ import Testing
         }
         Array(repeating: UInt8(0x81), count: head.count).withUnsafeBytes { upgrade.fill(at: head.count, $0) }
         #expect(upgrade.settledPrefix().map { PcapSanitizer.upgradeHeadEnd($0) } == head.count)
+    }
+
+    /// The same for secrets in messages: the first connection on the flow carries plain text where the second
+    /// carries a token, at the same stream offsets. The report's analysis tells the two apart by the packets that
+    /// carried each message, so only the first connection's bytes are rewritten.
+    @Test func aReusedPortKeepsEachConnectionsMessagePatchesToItself() throws {
+        let response = Array(
+            ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").utf8
+        )
+        let secret = "SECRET-MESSAGE-TOKEN-0123456789"
+        let texts = [
+            #"{"type":"req","id":"1","method":"x","params":{"plain":"\#(String(repeating: "p", count: secret.count))"}}"#,
+            #"{"type":"req","id":"1","method":"x","params":{"token":"\#(secret)"}}"#,
+        ]
+        var pcap = PcapBuilder()
+        for (index, text) in texts.enumerated() {
+            let client = UInt32(1_000 + 100_000 * index)
+            let server = UInt32(9_000 + 100_000 * index)
+            let head = Self.upgradeRequest("")
+            let payload = Array(text.utf8)
+            // A masked text frame with a zero key: its payload bytes are the text.
+            let frame: [UInt8] = [0x81, 0x80 | UInt8(payload.count), 0, 0, 0, 0] + payload
+            pcap.tcp(from: Self.client, to: Self.server, seq: client - 1, flags: Self.SYN)
+            pcap.tcp(from: Self.server, to: Self.client, seq: server - 1, ack: client, flags: Self.SYN | Self.ACK)
+            pcap.tcp(from: Self.client, to: Self.server, seq: client, ack: server, flags: Self.PSH | Self.ACK, head)
+            pcap.tcp(from: Self.server, to: Self.client, seq: server, ack: client, flags: Self.PSH | Self.ACK, response)
+            pcap.tcp(
+                from: Self.client,
+                to: Self.server,
+                seq: client + UInt32(head.count),
+                ack: server,
+                flags: Self.PSH | Self.ACK,
+                frame
+            )
+        }
+        let path = try pcap.write()
+        let output = path + ".sanitized.pcap"
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: output)
+        }
+        var request = ReportRequest()
+        request.captures = [path]
+        request.sanitizedPath = output
+        request.port = 42_919
+        let report = try EvidenceReport.make(request)
+        #expect(report.connections.count == 2)
+        #expect(report.secrets.contains(secret))
+        let copy = Array(try Data(contentsOf: URL(fileURLWithPath: output)))
+        #expect(!Self.contains(copy, secret))
+        #expect(Self.contains(copy, texts[0]), "the first connection's message was overwritten")
     }
 }

@@ -16,8 +16,15 @@ package struct PcapSanitizer {
         package var destination: Endpoint
     }
 
-    /// Stream offset -> the byte to put on the wire, per flow.
-    package private(set) var patches: [Flow: [Int: UInt8]] = [:]
+    /// One connection's direction: its flow, and how many connections used that flow before it (a port reused
+    /// within the capture: a SYN with a new initial sequence number starts the next).
+    package struct FlowUse: Hashable, Sendable {
+        package var flow: Flow
+        package var generation: Int
+    }
+
+    /// Stream offset -> the byte to put on the wire, per connection direction.
+    package private(set) var patches: [FlowUse: [Int: UInt8]] = [:]
     /// The secret strings found (for scrubbing rendered text).
     package private(set) var secrets: Set<String> = []
     /// Sentences for the report, in the order of the connections' starts: what was blanked or could not be
@@ -38,9 +45,12 @@ package struct PcapSanitizer {
     private var connectionStarts: [Int] = []
     /// How many secrets were located (header values, bearer tokens, JSON values).
     package private(set) var secretCount = 0
-    /// Where each flow's WebSocket bytes start (after the upgrade head): the WebSocket layer counts frame offsets
-    /// from there.
-    private var webSocketStart: [Flow: Int] = [:]
+    /// Where each connection direction's WebSocket bytes start (after the upgrade head): the WebSocket layer counts
+    /// frame offsets from there.
+    private var webSocketStart: [FlowUse: Int] = [:]
+    /// The packet at which each use of a flow began, in order (from the head pass), to tell which use a message of
+    /// the analysis belongs to.
+    private var uses: [Flow: [(packet: Int, generation: Int)]] = [:]
 
     package init() {}
 
@@ -54,16 +64,15 @@ package struct PcapSanitizer {
     /// differs is read for secrets too, so a secret in either copy is rewritten. The rest wait for the end of the
     /// capture. A SYN on a settled flow starts a new connection there (a reused port), read in turn.
     package mutating func scanHeads(paths: [String]) throws(WSSniffError) {
-        var heads: [Flow: HeadBuffer] = [:]
-        /// Settled flows, each with its first head as last seen.
-        var settled: [Flow: [UInt8]] = [:]
+        var heads: [FlowUse: HeadBuffer] = [:]
+        /// Settled connection directions, each with its first head as last seen.
+        var settled: [FlowUse: [UInt8]] = [:]
         var tracker = SequenceTracker()
-        try Self.forEachSegment(paths: paths) { _, segment, _ in
-            let flow = Flow(source: segment.source, destination: segment.destination)
-            if segment.flags.contains(.syn), settled.removeValue(forKey: flow) != nil {
-                heads[flow] = nil
+        defer { self.uses = tracker.uses }
+        try Self.forEachSegment(paths: paths) { info, segment, _ in
+            guard let (offset, flow) = tracker.locate(segment, packet: info.number), !segment.payload.isEmpty else {
+                return
             }
-            guard let offset = tracker.offset(of: segment), !segment.payload.isEmpty else { return }
             if var head = settled[flow] {
                 guard offset < head.count else { return }
                 var changed = false
@@ -97,7 +106,7 @@ package struct PcapSanitizer {
     }
 
     /// Where the flow's WebSocket bytes start, and the secrets in its head.
-    private mutating func readHead(_ prefix: [UInt8], of flow: Flow) {
+    private mutating func readHead(_ prefix: [UInt8], of flow: FlowUse) {
         if let end = Self.upgradeHeadEnd(prefix) { self.webSocketStart[flow] = end }
         self.readHeadSecrets(prefix, of: flow)
     }
@@ -111,7 +120,7 @@ package struct PcapSanitizer {
     }
 
     /// The secrets in the head at the start of `prefix`, recorded with the patches that overwrite them.
-    private mutating func readHeadSecrets(_ prefix: [UInt8], of flow: Flow) {
+    private mutating func readHeadSecrets(_ prefix: [UInt8], of flow: FlowUse) {
         for (range, secret) in Self.headSecrets(prefix) {
             self.record(secret)
             let filler = Redactor.inPlaceFiller(for: secret, count: range.count)
@@ -119,6 +128,12 @@ package struct PcapSanitizer {
                 self.patches[flow, default: [:]][position] = byte
             }
         }
+    }
+
+    /// The use of `flow` that carried packet `number`: the last one begun at or before it.
+    private func use(of flow: Flow, at number: Int) -> FlowUse {
+        let generation = self.uses[flow]?.last { $0.packet <= number }?.generation ?? 0
+        return FlowUse(flow: flow, generation: generation)
     }
 
     /// Pass 2 (from the analysis): JSON secrets in text messages, mapped through the frames that carried them.
@@ -132,10 +147,12 @@ package struct PcapSanitizer {
             let ranges = Redactor.secretValueRanges(in: payload)
             guard !ranges.isEmpty else { continue }
             for range in ranges { self.record(Array(payload[range])) }
-            let flow =
-                message.direction == .client
-                ? Flow(source: report.client, destination: report.server)
-                : Flow(source: report.server, destination: report.client)
+            let flow = self.use(
+                of: message.direction == .client
+                    ? Flow(source: report.client, destination: report.server)
+                    : Flow(source: report.server, destination: report.client),
+                at: message.startPacket.number
+            )
             let frames = websocket.frames.filter { frame in
                 frame.direction == message.direction && frame.number >= message.firstFrame
                     && frame.number <= message.lastFrame && frame.opcode.isData
@@ -326,8 +343,8 @@ package struct PcapSanitizer {
             var fragmented = false
             packet.withUnsafeBytes { buffer in
                 _ = decoder.decode(info, buffer) { segment in
-                    guard let offset = tracker.offset(of: segment), !segment.payload.isEmpty else { return }
-                    let flow = Flow(source: segment.source, destination: segment.destination)
+                    guard let (offset, flow) = tracker.locate(segment, packet: info.number), !segment.payload.isEmpty
+                    else { return }
                     guard let patches = ordered[flow] else { return }
                     let base = segment.payload.baseAddress! - buffer.baseAddress!
                     let inPacket = base >= 0 && base + segment.payload.count <= buffer.count
@@ -406,23 +423,37 @@ package struct PcapSanitizer {
 }
 
 /// Maps TCP sequence numbers to stream offsets as the reassembler does: offset 0 is the byte after the SYN, or,
-/// without a SYN, the first sequence number seen.
+/// without a SYN, the first sequence number seen. A SYN with another initial sequence number on a flow already seen
+/// starts its next use (a reused port); a retransmitted SYN does not.
 struct SequenceTracker {
     private var bases: [PcapSanitizer.Flow: UInt32] = [:]
+    /// The packet at which each use of each flow began.
+    private(set) var uses: [PcapSanitizer.Flow: [(packet: Int, generation: Int)]] = [:]
 
-    /// The stream offset of the segment's first payload byte; nil when it lies before the stream's start.
-    mutating func offset(of segment: TCPSegment) -> Int? {
+    /// The stream offset of the segment's first payload byte, and the use of its flow; nil when it lies before the
+    /// stream's start. `packet`: the record's number.
+    mutating func locate(_ segment: TCPSegment, packet: Int) -> (offset: Int, use: PcapSanitizer.FlowUse)? {
         let flow = PcapSanitizer.Flow(source: segment.source, destination: segment.destination)
         let syn = segment.flags.contains(.syn)
-        if syn { self.bases[flow] = segment.sequence &+ 1 }
         let payloadStart = segment.sequence &+ (syn ? 1 : 0)
+        if syn {
+            if self.bases[flow] != payloadStart { self.begin(flow, at: packet) }
+            self.bases[flow] = payloadStart
+        }
         if self.bases[flow] == nil {
             guard !segment.payload.isEmpty else { return nil }
+            self.begin(flow, at: packet)
             self.bases[flow] = payloadStart
         }
         let distance = payloadStart &- self.bases[flow]!
         guard distance < 0x8000_0000 else { return nil }
-        return Int(distance)
+        let generation = self.uses[flow]?.last?.generation ?? 0
+        return (Int(distance), PcapSanitizer.FlowUse(flow: flow, generation: generation))
+    }
+
+    private mutating func begin(_ flow: PcapSanitizer.Flow, at packet: Int) {
+        let next = (self.uses[flow]?.last?.generation).map { $0 + 1 } ?? 0
+        self.uses[flow, default: []].append((packet, next))
     }
 }
 
