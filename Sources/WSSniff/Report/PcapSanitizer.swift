@@ -84,7 +84,13 @@ package struct PcapSanitizer {
                     }
                 }
                 if changed {
-                    self.readHeadSecrets(head, of: flow)
+                    // The changed copy may hold a longer head than the first: read it with the segment's bytes past
+                    // the first head's end too.
+                    var read = head
+                    if offset + segment.payload.count > head.count {
+                        read += segment.payload[(head.count - offset)...]
+                    }
+                    self.readHeadSecrets(read, of: flow)
                     settled[flow] = head
                 }
                 return
