@@ -90,6 +90,28 @@ import Testing
         }
     }
 
+    /// Runs the report as `wssniff report --sanitized-pcap` does (the analysis, the head pass, the copy); gives the
+    /// copy's bytes and the report. Both files are removed before it returns.
+    static func report(_ pcap: PcapBuilder) throws -> (copy: [UInt8], report: EvidenceReport) {
+        let path = try pcap.write()
+        let output = path + ".sanitized.pcap"
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: output)
+        }
+        var request = ReportRequest()
+        request.captures = [path]
+        request.sanitizedPath = output
+        request.port = 42_919
+        let report = try EvidenceReport.make(request)
+        return (Array(try Data(contentsOf: URL(fileURLWithPath: output))), report)
+    }
+
+    static let response = Array(
+        ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").utf8
+    )
+
     static let bearer = "SECRETBEARER12345"
 
     /// Two copies of one upgrade head, of the same length: one with an `Authorization: Bearer` line, the other with a
@@ -222,10 +244,6 @@ import Testing
     /// carries a token, at the same stream offsets. The report's analysis tells the two apart by the packets that
     /// carried each message, so only the first connection's bytes are rewritten.
     @Test func aReusedPortKeepsEachConnectionsMessagePatchesToItself() throws {
-        let response = Array(
-            ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").utf8
-        )
         let secret = "SECRET-MESSAGE-TOKEN-0123456789"
         let texts = [
             #"{"type":"req","id":"1","method":"x","params":{"plain":"\#(String(repeating: "p", count: secret.count))"}}"#,
@@ -242,7 +260,14 @@ import Testing
             pcap.tcp(from: Self.client, to: Self.server, seq: client - 1, flags: Self.SYN)
             pcap.tcp(from: Self.server, to: Self.client, seq: server - 1, ack: client, flags: Self.SYN | Self.ACK)
             pcap.tcp(from: Self.client, to: Self.server, seq: client, ack: server, flags: Self.PSH | Self.ACK, head)
-            pcap.tcp(from: Self.server, to: Self.client, seq: server, ack: client, flags: Self.PSH | Self.ACK, response)
+            pcap.tcp(
+                from: Self.server,
+                to: Self.client,
+                seq: server,
+                ack: client,
+                flags: Self.PSH | Self.ACK,
+                Self.response
+            )
             pcap.tcp(
                 from: Self.client,
                 to: Self.server,
@@ -252,20 +277,9 @@ import Testing
                 frame
             )
         }
-        let path = try pcap.write()
-        let output = path + ".sanitized.pcap"
-        defer {
-            try? FileManager.default.removeItem(atPath: path)
-            try? FileManager.default.removeItem(atPath: output)
-        }
-        var request = ReportRequest()
-        request.captures = [path]
-        request.sanitizedPath = output
-        request.port = 42_919
-        let report = try EvidenceReport.make(request)
+        let (copy, report) = try Self.report(pcap)
         #expect(report.connections.count == 2)
         #expect(report.secrets.contains(secret))
-        let copy = Array(try Data(contentsOf: URL(fileURLWithPath: output)))
         #expect(!Self.contains(copy, secret))
         #expect(Self.contains(copy, texts[0]), "the first connection's message was overwritten")
     }

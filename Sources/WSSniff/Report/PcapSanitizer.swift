@@ -48,9 +48,9 @@ package struct PcapSanitizer {
     /// Where each connection direction's WebSocket bytes start (after the upgrade head): the WebSocket layer counts
     /// frame offsets from there.
     private var webSocketStart: [FlowUse: Int] = [:]
-    /// The packet at which each use of a flow began, in order (from the head pass), to tell which use a message of
-    /// the analysis belongs to.
-    private var uses: [Flow: [(packet: Int, generation: Int)]] = [:]
+    /// Each flow's uses and where their streams start (learned in the head pass), to place every segment and to tell
+    /// which use a message of the analysis belongs to.
+    private var tracker = SequenceTracker()
 
     package init() {}
 
@@ -67,8 +67,11 @@ package struct PcapSanitizer {
         var heads: [FlowUse: HeadBuffer] = [:]
         /// Settled connection directions, each with its first head as last seen.
         var settled: [FlowUse: [UInt8]] = [:]
+        // Where each use's stream starts is known only once every SYN has been seen (one may be captured after its
+        // data): learned in a first pass.
         var tracker = SequenceTracker()
-        defer { self.uses = tracker.uses }
+        try Self.forEachSegment(paths: paths) { info, segment, _ in tracker.learn(segment, packet: info.number) }
+        self.tracker = tracker
         try Self.forEachSegment(paths: paths) { info, segment, _ in
             guard let (offset, flow) = tracker.locate(segment, packet: info.number), !segment.payload.isEmpty else {
                 return
@@ -125,21 +128,21 @@ package struct PcapSanitizer {
         return Array(bytes[0..<(end + 4)])
     }
 
-    /// The secrets in the head at the start of `prefix`, recorded with the patches that overwrite them.
+    /// The secrets in the heads at the start of `prefix` (a request or response before the upgrade on a kept-alive
+    /// connection, then the upgrade's), recorded with the patches that overwrite them.
     private mutating func readHeadSecrets(_ prefix: [UInt8], of flow: FlowUse) {
-        for (range, secret) in Self.headSecrets(prefix) {
+        var found: [(Range<Int>, [UInt8])] = []
+        for start in Self.headChain(prefix).starts {
+            let secrets = start == 0 ? Self.headSecrets(prefix) : Self.headSecrets(Array(prefix[start...]))
+            found += secrets.map { (($0.0.lowerBound + start)..<($0.0.upperBound + start), $0.1) }
+        }
+        for (range, secret) in found {
             self.record(secret)
             let filler = Redactor.inPlaceFiller(for: secret, count: range.count)
             for (position, byte) in zip(range, filler) {
                 self.patches[flow, default: [:]][position] = byte
             }
         }
-    }
-
-    /// The use of `flow` that carried packet `number`: the last one begun at or before it.
-    private func use(of flow: Flow, at number: Int) -> FlowUse {
-        let generation = self.uses[flow]?.last { $0.packet <= number }?.generation ?? 0
-        return FlowUse(flow: flow, generation: generation)
     }
 
     /// Pass 2 (from the analysis): JSON secrets in text messages, mapped through the frames that carried them.
@@ -153,7 +156,7 @@ package struct PcapSanitizer {
             let ranges = Redactor.secretValueRanges(in: payload)
             guard !ranges.isEmpty else { continue }
             for range in ranges { self.record(Array(payload[range])) }
-            let flow = self.use(
+            let flow = self.tracker.use(
                 of: message.direction == .client
                     ? Flow(source: report.client, destination: report.server)
                     : Flow(source: report.server, destination: report.client),
@@ -218,20 +221,23 @@ package struct PcapSanitizer {
         self.secrets.insert(String(decoding: secret, as: UTF8.self))
     }
 
-    /// The end of the head that switched the stream to WebSocket (a request with `Upgrade`, or a 101 response),
-    /// skipping earlier keep-alive heads; nil when the flow does not start with HTTP.
-    static func upgradeHeadEnd(_ bytes: [UInt8]) -> Int? {
+    /// The heads at the start of a flow's bytes, as a kept-alive connection sends them before its upgrade (each head
+    /// followed by its `Content-Length` body): where each starts, and where the head that switched the stream to
+    /// WebSocket (a request with `Upgrade`, or a 101 response) ends; nil when there is no complete one.
+    static func headChain(_ bytes: [UInt8]) -> (starts: [Int], upgradeEnd: Int?) {
+        var starts: [Int] = []
         var start = 0
         while start < bytes.count, let first = bytes[safe: start],
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first)
         {
-            guard let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: start) else { return nil }
+            starts.append(start)
+            guard let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: start) else { break }
             let head = String(decoding: bytes[start..<end], as: UTF8.self).lowercased()
             let headEnd = end + 4
             if head.hasPrefix("http/")
                 ? head.split(separator: " ").dropFirst().first == "101" : head.contains("\r\nupgrade:")
             {
-                return headEnd
+                return (starts, headEnd)
             }
             var length = 0
             for line in head.split(separator: "\r\n") where line.hasPrefix("content-length:") {
@@ -239,7 +245,13 @@ package struct PcapSanitizer {
             }
             start = headEnd + length
         }
-        return nil
+        return (starts, nil)
+    }
+
+    /// Where the WebSocket bytes start: after the upgrade head of ``headChain(_:)``; nil when the flow does not start
+    /// with HTTP.
+    static func upgradeHeadEnd(_ bytes: [UInt8]) -> Int? {
+        Self.headChain(bytes).upgradeEnd
     }
 
     /// Secret value ranges in an HTTP head (request or response), and the secret bytes.
@@ -333,7 +345,7 @@ package struct PcapSanitizer {
         try writer.write(header)
 
         var outcome = Outcome()
-        var tracker = SequenceTracker()
+        let tracker = self.tracker
         var decoder = PacketDecoder()
         var failure: WSSniffError?
         // Each flow's patches in stream order: a segment finds its own by binary search instead of looking up every
@@ -429,37 +441,81 @@ package struct PcapSanitizer {
 }
 
 /// Maps TCP sequence numbers to stream offsets as the reassembler does: offset 0 is the byte after the SYN, or,
-/// without a SYN, the first sequence number seen. A SYN with another initial sequence number on a flow already seen
-/// starts its next use (a reused port); a retransmitted SYN does not.
+/// without a SYN, the first sequence number seen. A flow can carry several connections (a port reused within the
+/// capture): a SYN with another initial sequence number than the current use's starts the next use, unless the
+/// current use has seen no SYN yet and the SYN lies just before its bytes (a SYN captured after some of its data:
+/// the use then counts from it). `learn` every segment first (one pass over the input), then `locate` them.
 struct SequenceTracker {
-    private var bases: [PcapSanitizer.Flow: UInt32] = [:]
-    /// The packet at which each use of each flow began.
-    private(set) var uses: [PcapSanitizer.Flow: [(packet: Int, generation: Int)]] = [:]
+    struct Use {
+        var packet: Int
+        var generation: Int
+        /// Nil until the use's first SYN or data (a use opened by the other direction's SYN).
+        var base: UInt32?
+        var sawSYN: Bool
+    }
 
-    /// The stream offset of the segment's first payload byte, and the use of its flow; nil when it lies before the
-    /// stream's start. `packet`: the record's number.
-    mutating func locate(_ segment: TCPSegment, packet: Int) -> (offset: Int, use: PcapSanitizer.FlowUse)? {
+    /// How far before a use's first byte a late-captured SYN may lie and still be that use's own.
+    static let lateSYNWindow: UInt32 = 1 << 20
+
+    /// Each flow's uses, in the order they began.
+    private(set) var uses: [PcapSanitizer.Flow: [Use]] = [:]
+
+    mutating func learn(_ segment: TCPSegment, packet: Int) {
         let flow = PcapSanitizer.Flow(source: segment.source, destination: segment.destination)
         let syn = segment.flags.contains(.syn)
         let payloadStart = segment.sequence &+ (syn ? 1 : 0)
-        if syn {
-            if self.bases[flow] != payloadStart { self.begin(flow, at: packet) }
-            self.bases[flow] = payloadStart
+        guard let last = self.uses[flow]?.last else {
+            if syn || !segment.payload.isEmpty {
+                self.uses[flow] = [Use(packet: packet, generation: 0, base: payloadStart, sawSYN: syn)]
+            }
+            return
         }
-        if self.bases[flow] == nil {
-            guard !segment.payload.isEmpty else { return nil }
-            self.begin(flow, at: packet)
-            self.bases[flow] = payloadStart
+        let index = self.uses[flow]!.count - 1
+        guard let base = last.base else {
+            // Opened by the other direction's SYN: this direction's first SYN or byte says where it starts.
+            if syn || !segment.payload.isEmpty {
+                self.uses[flow]![index].base = payloadStart
+                self.uses[flow]![index].sawSYN = syn
+            }
+            return
         }
-        let distance = payloadStart &- self.bases[flow]!
-        guard distance < 0x8000_0000 else { return nil }
-        let generation = self.uses[flow]?.last?.generation ?? 0
-        return (Int(distance), PcapSanitizer.FlowUse(flow: flow, generation: generation))
+        guard syn, !(last.sawSYN && base == payloadStart) else { return }
+        if !last.sawSYN, base &- payloadStart < Self.lateSYNWindow {
+            self.uses[flow]![index].base = payloadStart
+            self.uses[flow]![index].sawSYN = true
+            return
+        }
+        self.uses[flow]!.append(Use(packet: packet, generation: last.generation + 1, base: payloadStart, sawSYN: true))
+        // A new connection from this side (SYN without ACK) is a new connection the other way too, even when its
+        // SYN+ACK was not captured.
+        let reverse = PcapSanitizer.Flow(source: segment.destination, destination: segment.source)
+        if !segment.flags.contains(.ack), let other = self.uses[reverse]?.last, other.base != nil {
+            self.uses[reverse]!.append(Use(packet: packet, generation: other.generation + 1, base: nil, sawSYN: false))
+        }
     }
 
-    private mutating func begin(_ flow: PcapSanitizer.Flow, at packet: Int) {
-        let next = (self.uses[flow]?.last?.generation).map { $0 + 1 } ?? 0
-        self.uses[flow, default: []].append((packet, next))
+    /// The stream offset of the segment's first payload byte, and the use it belongs to: the latest use begun at or
+    /// before this packet whose stream it fits (a late retransmission of an earlier use fits only that one); nil when
+    /// it fits none.
+    func locate(_ segment: TCPSegment, packet: Int) -> (offset: Int, use: PcapSanitizer.FlowUse)? {
+        let flow = PcapSanitizer.Flow(source: segment.source, destination: segment.destination)
+        guard let uses = self.uses[flow] else { return nil }
+        let payloadStart = segment.sequence &+ (segment.flags.contains(.syn) ? 1 : 0)
+        let latest = uses.lastIndex { $0.packet <= packet } ?? 0
+        for index in stride(from: latest, through: 0, by: -1) {
+            guard let base = uses[index].base else { continue }
+            let distance = payloadStart &- base
+            if distance < 0x8000_0000 {
+                return (Int(distance), PcapSanitizer.FlowUse(flow: flow, generation: uses[index].generation))
+            }
+        }
+        return nil
+    }
+
+    /// The use of `flow` that carried packet `number`: the latest begun at or before it.
+    func use(of flow: PcapSanitizer.Flow, at number: Int) -> PcapSanitizer.FlowUse {
+        let generation = self.uses[flow]?.last { $0.packet <= number }?.generation ?? 0
+        return PcapSanitizer.FlowUse(flow: flow, generation: generation)
     }
 }
 
@@ -478,7 +534,7 @@ struct HeadBuffer {
         }
         // Bytes a retransmission changes are kept as they were (up to a bound): a secret in the earlier copy must be
         // found too.
-        if self.overwrittenBytes < Self.overwrittenLimit,
+        if self.overwrittenBytes < Self.overwrittenLimit, self.overwritten.count < Self.overwrittenRunLimit,
             let changed = (offset..<end).first(where: {
                 self.filled[$0] && self.bytes[$0] != payload[$0 - offset]
             })
@@ -507,6 +563,8 @@ struct HeadBuffer {
     private(set) var overwritten: [(offset: Int, bytes: [UInt8])] = []
     private var overwrittenBytes = 0
     static let overwrittenLimit = 64 << 10
+    /// At most this many runs are kept: each becomes a copy of the prefix (up to 32 KiB) when the head is read.
+    static let overwrittenRunLimit = 32
 
     /// `prefix` with each overwritten run put back in turn: the other copies of the head.
     func earlierCopies(of prefix: [UInt8]) -> [[UInt8]] {
