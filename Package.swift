@@ -93,6 +93,7 @@ if Context.environment["WSSNIFF_FUZZ"] == "1" {
         ("FuzzWebSocketFrames", ["Dissect"]),
         ("FuzzGatewayJSON", ["ProofVerify"]),
         ("FuzzProofVerify", ["ProofVerify"]),
+        ("FuzzReportSanitizer", ["WSSniff"]),
     ]
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))
     for target in fuzzTargets {

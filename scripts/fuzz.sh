@@ -6,13 +6,14 @@
 #
 # --time: seconds per target (default 300). --jobs: targets run at once (default 1). --debug: an -Onone build in
 # .build-fuzz-debug (slower, but `assert`s run and failed checks print their message; logs in logs-debug/).
-# TARGET: a subset of the six targets (default all). Corpora grow in .build-fuzz-out/corpus/TARGET and are kept
+# TARGET: a subset of the seven targets (default all). Corpora grow in .build-fuzz-out/corpus/TARGET and are kept
 # between runs; crashes, timeouts and out-of-memory inputs go to .build-fuzz-out/artifacts/TARGET/. Exits 1 when
 # any target found something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_TARGETS=(FuzzCaptureReader FuzzTCPReassembly FuzzHTTPUpgrade FuzzWebSocketFrames FuzzGatewayJSON FuzzProofVerify)
+ALL_TARGETS=(FuzzCaptureReader FuzzTCPReassembly FuzzHTTPUpgrade FuzzWebSocketFrames FuzzGatewayJSON FuzzProofVerify
+    FuzzReportSanitizer)
 seconds=300
 config=release
 jobs=1

@@ -91,7 +91,9 @@ def main():
     captures = sorted(glob.glob(os.path.join(samples, "*.pcap")) + glob.glob(os.path.join(samples, "*.pcapng")))
     for path in captures:
         with open(path, "rb") as f:
-            write(out, "FuzzCaptureReader", f.read())
+            data = f.read()
+            write(out, "FuzzCaptureReader", data)
+            write(out, "FuzzReportSanitizer", data)
         for client, server in follow(path):
             head_end = [s.find(b"\r\n\r\n") for s in (client, server)]
             # FuzzHTTPUpgrade: piece size, client length (LE16), client bytes, server bytes.
