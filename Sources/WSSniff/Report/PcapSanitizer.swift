@@ -56,13 +56,14 @@ package struct PcapSanitizer {
 
     // MARK: - Locating secrets
 
-    /// Pass 1: the HTTP heads at the start of each flow, rebuilt from TCP sequence numbers.
+    /// Pass 1: the uses of each flow (``SequenceTracker``), then the HTTP heads at the start of each use, rebuilt from
+    /// TCP sequence numbers.
     ///
-    /// A flow's head is read as soon as its first bytes settle it (an upgrade head is complete, or the flow does not
-    /// start like HTTP, or the buffer is full) and its buffer is dropped: memory follows the flows still open, not
-    /// the size of the capture. Only the first head's bytes are kept: a later copy of them (a retransmission) that
-    /// differs is read for secrets too, so a secret in either copy is rewritten. The rest wait for the end of the
-    /// capture. A SYN on a settled flow starts a new connection there (a reused port), read in turn.
+    /// A use's heads are read as soon as its first bytes settle them (an upgrade head is complete, or the bytes do
+    /// not start like HTTP, or the buffer is full) and its buffer is dropped: memory follows the connections still
+    /// open, not the size of the capture. Only the first head's bytes are kept: a later copy of them (a
+    /// retransmission) that differs is read for secrets too, and so are the bytes a retransmission replaced before
+    /// the head was complete, so a secret in any copy is rewritten. The rest wait for the end of the capture.
     package mutating func scanHeads(paths: [String]) throws(WSSniffError) {
         var heads: [FlowUse: HeadBuffer] = [:]
         /// Settled connection directions, each with its first head as last seen.
