@@ -177,15 +177,10 @@ package enum Ed25519 {
     /// Whether `text` contains `BEGIN` (a PEM armor line), as `String.contains` says. Its bytes are searched first:
     /// a key in base64 never has them, and the string search costs some 30,000 instructions per call.
     package static func looksLikePEM(_ text: String) -> Bool {
-        let needle: [UInt8] = Array("BEGIN".utf8)
+        let needle: StaticString = "BEGIN"
+        let pattern = UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
         var text = text
-        let bytesMatch = text.withUTF8 { bytes in
-            guard bytes.count >= needle.count else { return false }
-            for start in 0...(bytes.count - needle.count) where bytes[start] == needle[0] {
-                if (1..<needle.count).allSatisfy({ bytes[start + $0] == needle[$0] }) { return true }
-            }
-            return false
-        }
+        let bytesMatch = text.withUTF8 { ByteSearch.offset(of: pattern, in: UnsafeRawBufferPointer($0)) != nil }
         // A byte match can still be no character match (a combining mark after the N): the string search decides.
         return bytesMatch && text.contains("BEGIN")
     }

@@ -462,23 +462,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
 }
 
 extension Array where Element == UInt8 {
-    /// Whether the bytes contain the ASCII text `needle`: libc's vectorized `memchr` finds each candidate first
-    /// byte, `memcmp` checks the rest.
+    /// Whether the bytes contain the ASCII text `needle`.
     fileprivate func containsASCII(_ needle: StaticString) -> Bool {
-        let length = needle.utf8CodeUnitCount
-        guard length > 0, self.count >= length else { return false }
-        let first = Int32(needle.utf8Start.pointee)
-        return self.withUnsafeBytes { haystack in
-            guard let base = haystack.baseAddress else { return false }
-            var offset = 0
-            let last = haystack.count - length
-            while offset <= last {
-                guard let hit = memchr(base + offset, first, last - offset + 1) else { return false }
-                let position = base.distance(to: UnsafeRawPointer(hit))
-                if memcmp(base + position, needle.utf8Start, length) == 0 { return true }
-                offset = position + 1
-            }
-            return false
-        }
+        let pattern = UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        return self.withUnsafeBytes { ByteSearch.offset(of: pattern, in: $0) != nil }
     }
 }

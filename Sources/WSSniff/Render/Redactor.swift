@@ -1,3 +1,4 @@
+import Dissect
 import ProofVerify
 
 /// Replaces secrets with `<redacted sha256:xxxxxxxx>` (the first 8 hex digits of the secret's SHA-256), so a user
@@ -40,20 +41,12 @@ package struct Redactor: Sendable {
             guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
             let lowered = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
             if Self.notSecretNameBytes.contains(lowered) { return false }
-            return Self.secretNamePartBytes.contains { Self.bytes(lowered, contain: $0) }
+            return Self.secretNamePartBytes.contains { ByteSearch.offset(of: $0, in: lowered) != nil }
         }
         if let ascii { return ascii }
         let lowered = name.lowercased()
         if Self.notSecretNames.contains(lowered) { return false }
         return Self.secretNameParts.contains { lowered.contains($0) }
-    }
-
-    private static func bytes(_ haystack: [UInt8], contain needle: [UInt8]) -> Bool {
-        guard haystack.count >= needle.count else { return false }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
-        }
-        return false
     }
 
     /// A header value, redacted when the header carries credentials.

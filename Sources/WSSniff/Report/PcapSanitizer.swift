@@ -124,7 +124,7 @@ package struct PcapSanitizer {
     /// The first HTTP head of a flow's bytes (through its empty line), or nothing when they do not start one.
     static func firstHead(_ bytes: [UInt8]) -> [UInt8] {
         guard let first = bytes.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first),
-            let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: 0)
+            let end = ByteSearch.offset(of: [0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: 0)
         else { return [] }
         return Array(bytes[0..<(end + 4)])
     }
@@ -232,7 +232,7 @@ package struct PcapSanitizer {
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first)
         {
             starts.append(start)
-            guard let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: start) else { break }
+            guard let end = ByteSearch.offset(of: [0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: start) else { break }
             let head = String(decoding: bytes[start..<end], as: UTF8.self).lowercased()
             let headEnd = end + 4
             if head.hasPrefix("http/")
@@ -257,12 +257,12 @@ package struct PcapSanitizer {
 
     /// Secret value ranges in an HTTP head (request or response), and the secret bytes.
     static func headSecrets(_ bytes: [UInt8]) -> [(Range<Int>, [UInt8])] {
-        guard let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: 0) else { return [] }
+        guard let end = ByteSearch.offset(of: [0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: 0) else { return [] }
         guard let first = bytes.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) else { return [] }
         var found: [(Range<Int>, [UInt8])] = []
-        var lineStart = (Self.find([0x0D, 0x0A], in: bytes, from: 0) ?? end) + 2
+        var lineStart = (ByteSearch.offset(of: [0x0D, 0x0A], in: bytes, from: 0) ?? end) + 2
         while lineStart < end {
-            let lineEnd = Self.find([0x0D, 0x0A], in: bytes, from: lineStart) ?? end
+            let lineEnd = ByteSearch.offset(of: [0x0D, 0x0A], in: bytes, from: lineStart) ?? end
             defer { lineStart = lineEnd + 2 }
             guard let colon = bytes[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")) else { continue }
             let name = String(decoding: bytes[lineStart..<colon], as: UTF8.self).lowercased()
@@ -285,7 +285,7 @@ package struct PcapSanitizer {
             case "sec-websocket-protocol":
                 let lowered = bytes[valueStart..<valueEnd].map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
                 var search = 0
-                while let hit = Self.find(Array("bearer.".utf8), in: lowered, from: search) {
+                while let hit = ByteSearch.offset(of: Array("bearer.".utf8), in: lowered, from: search) {
                     let start = valueStart + hit + 7
                     var stop = start
                     while stop < valueEnd, bytes[stop] != UInt8(ascii: ","), bytes[stop] != 0x20 { stop += 1 }
@@ -297,14 +297,6 @@ package struct PcapSanitizer {
             }
         }
         return found
-    }
-
-    private static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
-        guard bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
-        for index in start...(bytes.count - needle.count) where bytes[index] == needle[0] {
-            if bytes[index..<(index + needle.count)].elementsEqual(needle) { return index }
-        }
-        return nil
     }
 
     // MARK: - Writing
