@@ -51,6 +51,19 @@ package struct PcapSanitizer {
     /// Each flow's uses and where their streams start (learned in the head pass), to place every segment and to tell
     /// which use a message of the analysis belongs to.
     private var tracker = SequenceTracker()
+    /// What the sanitized copy's file header needs of the input (noted in the head pass's first read).
+    private var inputShape: InputShape?
+
+    /// The input's link types and its largest record.
+    struct InputShape {
+        var linkTypes: [LinkType] = []
+        var maxCaptured = 0
+
+        mutating func add(_ info: CaptureRecordInfo) {
+            if !self.linkTypes.contains(info.linkType) { self.linkTypes.append(info.linkType) }
+            self.maxCaptured = max(self.maxCaptured, info.capturedLength)
+        }
+    }
 
     package init() {}
 
@@ -70,9 +83,16 @@ package struct PcapSanitizer {
         var settled: [FlowUse: [UInt8]] = [:]
         // Where each use's stream starts is known only once every SYN has been seen (one may be captured after its
         // data): learned in a first pass.
+        // The same pass notes what the sanitized copy's file header needs.
         var tracker = SequenceTracker()
-        try Self.forEachSegment(paths: paths) { info, segment, _ in tracker.learn(segment, packet: info.number) }
+        var shape = InputShape()
+        var decoder = PacketDecoder()
+        try Self.forEachRecord(paths: paths) { info, bytes in
+            shape.add(info)
+            _ = decoder.decode(info, bytes) { segment in tracker.learn(segment, packet: info.number) }
+        }
         self.tracker = tracker
+        self.inputShape = shape
         try Self.forEachSegment(paths: paths) { info, segment, _ in
             guard let (offset, flow) = tracker.locate(segment, packet: info.number), !segment.payload.isEmpty else {
                 return
@@ -312,12 +332,11 @@ package struct PcapSanitizer {
 
     /// Pass 3: copies every record of `paths` into a new pcap file (mode 0600) with the secret bytes replaced.
     package func write(paths: [String], to output: String) throws(WSSniffError) -> Outcome {
-        var linkTypes: [LinkType] = []
-        var maxCaptured = 0
-        try Self.forEachRecord(paths: paths) { info, _ in
-            if !linkTypes.contains(info.linkType) { linkTypes.append(info.linkType) }
-            maxCaptured = max(maxCaptured, info.capturedLength)
+        var shape = self.inputShape ?? InputShape()
+        if self.inputShape == nil {
+            try Self.forEachRecord(paths: paths) { info, _ in shape.add(info) }
         }
+        let (linkTypes, maxCaptured) = (shape.linkTypes, shape.maxCaptured)
         guard linkTypes.count <= 1 else {
             throw WSSniffError(
                 .usage,
