@@ -11,7 +11,8 @@ struct CaptureCommand: ParsableCommand {
             Needs root, or the capabilities granted once:
               sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v wssniff)"
             Started as root, it drops to --user (default nobody) once the device and the -w and --report files
-            are open, before it reads a packet; with --rotate-size, that user must be able to create files in the
+            are open, before it reads a packet (the --report file is put in place by a process that keeps root
+            only for that rename); with --rotate-size, that user must be able to create files in the
             -w file's directory. Started without root (setcap), it clears its capabilities at the same point.
             Ctrl-C (SIGINT), SIGTERM, --count and --duration all stop it cleanly: the -w file then holds every
             packet captured so far and is a valid pcap file. A write error (a full disk) stops the capture with
@@ -51,7 +52,9 @@ struct CaptureCommand: ParsableCommand {
     @Option(help: "Output format: text, or jsonl (one JSON object per line).")
     var format: OutputFormat = .text
 
-    @Option(help: "When the capture ends, write the Markdown bug report (as `wssniff report`) here, mode 0600.")
+    @Option(
+        help: "When the capture ends, write the Markdown bug report (as `wssniff report`) here: a new file, mode 0600."
+    )
     var report: String?
 
     @Flag(help: "Print no per-connection lines, only the closing summary.")
@@ -92,6 +95,24 @@ struct CaptureCommand: ParsableCommand {
         }
     }
 
+    /// Refuses (exit 64) a `--report` that is the `-w` file, or one of the files `-w` rotates through.
+    func refuseSameFile() throws(WSSniffError) {
+        guard let report = self.report, let write = self.write, write != "-" else { return }
+        try ReportFiles.refuseSameFile(inputs: [], outputs: [("-w", write), ("--report", report)])
+        guard self.rotateSize != nil else { return }
+        let (directory, name) = ReportFiles.location(of: write)
+        let (reportDirectory, reportName) = ReportFiles.location(of: report)
+        guard reportDirectory == directory, reportName.hasPrefix(name + "."),
+            let number = Int(reportName.dropFirst(name.count + 1)), number > 0,
+            number < (self.rotateCount ?? .max)
+        else { return }
+        throw WSSniffError(
+            .usage,
+            "--report \(report) is \(write).\(number), one of the files -w \(write) rotates through: "
+                + "give the report another name"
+        )
+    }
+
     func run() throws {
         var captureOptions = LiveCaptureOptions()
         captureOptions.interface = self.interface
@@ -119,7 +140,12 @@ struct CaptureCommand: ParsableCommand {
 
         let capture: LiveCapture
         let runAs: CaptureUser?
+        // The report is written to a temporary file staged now and put in place when the capture ends; removed if
+        // the capture fails.
+        var reportOutputs: ReportFiles.Outputs?
+        defer { reportOutputs?.discard() }
         do {
+            try self.refuseSameFile()
             // Everything that needs root happens here, before a packet is read: the device, the filter, the files.
             runAs = try CaptureUser.target(requested: self.user)
             captureOptions.fileOwner = runAs
@@ -127,7 +153,13 @@ struct CaptureCommand: ParsableCommand {
                 try runAs.checkRotationDirectory(for: path, switched: false)
             }
             capture = try LiveCapture(options: captureOptions)
-            if let path = self.report { try CaptureUser.prepareOutput(path, for: runAs) }
+            if let path = self.report {
+                let outputs = try ReportFiles.Outputs([path])
+                reportOutputs = outputs
+                // The user the capture drops to may not be able to rename in the report's directory: a process that
+                // keeps root does that one rename at the end (or removes the temporary if the capture fails).
+                if runAs != nil { try outputs.delegateCommit() }
+            }
             if let runAs {
                 try runAs.become()
                 if let path = self.write, self.rotateSize != nil {
@@ -184,19 +216,20 @@ struct CaptureCommand: ParsableCommand {
         if let failure = statistics.failure {
             throw fail(failure)
         }
-        if let path = self.report {
+        if let path = self.report, let outputs = reportOutputs {
             var request = ReportRequest()
             request.markdownPath = path
             request.port = self.port
             request.showSecrets = self.output.showSecrets
-            do {
+            do throws(WSSniffError) {
                 try EvidenceReport.assemble(
                     input: pipeline.input,
                     connections: finished.numberedByStart(),
                     request: request,
                     secrets: secretScan.secrets
                 )
-                .write(request)
+                .write(request, into: outputs)
+                try outputs.commit()
             } catch {
                 throw fail(error)
             }

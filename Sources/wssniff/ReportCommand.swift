@@ -7,8 +7,11 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write bug-report evidence: a redacted Markdown report, its JSON twin, and a sanitized capture.",
         discussion: """
             The Markdown (GitHub-flavored, with a Mermaid sequence diagram per failing connection) goes to -o, or
-            to stdout. Every file written is created with mode 0600. Secrets are redacted everywhere unless
-            --show-secrets; the sanitized capture keeps every packet with secret bytes overwritten in place.
+            to stdout. Every file written is a new file with mode 0600, written under a temporary name and put in
+            place with the others only once all are complete: a failure leaves every existing file as it was. An
+            output that is the same file as an input or as another output is refused (exit 64). Secrets are
+            redacted everywhere unless --show-secrets; the sanitized capture keeps every packet with secret bytes
+            overwritten in place.
 
             Examples:
               wssniff report gateway.pcap -o report.md
@@ -55,8 +58,7 @@ struct ReportCommand: ParsableCommand {
             Diagnostics.warning("--show-secrets: tokens and passwords are shown unredacted in this report")
         }
         do {
-            let report = try EvidenceReport.make(request)
-            let markdown = try report.write(request)
+            let (report, markdown) = try EvidenceReport.run(request)
             if self.output == nil { print(markdown, terminator: "") }
             for warning in report.input.warnings { Diagnostics.warning(warning) }
         } catch {

@@ -63,7 +63,8 @@ package struct CaptureUser: Sendable, Equatable {
         return user.uid == 0 ? nil : user
     }
 
-    /// Gives this user a file opened as root (the `-w` file, the report), so it can reopen it after the switch.
+    /// Gives this user a `-w` file wssniff created as root, so it can replace it after the switch (a rotation ring
+    /// that comes back to its name). Never called for a file wssniff did not create.
     package func own(descriptor: Int32, path: String) throws(WSSniffError) {
         guard geteuid() == 0 else { return }
         if fchown(descriptor, self.uid, self.gid) != 0 {
@@ -137,20 +138,6 @@ package struct CaptureUser: Sendable, Equatable {
                     + "\(String(cString: strerror(errno))); not capturing"
             )
         }
-    }
-
-    /// Creates (or truncates) an output file written only when the capture ends, mode 0600, and gives it to `owner`,
-    /// so it can still be written after the switch. Done before the switch, it also reports a bad path before
-    /// anything is captured.
-    package static func prepareOutput(_ path: String, for owner: CaptureUser?) throws(WSSniffError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw WSSniffError(.cannotWrite, "cannot create \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        var status = stat()
-        if fstat(fd, &status) == 0, status.st_mode & 0o077 != 0 { _ = fchmod(fd, 0o600) }
-        try owner?.own(descriptor: fd, path: path)
     }
 
     /// Whether this user can create the rotated files (`NAME.1`, ...) beside `path`. Before the switch

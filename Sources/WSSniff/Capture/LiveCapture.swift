@@ -22,7 +22,8 @@ package struct LiveCaptureOptions: Sendable {
     /// Stop after this many seconds.
     package var duration: Double?
     package var snaplen: Int32 = 262_144
-    /// The user the capture switches to once the device is open: each `-w` file created as root is given to it.
+    /// The user the capture switches to once the device is open: each `-w` file wssniff creates as root is given to
+    /// it (never an existing file it writes through, such as standard output).
     package var fileOwner: CaptureUser?
 
     package init() {}
@@ -128,11 +129,28 @@ package final class LiveCapture {
         index == 0 ? path : "\(path).\(index)"
     }
 
-    /// Opens the next `-w` file (the first one, or the next in the rotation).
+    /// Opens the next `-w` file (the first one, or the next in the rotation): a new file, mode 0600 whatever the
+    /// umask, replacing any file of that name (never written through, which would keep its owner and mode). `-`, or
+    /// a path that is not a regular file (a pipe, a terminal, `/dev/full`), is written as it is.
     private func openDumpFile() throws(WSSniffError) {
         guard let base = self.options.writePath else { return }
         let path = Self.rotatedName(base, index: self.fileIndex)
-        guard let dumper = pcap_dump_open(self.handle, path) else {
+        var created = false
+        let opened: OpaquePointer?
+        if path == "-" {
+            opened = pcap_dump_open(self.handle, path)
+        } else {
+            let (descriptor, isNew) = try ReportFiles.createReplacing(path)
+            created = isNew
+            guard let stream = fdopen(descriptor, "w") else {
+                let reason = String(cString: strerror(errno))
+                _ = close(descriptor)
+                throw WSSniffError(.cannotWrite, "cannot write \(path): \(reason)")
+            }
+            opened = pcap_dump_fopen(self.handle, stream)
+            if opened == nil { fclose(stream) }
+        }
+        guard let dumper = opened else {
             let detail = String(cString: pcap_geterr(self.handle))
             throw WSSniffError(.cannotWrite, "cannot write \(path): \(detail)")
         }
@@ -144,8 +162,14 @@ package final class LiveCapture {
             pcap_dump_close(dumper)
             throw WSSniffError(.cannotWrite, "cannot write \(path): \(reason)")
         }
-        if let owner = self.options.fileOwner, let file {
-            try owner.own(descriptor: fileno(file), path: path)
+        // Only a file wssniff created is given to the user it drops to: never standard output, nor a device.
+        if created, let owner = self.options.fileOwner, let file {
+            do throws(WSSniffError) {
+                try owner.own(descriptor: fileno(file), path: path)
+            } catch {
+                pcap_dump_close(dumper)
+                throw error
+            }
         }
         self.dumper = dumper
         self.dumpedBytes = 24

@@ -330,8 +330,9 @@ package struct PcapSanitizer {
         package var fragmentedSegments = 0
     }
 
-    /// Pass 3: copies every record of `paths` into a new pcap file (mode 0600) with the secret bytes replaced.
-    package func write(paths: [String], to output: String) throws(WSSniffError) -> Outcome {
+    /// Pass 3: copies every record of `paths` into `output` (a staged file, mode 0600, put in place with the
+    /// report's other files) with the secret bytes replaced.
+    package func write(paths: [String], to output: ReportFiles.Staged) throws(WSSniffError) -> Outcome {
         var shape = self.inputShape ?? InputShape()
         if self.inputShape == nil {
             try Self.forEachRecord(paths: paths) { info, _ in shape.add(info) }
@@ -344,8 +345,7 @@ package struct PcapSanitizer {
                     + "a pcap file holds one, and pcapng output is not supported yet"
             )
         }
-        let writer = try PrivateFileWriter(path: output)
-        defer { writer.close() }
+        let writer = PrivateFileWriter(output)
         var header: [UInt8] = []
         header.appendLittleEndian(UInt32(0xA1B2_3C4D))  // nanosecond pcap
         header.appendLittleEndian(UInt16(2))
@@ -609,20 +609,13 @@ struct HeadBuffer {
     }
 }
 
-/// A file created with mode 0600 and written in chunks.
+/// A staged output file written in chunks of 1 MiB.
 final class PrivateFileWriter {
-    private let fd: Int32
-    private let path: String
+    private let file: ReportFiles.Staged
     private var buffer: [UInt8] = []
 
-    init(path: String) throws(WSSniffError) {
-        self.path = path
-        self.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard self.fd >= 0 else {
-            throw WSSniffError(.cannotWrite, "cannot create \(path): \(String(cString: strerror(errno)))")
-        }
-        var status = stat()
-        if fstat(self.fd, &status) == 0, status.st_mode & 0o077 != 0 { _ = fchmod(self.fd, 0o600) }
+    init(_ file: ReportFiles.Staged) {
+        self.file = file
     }
 
     func write(_ bytes: [UInt8]) throws(WSSniffError) {
@@ -631,22 +624,8 @@ final class PrivateFileWriter {
     }
 
     func flush() throws(WSSniffError) {
-        var written = 0
-        while written < self.buffer.count {
-            let count = self.buffer.withUnsafeBytes {
-                Glibc.write(self.fd, $0.baseAddress! + written, $0.count - written)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw WSSniffError(.cannotWrite, "cannot write \(self.path): \(String(cString: strerror(errno)))")
-            }
-            written += count
-        }
+        try self.file.write(self.buffer)
         self.buffer.removeAll(keepingCapacity: true)
-    }
-
-    func close() {
-        _ = Glibc.close(self.fd)
     }
 }
 

@@ -34,9 +34,43 @@ extension ConnectionReport {
     }
 }
 
+extension ReportRequest {
+    /// Refuses (exit 64) an output that is the same file as an input (a capture, the identity, the config) or as
+    /// another output, before anything is written.
+    package func refuseOverwritingInputs() throws(WSSniffError) {
+        var inputs = self.captures.map { (label: "the capture", path: $0) }
+        if let path = self.identityPath { inputs.append(("--identity", path)) }
+        if let path = self.configPath { inputs.append(("--config", path)) }
+        var outputs: [(label: String, path: String)] = []
+        if let path = self.markdownPath { outputs.append(("-o", path)) }
+        if let path = self.jsonPath { outputs.append(("--json", path)) }
+        if let path = self.sanitizedPath { outputs.append(("--sanitized-pcap", path)) }
+        try ReportFiles.refuseSameFile(inputs: inputs, outputs: outputs)
+    }
+}
+
 extension EvidenceReport {
-    /// Analyzes capture files and gathers the report; writes the sanitized capture when asked.
-    package static func make(_ request: ReportRequest) throws(WSSniffError) -> EvidenceReport {
+    /// `wssniff report`: refuses an output that would overwrite an input, checks that every capture opens, stages
+    /// every output, analyzes, writes them all, and puts them in place together only once all are complete. A
+    /// failure anywhere (or a signal) leaves every existing file as it was. Returns the report and its Markdown.
+    package static func run(_ request: ReportRequest) throws(WSSniffError) -> (report: EvidenceReport, markdown: String)
+    {
+        try request.refuseOverwritingInputs()
+        try FileInput.check(paths: request.captures)
+        let outputs = try ReportFiles.Outputs([request.markdownPath, request.jsonPath, request.sanitizedPath])
+        defer { outputs.discard() }
+        let report = try Self.make(request, outputs: outputs)
+        let markdown = try report.write(request, into: outputs)
+        try outputs.commit()
+        return (report, markdown)
+    }
+
+    /// Analyzes capture files and gathers the report; writes the sanitized capture when asked, into its staged file
+    /// in `outputs` (without `outputs`: staged here and put in place once complete).
+    package static func make(
+        _ request: ReportRequest,
+        outputs: ReportFiles.Outputs? = nil
+    ) throws(WSSniffError) -> EvidenceReport {
         var pipeline = Pipeline(options: request.pipelineOptions)
         var sanitizer = PcapSanitizer()
         try sanitizer.scanHeads(paths: request.captures)
@@ -57,7 +91,12 @@ extension EvidenceReport {
             secrets: sanitizer.secrets
         )
         if let output = request.sanitizedPath {
-            let outcome = try sanitizer.write(paths: request.captures, to: output)
+            let own = outputs == nil ? try ReportFiles.Outputs([output]) : nil
+            guard let file = (outputs ?? own)?.file(output) else {
+                throw WSSniffError(.cannotWrite, "--sanitized-pcap \(output) was not staged")
+            }
+            let outcome = try sanitizer.write(paths: request.captures, to: file)
+            try own?.commit()
             report.sanitizedPath = output
             report.sanitizerNotes.append(
                 "\(sanitizer.secretCount) secret values found; \(outcome.rewrittenBytes) bytes rewritten in "
@@ -102,12 +141,24 @@ extension EvidenceReport {
         return report
     }
 
-    /// Writes the Markdown (and the JSON twin) where asked, each file created with mode 0600. Returns the Markdown.
+    /// Writes the Markdown (and the JSON twin) where asked, into their staged files in `outputs`; they are put in
+    /// place by `outputs.commit()`. Returns the Markdown.
     @discardableResult
-    package func write(_ request: ReportRequest) throws(WSSniffError) -> String {
+    package func write(_ request: ReportRequest, into outputs: ReportFiles.Outputs) throws(WSSniffError) -> String {
         let markdown = self.markdown()
-        if let path = request.markdownPath { try ReportFiles.writePrivate(markdown, to: path) }
-        if let path = request.jsonPath { try ReportFiles.writePrivate(self.jsonText(), to: path) }
+        try outputs.write(markdown, to: request.markdownPath)
+        if request.jsonPath != nil { try outputs.write(self.jsonText(), to: request.jsonPath) }
         return markdown
+    }
+}
+
+extension PcapSanitizer {
+    /// Writes the sanitized copy alone to `path`: staged, and put in place once complete.
+    package func write(paths: [String], to path: String) throws(WSSniffError) -> Outcome {
+        let outputs = try ReportFiles.Outputs([path])
+        guard let file = outputs.file(path) else { return Outcome() }
+        let outcome = try self.write(paths: paths, to: file)
+        try outputs.commit()
+        return outcome
     }
 }
