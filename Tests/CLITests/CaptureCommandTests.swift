@@ -266,6 +266,126 @@ import Testing
         #expect(tcp["gaps"] as? Int == 0)
     }
 
+    // MARK: - Files
+
+    /// Under umask 000, with every name already taken by someone else's wider file (hard-linked elsewhere): the `-w`
+    /// file, each rotated file and the report are new files, mode 0600; the old files are replaced, not written
+    /// through (their other names keep their bytes, owner and mode). The `-w` file wssniff created is given to the
+    /// user it drops to; the report, put in place by the process that keeps root, stays root's.
+    @Test(.enabled(if: TestSupport.isRoot, "live capture needs root"))
+    func everyFileWrittenIsNewAndPrivate() throws {
+        let (listener, port) = try LoopbackExchange.listen()
+        defer { close(listener) }
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pcap = directory.appendingPathComponent("out.pcap")
+        let report = directory.appendingPathComponent("report.md")
+        let old = Data("old\n".utf8)
+        let taken = [pcap.path, pcap.path + ".1", report.path]
+        for path in taken {
+            try old.write(to: URL(fileURLWithPath: path))
+            chmod(path, 0o666)
+            chown(path, 1234, 1234)
+            try FileManager.default.linkItem(atPath: path, toPath: path + ".other")
+        }
+        // Rotated files are created as nobody: the -w file goes where nobody can create files.
+        chown(directory.path, 65534, 65534)
+        let capture = try BackgroundCapture(
+            port: port,
+            extra: ["--rotate-size", "1", "--report", report.path],
+            pcap: pcap,
+            command: ["/bin/sh", "-c", "umask 000; exec \"$0\" \"$@\"", TestSupport.binary.path]
+        )
+        _ = try LoopbackExchange.exchange(
+            port: port,
+            listener: listener,
+            clientBytes: LoopbackExchange.pattern(2_500_000, seed: 21),
+            serverBytes: LoopbackExchange.pattern(1_000, seed: 22)
+        )
+        usleep(300_000)
+        #expect(capture.stop() == 0, "\(capture.stderr)")
+        var files = [pcap.path]
+        while FileManager.default.fileExists(atPath: "\(pcap.path).\(files.count)") {
+            files.append("\(pcap.path).\(files.count)")
+        }
+        #expect(files.count >= 3, "2.5 MB in 1 MB files: \(capture.stderr)")
+        for path in files + [report.path] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect(attributes[.posixPermissions] as? Int == 0o600, "\(path)")
+            #expect(attributes[.ownerAccountID] as? Int == (path == report.path ? 0 : 65534), "\(path)")
+        }
+        #expect(try String(contentsOf: report, encoding: .utf8).hasPrefix("# wssniff report"))
+        for path in taken {
+            let other = path + ".other"
+            let attributes = try FileManager.default.attributesOfItem(atPath: other)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: other)) == old, "\(path) was written through")
+            #expect(attributes[.posixPermissions] as? Int == 0o666, "\(other)")
+            #expect(attributes[.ownerAccountID] as? Int == 1234, "\(other)")
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter {
+            $0.contains("wssniff-")
+        }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+    }
+
+    /// The drop to nobody gives nobody only files wssniff created: `-w -` and `-w /dev/stdout` write into a standard
+    /// output redirected to a file that belongs to someone else, and that file keeps its owner and mode.
+    @Test(.enabled(if: TestSupport.isRoot, "live capture needs root"), arguments: ["-", "/dev/stdout"])
+    func privilegeDropLeavesStandardOutputAlone(write: String) throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let redirected = directory.appendingPathComponent("redirected.pcap")
+        FileManager.default.createFile(atPath: redirected.path, contents: nil)
+        chown(redirected.path, 1234, 1234)
+        chmod(redirected.path, 0o640)
+        let port = try LoopbackExchange.freePort()
+        let process = Process()
+        process.executableURL = TestSupport.binary
+        process.arguments = ["capture", "--port", String(port), "-w", write, "--duration", "0.5", "--quiet"]
+        process.standardOutput = try FileHandle(forWritingTo: redirected)
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.contains("running as nobody"), "\(stderr)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: redirected.path)
+        #expect(attributes[.ownerAccountID] as? Int == 1234)
+        #expect(attributes[.posixPermissions] as? Int == 0o640)
+        let bytes = try Data(contentsOf: redirected)
+        #expect(bytes.count >= 24 && Array(bytes.prefix(4)) == [0xD4, 0xC3, 0xB2, 0xA1], "a pcap went to stdout")
+    }
+
+    /// `--report` naming the `-w` file (under any name) or a file it rotates through is refused before anything is
+    /// opened: exit 64, the existing file's bytes unchanged.
+    @Test func reportOverTheWriteFileIsRefused() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pcap = directory.appendingPathComponent("day.pcap").path
+        let kept = Data("an earlier capture\n".utf8)
+        try kept.write(to: URL(fileURLWithPath: pcap))
+        try kept.write(to: URL(fileURLWithPath: pcap + ".2"))
+        let link = directory.appendingPathComponent("link.pcap").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: pcap)
+        let cases: [([String], String)] = [
+            (["-w", pcap, "--report", pcap], "--report \(pcap) and -w \(pcap) are the same file"),
+            (["-w", pcap, "--report", link], "--report \(link) and -w \(pcap) are the same file"),
+            (
+                ["-w", pcap, "--rotate-size", "1", "--report", directory.path + "/./day.pcap.2"],
+                "one of the files -w \(pcap) rotates through"
+            ),
+        ]
+        for (arguments, message) in cases {
+            let output = try TestSupport.wssniff(arguments: ["capture"] + arguments + ["--duration", "1"])
+            #expect(output.status == 64, "\(arguments): \(output.stderr)")
+            #expect(output.stderr.contains(message), "\(output.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: pcap)) == kept)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: pcap + ".2")) == kept)
+        }
+    }
+
     @Test(.enabled(if: TestSupport.isRoot, "live capture needs root"))
     func badFilterAndUnwritableFileAreClearErrors() throws {
         let filter = try TestSupport.wssniff("capture", "--filter", "tcp port", "--count", "1", "--duration", "1")

@@ -548,5 +548,11 @@ private enum TemporaryFiles {
             action.sa_flags = 0
             sigaction(number, &action, nil)
         }
+        // A parent may have started us with these signals blocked (the mask survives exec): unblock them, or they
+        // would never reach the handler and the process would run on.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for number in Self.signals { sigaddset(&unblock, number) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 }
