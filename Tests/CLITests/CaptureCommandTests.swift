@@ -328,6 +328,39 @@ import Testing
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
     }
 
+    /// A capture ended by a signal that does not stop it cleanly (SIGHUP) leaves no staged report behind, whether a
+    /// process that kept root was to put it in place (the drop to nobody) or the capture itself (`--user root`); an
+    /// existing report keeps its bytes.
+    @Test(.enabled(if: TestSupport.isRoot, "live capture needs root"), arguments: ["nobody", "root"])
+    func aKillingSignalLeavesNoStagedReport(user: String) throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let report = directory.appendingPathComponent("report.md")
+        let old = Data("an earlier report\n".utf8)
+        try old.write(to: report)
+        let capture = try BackgroundCapture(
+            port: try LoopbackExchange.freePort(),
+            extra: ["--user", user, "--report", report.path],
+            pcap: directory.appendingPathComponent("out.pcap")
+        )
+        try capture.waitFor("Ctrl-C to stop")
+        let staged = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter {
+            $0.hasPrefix(".report.md.wssniff-")
+        }
+        #expect(staged.count == 1, "the report is staged while the capture runs")
+        #expect(capture.stop(signal: SIGHUP) == SIGHUP)
+        #expect(capture.process.terminationReason == .uncaughtSignal)
+        // The committer removes the temporary once it sees the capture gone.
+        let deadline = Date().addingTimeInterval(5)
+        var names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        while names != ["out.pcap", "report.md"], Date() < deadline {
+            usleep(20_000)
+            names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        }
+        #expect(names == ["out.pcap", "report.md"])
+        #expect(try Data(contentsOf: report) == old)
+    }
+
     /// The drop to nobody gives nobody only files wssniff created: `-w -` and `-w /dev/stdout` write into a standard
     /// output redirected to a file that belongs to someone else, and that file keeps its owner and mode.
     @Test(.enabled(if: TestSupport.isRoot, "live capture needs root"), arguments: ["-", "/dev/stdout"])

@@ -129,18 +129,8 @@ package enum ReportFiles {
                 self.target = ReportFiles.linkTarget(path)
             }
             let (directory, name) = ReportFiles.split(self.target)
-            var template = Array("\(directory)/.\(name).wssniff-XXXXXX".utf8CString)
-            // Listed before it exists, so a signal between its creation and its listing cannot leave it behind.
-            let slot = TemporaryFiles.add(template)
-            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard fd >= 0 else {
-                let reason = String(cString: strerror(errno))
-                if let slot { TemporaryFiles.remove(slot) }
-                throw failure(reason)
-            }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            if let slot { TemporaryFiles.update(slot, template) }
+            let (fd, temporary, slot) = TemporaryFiles.create("\(directory)/.\(name).wssniff-XXXXXX")
+            guard fd >= 0 else { throw failure(String(cString: strerror(errno))) }
             // mkstemp creates 0600 less the umask: exactly 0600, whatever the umask.
             _ = fchmod(fd, 0o600)
             self.temporary = temporary
@@ -486,23 +476,22 @@ private enum TemporaryFiles {
 
     nonisolated(unsafe) static var installed = false
 
-    /// Lists `path` (a NUL-terminated template or name); nil when the table is full (never, for one run's outputs).
-    static func add(_ path: [CChar]) -> Int? {
+    /// Creates a file from `template` (ending in `XXXXXX`) with `mkstemp(3)` and lists it, with the signals blocked
+    /// in between so none can come after it exists and before it is listed. Returns its descriptor (-1 with `errno`
+    /// set on failure), its name and its slot (nil when the table is full: never, for one run's outputs).
+    static func create(_ template: String) -> (descriptor: Int32, name: String, slot: Int?) {
         Self.install()
         return Self.withSignalsBlocked {
+            var name = Array(template.utf8CString)
+            let fd = name.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard fd >= 0 else { return (fd, template, nil) }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            let path = name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             for index in 0..<Self.capacity where Self.slots[index] == nil {
-                Self.slots[index] = path.withUnsafeBufferPointer { strdup($0.baseAddress!) }
-                return index
+                Self.slots[index] = strdup(path)
+                return (fd, path, index)
             }
-            return nil
-        }
-    }
-
-    /// The name mkstemp filled in.
-    static func update(_ slot: Int, _ path: [CChar]) {
-        Self.withSignalsBlocked {
-            free(Self.slots[slot])
-            Self.slots[slot] = path.withUnsafeBufferPointer { strdup($0.baseAddress!) }
+            return (fd, path, nil)
         }
     }
 
