@@ -204,7 +204,7 @@ package struct GatewayVerdict: Hashable, Sendable {
             return GatewayVerdict(
                 cause: Cause(rawValue: frameLevel.kind.rawValue) ?? .frameViolation,
                 observed: frameLevel.observed,
-                summary: frameLevel.summary,
+                summary: frameLevel.summary + Self.missingSentence(facts),
                 predictionReason: frameLevel.observed ? nil : "the capture ends before the peer answered the breach"
             )
         }
@@ -427,7 +427,7 @@ package struct GatewayVerdict: Hashable, Sendable {
     private static func predictedVerdict(_ facts: HandshakeFacts) -> GatewayVerdict {
         let reason: String
         if facts.missingEvidence != nil {
-            reason = "the gateway's answer is not readable in the capture, which lacks bytes of the connection"
+            reason = "the gateway's answer is not readable in the capture"
         } else if let close = facts.closes.first(where: { $0.direction == .client }) {
             reason = "the client closed with \(Self.codeText(close.code)) before the gateway answered"
         } else if facts.serverClose != nil {

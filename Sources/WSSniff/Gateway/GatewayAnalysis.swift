@@ -39,6 +39,9 @@ package struct CaptureEvidence: Hashable, Sendable {
     package var snaplen: Int?
     /// Whether bytes were lost before the upgrade was decided (the upgrade request or its answer is not whole).
     package var upgradeCut: Bool
+    /// Whether a gateway message before its answer was known could not be inflated (permessage-deflate with
+    /// context takeover, its context in messages from before the capture started).
+    package var answerNotInflated = false
 
     package init(clientGapBytes: Int = 0, serverGapBytes: Int = 0, snaplen: Int? = nil, upgradeCut: Bool = false) {
         self.clientGapBytes = clientGapBytes
@@ -52,15 +55,19 @@ package struct CaptureEvidence: Hashable, Sendable {
         self.init(clientGapBytes: tcp.client.gapBytes, serverGapBytes: tcp.server.gapBytes, snaplen: snaplen)
     }
 
-    /// Whether every stream byte is in the capture.
+    /// Whether every stream byte is in the capture (and readable).
     package var isComplete: Bool {
-        self.clientGapBytes == 0 && self.serverGapBytes == 0
+        self.clientGapBytes == 0 && self.serverGapBytes == 0 && !self.answerNotInflated
     }
 
     /// What is missing, as a clause ("the snaplen (200 bytes) cut its packets: 1,506 bytes of the client's stream
     /// and 1,288 of the gateway's were never captured"), `nil` when nothing is.
     package var missing: String? {
         guard !self.isComplete else { return nil }
+        if self.clientGapBytes == 0 && self.serverGapBytes == 0 {
+            return "the gateway's messages are compressed (permessage-deflate) with a context from messages before "
+                + "the capture started, so they cannot be inflated"
+        }
         var sides: [String] = []
         if self.clientGapBytes > 0 {
             sides.append("\(self.clientGapBytes) bytes of the client's stream")
@@ -110,7 +117,12 @@ extension GatewayAnalysis {
         var unmatchedResponses: [[UInt8]] = []
         // The client's first text message lost bytes: no later message stands in for it.
         var firstClientMessageLost = false
+        // A gateway message that could not be inflated: its compression context is not in the capture.
+        var serverMessageNotInflated = false
         for message in websocket.messages where message.opcode == .text {
+            if message.direction == .server && message.inflateError != nil && analysis.response == nil {
+                serverMessageNotInflated = true
+            }
             let readable = message.complete && message.lostBytes == 0
             if message.direction == .client && analysis.firstClientMessage == nil && !readable {
                 firstClientMessageLost = true
@@ -194,6 +206,7 @@ extension GatewayAnalysis {
         }
         var evidence = evidence
         evidence.upgradeCut = websocket.upgradeGapBytes > 0
+        evidence.answerNotInflated = serverMessageNotInflated && analysis.response == nil
         analysis.verdict = Self.verdict(
             analysis,
             websocket: websocket,
@@ -283,7 +296,8 @@ extension GatewayAnalysis {
             frameLevel: Self.frameLevelCause(
                 websocket,
                 proofRead: analysis.response != nil,
-                accepted: analysis.response?.ok == true
+                accepted: analysis.response?.ok == true,
+                tcpEnded: tcpEnded
             ),
             connectionEnded: tcpEnded,
             startCaptured: websocket.kind == .upgraded,
@@ -310,7 +324,8 @@ extension GatewayAnalysis {
     static func frameLevelCause(
         _ websocket: WebSocketConnectionSummary,
         proofRead: Bool,
-        accepted: Bool
+        accepted: Bool,
+        tcpEnded: Bool = false
     ) -> FrameLevelCause? {
         for close in websocket.closes {
             guard let breach = close.answers else { continue }
@@ -319,8 +334,12 @@ extension GatewayAnalysis {
                 summary: Self.sentence(close: close, breach: breach, proofRead: proofRead, accepted: accepted)
             )
         }
-        // A breach the receiver must answer, and no close in the capture: predicted.
-        if websocket.closes.isEmpty, let breach = websocket.violations.first(where: { $0.rule.closeCode != nil }) {
+        // A breach the receiver must answer, and no close in the capture: predicted. When the breach is the sender's
+        // own close frame, only while the connection is still open in the capture (the receiver may answer later).
+        if let breach = websocket.violations.first(where: { $0.rule.closeCode != nil }),
+            websocket.closes.isEmpty
+                || (!tcpEnded && !websocket.closes.contains { $0.record.direction != breach.direction })
+        {
             let code = breach.rule.closeCode ?? 1002
             return FrameLevelCause(
                 kind: Self.kind(breach.rule),
