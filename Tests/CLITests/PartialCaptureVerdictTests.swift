@@ -269,4 +269,79 @@ import Testing
         #expect(unknownPort["cause"] as? String == "incomplete-capture", "\(name) at \(snaplen), --port 0")
         #expect((unknownPort["summary"] as? String ?? "").contains("snaplen (\(snaplen) bytes)"))
     }
+
+    // MARK: Lost segments
+
+    /// The TCP payload length and destination port of a record (Ethernet or Linux cooked, IPv4), `nil` when it
+    /// is not IPv4 TCP.
+    static func tcpPayload(_ record: Pcap.Record, linkType: Int) -> (destinationPort: Int, length: Int)? {
+        let data = record.data
+        let ip: Int
+        switch linkType {
+        case 1: ip = 14
+        case 113: ip = 16
+        case 276: ip = 20
+        default: return nil
+        }
+        guard data.count >= ip + 20, data[ip] >> 4 == 4, data[ip + 9] == 6 else { return nil }
+        let ipHeader = Int(data[ip] & 0x0f) * 4
+        let total = Int(data[ip + 2]) << 8 | Int(data[ip + 3])
+        let tcp = ip + ipHeader
+        guard data.count >= tcp + 20 else { return nil }
+        let tcpHeader = Int(data[tcp + 12] >> 4) * 4
+        return (Int(data[tcp + 2]) << 8 | Int(data[tcp + 3]), total - ipHeader - tcpHeader)
+    }
+
+    /// A segment of the connect is missing (one of the client's data records inside the connect's frame). The
+    /// gateway's words still decide where they are in the capture; otherwise the verdict names the missing
+    /// bytes, never reads the cut connect as "not JSON".
+    @Test(arguments: Self.samples)
+    func aSegmentOfTheConnectIsLost(name: String) throws {
+        let expected = try Self.expectation(name)
+        let original = TestSupport.samplesDirectory.appendingPathComponent(name).path
+        let layout = try Self.layout(original)
+        guard let first = layout.connectRecord else { return }
+        let pcap = try Pcap(path: original)
+        let linkType = Pcap.u32(pcap.header, 20) & 0xffff
+        let connectEnd = try Self.connectEnd(original)
+        let clientData = (first...connectEnd).filter { number in
+            Self.tcpPayload(pcap.records[number - 1], linkType: linkType).map {
+                $0.destinationPort == expected.gatewayPort && $0.length > 0
+            } ?? false
+        }
+        try #require(!clientData.isEmpty, "\(name): the connect's records carry client data")
+        let dropped = clientData[clientData.count / 2]
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("lost-segment.pcap").path
+        try pcap.write(pcap.records.enumerated().filter { $0.offset != dropped - 1 }.map(\.element), to: path)
+
+        let verdict = try Self.verdict(path, port: expected.gatewayPort)
+        let summary = verdict["summary"] as? String ?? ""
+        let gatewayWords =
+            expected.closedBy == "gateway"
+            && (!expected.closeReason.isEmpty || [1002, 1007, 1009].contains(expected.closeCode ?? 0))
+        if gatewayWords || expected.cause == "accepted" {
+            #expect(verdict["cause"] as? String == expected.cause, "\(name) without record \(dropped): \(summary)")
+            #expect(verdict["observed"] as? Bool == true)
+        } else {
+            #expect(
+                verdict["cause"] as? String == "incomplete-capture",
+                "\(name) without record \(dropped): \(summary)"
+            )
+            #expect(verdict["observed"] as? Bool == false)
+        }
+        #expect(summary.contains("never captured"), "\(name) without record \(dropped) names the loss: \(summary)")
+    }
+
+    /// The record where the client's first data frame ends.
+    static func connectEnd(_ path: String) throws -> Int {
+        let document = try TestSupport.analyzeJSON([path], extra: ["--frames", "--port", "0"])
+        let connection = try #require((document["connections"] as? [[String: Any]])?.first)
+        let frames = (connection["websocket"] as? [String: Any])?["frames"] as? [[String: Any]] ?? []
+        let connect = try #require(
+            frames.first { $0["direction"] as? String == "client" && ($0["opcode"] as? Int ?? 8) < 8 }
+        )
+        return try #require(connect["endPacket"] as? Int)
+    }
 }

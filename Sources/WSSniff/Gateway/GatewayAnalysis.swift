@@ -124,7 +124,9 @@ extension GatewayAnalysis {
                 serverMessageNotInflated = true
             }
             let readable = message.complete && message.lostBytes == 0
-            if message.direction == .client && analysis.firstClientMessage == nil && !readable {
+            if message.direction == .client && analysis.firstClientMessage == nil
+                && (!readable || Self.followsClientGap(message, websocket))
+            {
                 firstClientMessageLost = true
             }
             guard readable, let payload = message.payload, !message.payloadCut else { continue }
@@ -215,6 +217,19 @@ extension GatewayAnalysis {
             evidence: evidence
         )
         return analysis
+    }
+
+    /// Whether the client's framing had to be found again (after bytes lost in a gap) before `message` began, on a
+    /// connection whose upgrade was seen: a message before it may have gone unseen, so it is not known to be the
+    /// first.
+    private static func followsClientGap(
+        _ message: WebSocketMessageRecord,
+        _ websocket: WebSocketConnectionSummary
+    ) -> Bool {
+        guard websocket.kind == .upgraded else { return false }
+        return websocket.resynchronizations.contains {
+            $0.direction == .client && $0.packet.number <= message.startPacket.number
+        }
     }
 
     /// The gateway's answer to the connect among `res` messages seen before the request was known: the one with
