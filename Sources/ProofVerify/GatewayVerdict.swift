@@ -382,6 +382,8 @@ package struct GatewayVerdict: Hashable, Sendable {
             summary +=
                 " without a device identity, on the shared token or password alone: the gateway clears its "
                 + "scopes, so calls will fail with \"missing scope\"; send a signed `device` to keep them."
+        } else if facts.missingEvidence != nil || !facts.startCaptured {
+            summary += "; the connect it answered is not readable in the capture, so its device proof is not checked."
         } else {
             summary += "."
         }
@@ -398,6 +400,9 @@ package struct GatewayVerdict: Hashable, Sendable {
             ? "The capture has no `connect.challenge`"
             : "The capture starts after the "
                 + "`connect.challenge`"
+        guard facts.connect != nil else {
+            return " \(start)."
+        }
         guard facts.connect?.device != nil else {
             return " \(start), so how long the client took to answer it cannot be checked."
         }

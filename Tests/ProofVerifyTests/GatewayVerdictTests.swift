@@ -557,6 +557,7 @@ import Testing
         #expect(verdict.cause == .accepted, "\(verdict.summary)")
         #expect(verdict.observed)
         #expect(verdict.summary.contains(missing))
+        #expect(verdict.summary.contains("the connect it answered is not readable"))
     }
 
     /// A gateway close 1000 and bytes missing where the connect was: not a timeout and not a non-JSON connect,
