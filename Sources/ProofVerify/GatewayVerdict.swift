@@ -68,6 +68,12 @@ package struct HandshakeFacts: Hashable, Sendable {
     package var frameLevel: FrameLevelCause?
     /// Whether the TCP connection ended (FIN or RST) in the capture.
     package var connectionEnded: Bool
+    /// Whether the capture holds the connection's start (the HTTP upgrade): false when it started mid-connection,
+    /// so the challenge and even the connect may have gone by before it.
+    package var startCaptured: Bool
+    /// What the capture lacks of this connection, as a clause ("the snaplen (200 bytes) cut 6 of its records"),
+    /// when bytes of it were never captured; `nil` when every byte is there.
+    package var missingEvidence: String?
 
     package init(
         challenge: ConnectChallenge? = nil,
@@ -79,7 +85,9 @@ package struct HandshakeFacts: Hashable, Sendable {
         proof: ProofAnalysis? = nil,
         gatewayProtocol: Int64 = 3,
         frameLevel: FrameLevelCause? = nil,
-        connectionEnded: Bool = false
+        connectionEnded: Bool = false,
+        startCaptured: Bool = true,
+        missingEvidence: String? = nil
     ) {
         self.challenge = challenge
         self.firstClientMessage = firstClientMessage
@@ -91,6 +99,8 @@ package struct HandshakeFacts: Hashable, Sendable {
         self.gatewayProtocol = gatewayProtocol
         self.frameLevel = frameLevel
         self.connectionEnded = connectionEnded
+        self.startCaptured = startCaptured
+        self.missingEvidence = missingEvidence
     }
 
     /// The first request, when the first client message is one.
@@ -121,6 +131,7 @@ package struct GatewayVerdict: Hashable, Sendable {
         case invalidRequestFrame = "invalid-request-frame"
         case invalidHandshake = "invalid-handshake"
         case invalidConnectParams = "invalid-connect-params"
+        case invalidRole = "invalid-role"
         case deviceIdentityMismatch = "device-identity-mismatch"
         case deviceSignatureExpired = "device-signature-expired"
         case deviceNonceRequired = "device-nonce-required"
@@ -143,6 +154,7 @@ package struct GatewayVerdict: Hashable, Sendable {
             case .invalidRequestFrame: "invalid request frame"
             case .invalidHandshake: "invalid handshake: first request must be connect"
             case .invalidConnectParams: "invalid connect params"
+            case .invalidRole: "invalid role"
             case .deviceIdentityMismatch: "device identity mismatch"
             case .deviceSignatureExpired: "device signature expired"
             case .deviceNonceRequired: "device nonce required"
@@ -161,7 +173,7 @@ package struct GatewayVerdict: Hashable, Sendable {
             switch self {
             case .protocolMismatch: 1002
             case .handshakeTimeout: 1000
-            case .invalidRequestFrame, .invalidHandshake, .invalidConnectParams, .deviceIdentityMismatch,
+            case .invalidRequestFrame, .invalidHandshake, .invalidConnectParams, .invalidRole, .deviceIdentityMismatch,
                 .deviceSignatureExpired, .deviceNonceRequired, .deviceNonceMismatch, .deviceSignatureInvalid,
                 .devicePublicKeyInvalid, .deviceIdentityRequired, .unauthorized, .pairingRequired:
                 1008
@@ -192,14 +204,38 @@ package struct GatewayVerdict: Hashable, Sendable {
             return GatewayVerdict(
                 cause: Cause(rawValue: frameLevel.kind.rawValue) ?? .frameViolation,
                 observed: frameLevel.observed,
-                summary: frameLevel.summary,
+                summary: frameLevel.summary + Self.missingSentence(facts),
                 predictionReason: frameLevel.observed ? nil : "the capture ends before the peer answered the breach"
             )
         }
         if let verdict = Self.observedVerdict(facts) {
             return verdict
         }
+        if let verdict = Self.startedAfterHandshake(facts) {
+            return verdict
+        }
         return Self.predictedVerdict(facts)
+    }
+
+    /// A capture that started mid-connection, after the handshake: its first client request is not the connect and
+    /// the gateway's answer to the connect is not in it, so nothing about the handshake can be said.
+    private static func startedAfterHandshake(_ facts: HandshakeFacts) -> GatewayVerdict? {
+        guard !facts.startCaptured, facts.challenge == nil, let request = facts.request, request.method != "connect"
+        else { return nil }
+        return GatewayVerdict(
+            cause: .incompleteCapture,
+            observed: false,
+            summary: "The capture starts mid-connection, after the handshake: the first client request in it is "
+                + "`\(request.method ?? "?")`, not `connect`, and the gateway's answer to the connect is missing; "
+                + "capture from before the client connects to see the handshake."
+                + Self.missingSentence(facts),
+            predictionReason: "the capture starts after the handshake"
+        )
+    }
+
+    /// " The capture lacks part of this connection: the snaplen (200 bytes) cut 6 of its records." or "".
+    private static func missingSentence(_ facts: HandshakeFacts) -> String {
+        facts.missingEvidence.map { " The capture lacks part of this connection: \($0)." } ?? ""
     }
 
     /// Maps a gateway error message or close reason (cut to 120 bytes) to a cause.
@@ -210,7 +246,7 @@ package struct GatewayVerdict: Hashable, Sendable {
             ("invalid request frame", .invalidRequestFrame),
             ("invalid handshake", .invalidHandshake),
             ("invalid connect params", .invalidConnectParams),
-            ("invalid role", .invalidConnectParams),
+            ("invalid role", .invalidRole),
             ("device identity required", .deviceIdentityRequired),
             ("device identity mismatch", .deviceIdentityMismatch),
             ("device signature expired", .deviceSignatureExpired),
@@ -230,6 +266,9 @@ package struct GatewayVerdict: Hashable, Sendable {
     private static func observedVerdict(_ facts: HandshakeFacts) -> GatewayVerdict? {
         let close = facts.serverClose
         if let response = facts.response, response.ok == true {
+            // A `res` with ok but no `hello-ok`, to a request that is not the connect, answers a later call: the
+            // capture started after the handshake.
+            guard response.helloOK != nil || facts.connect != nil else { return nil }
             return GatewayVerdict(cause: .accepted, observed: true, summary: Self.acceptedSummary(facts, response))
         }
         var said: String?
@@ -244,10 +283,19 @@ package struct GatewayVerdict: Hashable, Sendable {
                 ?? (facts.response?.error?.code == "NOT_PAIRED"
                     ? .pairingRequired : nil)
             {
+                if facts.connect == nil, let missing = facts.missingEvidence {
+                    // The gateway's words stand; what it refused cannot be read.
+                    return GatewayVerdict(
+                        cause: cause,
+                        observed: true,
+                        summary: answer + ", its own words; the connect it answered is not readable in the capture "
+                            + "(\(missing)), so wssniff cannot name the field behind it."
+                    )
+                }
                 return GatewayVerdict(
                     cause: cause,
                     observed: true,
-                    summary: answer + ": " + Self.detail(cause, facts, observed: true)
+                    summary: answer + ": " + Self.detail(cause, facts, observed: true) + Self.missingSentence(facts)
                 )
             }
             // A message wssniff does not know: say it, and what wssniff's own checks find.
@@ -263,28 +311,35 @@ package struct GatewayVerdict: Hashable, Sendable {
         guard let close else { return nil }
         switch close.code {
         case 1002 where close.reason.isEmpty:
+            let checked =
+                facts.missingEvidence.map { "wssniff could not check every frame: \($0)" }
+                ?? "wssniff's frame checks found no rule broken"
             return GatewayVerdict(
                 cause: .frameViolation,
                 observed: true,
                 summary: "The gateway closed with 1002 and an empty reason, which the `ws` library sends when a "
-                    + "received frame breaks RFC 6455; look at the client's frames (wssniff's frame checks found no "
-                    + "rule broken). A 1002 after the proof never means a wrong envelope."
+                    + "received frame breaks RFC 6455; look at the client's frames (\(checked)). A 1002 after the "
+                    + "proof never means a wrong envelope."
             )
         case 1007:
             return GatewayVerdict(
                 cause: .invalidUTF8,
                 observed: true,
                 summary: "The gateway closed with 1007: a client text message or close reason is not valid UTF-8."
+                    + Self.missingSentence(facts)
             )
         case 1009:
             return GatewayVerdict(
                 cause: .messageTooBig,
                 observed: true,
                 summary: "The gateway closed with 1009: a client message is larger than its maxPayload (64 KiB before "
-                    + "the connect is accepted)."
+                    + "the connect is accepted)." + Self.missingSentence(facts)
             )
         case 1000?, nil:
-            if facts.connectAfterTimeout || facts.firstClientMessage == nil {
+            // A timeout only when the capture shows that no connect came: from the connection's start, every byte.
+            let noConnectShown =
+                facts.firstClientMessage == nil && facts.startCaptured && facts.missingEvidence == nil
+            if facts.connectAfterTimeout || noConnectShown {
                 return GatewayVerdict(
                     cause: .handshakeTimeout,
                     observed: true,
@@ -292,7 +347,7 @@ package struct GatewayVerdict: Hashable, Sendable {
                         + Self.detail(.handshakeTimeout, facts, observed: true)
                 )
             }
-            if case .notJSON = facts.firstClientMessage {
+            if case .notJSON = facts.firstClientMessage, facts.missingEvidence == nil {
                 return GatewayVerdict(
                     cause: .invalidRequestFrame,
                     observed: true,
@@ -327,10 +382,33 @@ package struct GatewayVerdict: Hashable, Sendable {
             summary +=
                 " without a device identity, on the shared token or password alone: the gateway clears its "
                 + "scopes, so calls will fail with \"missing scope\"; send a signed `device` to keep them."
+        } else if facts.missingEvidence != nil || !facts.startCaptured {
+            summary += "; the connect it answered is not readable in the capture, so its device proof is not checked."
         } else {
             summary += "."
         }
-        return summary
+        if facts.challenge == nil {
+            summary += Self.withoutChallenge(facts)
+        }
+        return summary + Self.missingSentence(facts)
+    }
+
+    /// What a capture that holds the connect but not the `connect.challenge` before it cannot show.
+    private static func withoutChallenge(_ facts: HandshakeFacts) -> String {
+        let start =
+            facts.startCaptured
+            ? "The capture has no `connect.challenge`"
+            : "The capture starts after the "
+                + "`connect.challenge`"
+        guard facts.connect != nil else {
+            return " \(start)."
+        }
+        guard facts.connect?.device != nil else {
+            return " \(start), so how long the client took to answer it cannot be checked."
+        }
+        return " \(start), so two checks cannot be made: whether `device.nonce` is that challenge's nonce, and how "
+            + "long the client took to answer it; the signature was checked over the nonce the client sent, and the "
+            + "gateway's `hello-ok` says its own checks passed."
     }
 
     /// "The gateway closed with 1008 "device signature invalid"" or "The gateway answered NOT_PAIRED "pairing
@@ -353,7 +431,9 @@ package struct GatewayVerdict: Hashable, Sendable {
 
     private static func predictedVerdict(_ facts: HandshakeFacts) -> GatewayVerdict {
         let reason: String
-        if let close = facts.closes.first(where: { $0.direction == .client }) {
+        if facts.missingEvidence != nil {
+            reason = "the gateway's answer is not readable in the capture"
+        } else if let close = facts.closes.first(where: { $0.direction == .client }) {
             reason = "the client closed with \(Self.codeText(close.code)) before the gateway answered"
         } else if facts.serverClose != nil {
             reason = "the gateway closed with \(Self.codeText(facts.serverClose?.code)) without saying why"
@@ -361,6 +441,24 @@ package struct GatewayVerdict: Hashable, Sendable {
             reason = "the connection ended before the gateway answered"
         } else {
             reason = "the capture ends before the gateway answered"
+        }
+        if let missing = facts.missingEvidence, facts.request == nil {
+            // The client's first message is missing or unreadable and bytes are missing: no guess.
+            return GatewayVerdict(
+                cause: .incompleteCapture,
+                observed: false,
+                summary: Self.missingSummary(facts, missing),
+                predictionReason: reason
+            )
+        }
+        if facts.challenge == nil && facts.response == nil && !facts.startCaptured && facts.request == nil {
+            return GatewayVerdict(
+                cause: .incompleteCapture,
+                observed: false,
+                summary: "The capture starts mid-connection and holds neither the client's connect nor the "
+                    + "gateway's answer to it; capture from before the client connects.",
+                predictionReason: reason
+            )
         }
         if facts.challenge == nil && facts.response == nil {
             switch facts.firstClientMessage {
@@ -389,11 +487,13 @@ package struct GatewayVerdict: Hashable, Sendable {
             return GatewayVerdict(
                 cause: .incompleteCapture,
                 observed: false,
-                summary: "The capture ends before the gateway answered the connect; every check wssniff can make "
-                    + "passes"
+                summary: (facts.missingEvidence == nil
+                    ? "The capture ends before the gateway answered the connect"
+                    : "The gateway's answer to the connect is not readable in the capture")
+                    + "; every check wssniff can make passes"
                     + (facts.proof.map { " (\($0.signedFormClause))" } ?? "")
                     + ", and whether it is accepted depends on the shared token and pairing, which the wire does not "
-                    + "show.",
+                    + "show." + Self.missingSentence(facts),
                 predictionReason: reason
             )
         }
@@ -412,9 +512,31 @@ package struct GatewayVerdict: Hashable, Sendable {
         return GatewayVerdict(
             cause: cause,
             observed: false,
-            summary: "\(start); \(gatewayWould): \(detail)",
+            summary: "\(start); \(gatewayWould): \(detail)" + Self.missingSentence(facts),
             predictionReason: reason
         )
+    }
+
+    /// The summary of a connection whose connect cannot be read because bytes are missing: what is missing, what
+    /// the capture still shows.
+    private static func missingSummary(_ facts: HandshakeFacts, _ missing: String) -> String {
+        var shown: [String] = []
+        if facts.challenge != nil {
+            shown.append("the `connect.challenge`")
+        }
+        let closes = facts.closes.map { close in
+            let side = close.direction == .server ? "gateway" : "client"
+            let reason = close.reason.isEmpty ? "" : " \(JSONValue.string(close.reason).jsonText)"
+            return "the \(side)'s close \(Self.codeText(close.code))\(reason)"
+        }
+        shown.append(contentsOf: closes)
+        let still = shown.isEmpty ? "" : "; it still shows " + shown.joined(separator: ", ")
+        let answer =
+            facts.response == nil && !facts.closes.contains { $0.direction == .server && !$0.reason.isEmpty }
+            ? " and no answer of the gateway to it is readable" : ""
+        return "The capture lacks part of this connection: \(missing). The client's connect is not readable\(answer)"
+            + "\(still), so wssniff does not guess the verdict; capture again with the whole packets (`-s 0`) "
+            + "from before the client connects."
     }
 
     /// The gateway's checks in section 5's order; the first that fails, with its explanation, or
@@ -460,7 +582,7 @@ package struct GatewayVerdict: Hashable, Sendable {
                 return (.protocolMismatch, Self.detail(.protocolMismatch, facts, observed: false))
             }
             if !params.roleIsAllowed {
-                return (.invalidConnectParams, Self.detail(.invalidConnectParams, facts, observed: false))
+                return (.invalidRole, Self.detail(.invalidRole, facts, observed: false))
             }
             guard params.device != nil, let proof = facts.proof else {
                 if params.hasSharedAuth {
@@ -532,6 +654,12 @@ package struct GatewayVerdict: Hashable, Sendable {
                 return "the connect params fail the gateway's schema (\(message)); fix that field." + proofNote
             }
             return "the connect params fail the gateway's schema." + proofNote
+        case .invalidRole:
+            let role = params?.role?.jsonText ?? "?"
+            return "`params.role` is \(role), which the gateway's role check refuses: it accepts only \"operator\" or "
+                + "\"node\" (exactly, lowercase). The role passes the gateway's schema (any string does) and is checked "
+                + "on its own after the protocol range, before any device or token check; send \"operator\" or "
+                + "\"node\"." + proofNote
         case .deviceIdentityRequired:
             return "the connect has no `device` and no usable shared token or password; sign a device proof or "
                 + "send the gateway token."

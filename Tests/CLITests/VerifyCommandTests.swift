@@ -153,6 +153,25 @@ import Testing
         #expect(text.stdout.contains("device-nonce-mismatch"))
     }
 
+    /// A role other than "operator" or "node" passes the gateway's schema and fails its role check, before any
+    /// device check: `invalid-role`, not a schema failure.
+    @Test(arguments: ["Operator", "admin"])
+    func aRoleOutsideOperatorAndNodeIsTheRoleCheck(role: String) throws {
+        let file = try Self.signedConnect(nonce: "8d7f5a52-3f0e-4c59-9d57-1c2b3a4d5e6f")
+        var frame = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        var params = try #require(frame["params"] as? [String: Any])
+        params["role"] = role
+        frame["params"] = params
+        try JSONSerialization.data(withJSONObject: frame).write(to: file)
+        let result = try Self.verifyJSON(file, ["--nonce", "8d7f5a52-3f0e-4c59-9d57-1c2b3a4d5e6f"])
+        let summary = result.verdict["summary"] as? String ?? ""
+        #expect(result.verdict["cause"] as? String == "invalid-role", "\(summary)")
+        #expect(result.verdict["observed"] as? Bool == false)
+        #expect(summary.contains("\"invalid role\" (1008)"), "\(summary)")
+        #expect(summary.contains("role check"))
+        #expect(!summary.contains("schema at /role"))
+    }
+
     @Test func identityPublicPartComparedAndPrivateKeyNeverPrinted() throws {
         let file = try Self.signedConnect(nonce: "n-1", token: "tok-secret-99")
         let result = try Self.verifyJSON(file, ["--nonce", "n-1", "--identity", Self.identity])

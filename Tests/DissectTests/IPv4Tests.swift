@@ -61,6 +61,21 @@ struct IPv4Tests {
         #expect(segment == nil)
     }
 
+    /// A loopback capture at snaplen 64 keeps 14 + 20 bytes of link and IP headers and 30 of the 32-byte TCP
+    /// header: the fixed 20 bytes are there, the timestamps option is cut, and the payload is missing, not absent.
+    @Test("a TCP header cut inside its options still gives the segment, its payload missing")
+    func tcpOptionsCut() {
+        let options: [UInt8] = [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]
+        let packet = Bytes.ipv4(
+            payload: Bytes.tcp(sequence: 7_000, options: options, payload: Array(repeating: 0x41, count: 100))
+        )
+        let (outcome, segment) = Bytes.decode(Array(packet.prefix(20 + 30)), linkType: .raw)
+        #expect(outcome == .tcp)
+        #expect(segment?.sequence == 7_000)
+        #expect(segment?.payload.count == 0)
+        #expect(segment?.missingPayloadLength == 100)
+    }
+
     @Test("total length 0 (segmentation offload) means the captured length")
     func offloadedTotalLength() {
         let packet = Bytes.ipv4(totalLength: 0, payload: Bytes.tcp(payload: [1, 2, 3, 4]))

@@ -30,6 +30,44 @@ import Testing
         return analyzer.finish()
     }
 
+    /// A snaplen cut the upgrade request (the bytes after the first 40 never captured): the HTTP parser does not
+    /// read across the hole, so the connection is not "HTTP without an upgrade". On the gateway port the frames
+    /// after it are found by resynchronizing; elsewhere the connection is not read further, saying why.
+    @Test(arguments: [false, true])
+    func aGapInTheUpgradeIsNotAnAnswer(gatewayPort: Bool) {
+        var options = WebSocketAnalysisOptions()
+        options.gatewayPort = gatewayPort ? Self.server.port : 0
+        var analyzer = WebSocketConnectionAnalyzer(client: Self.client, server: Self.server, options: options)
+        let close = wsFrame(0x8, [0x03, 0xf0] + Array("invalid role".utf8))
+        let pieces: [(Direction, [UInt8]?)] = [
+            (.client, Array(Self.request.prefix(40))),
+            (.client, nil),
+            (.server, Array(Self.response.prefix(30))),
+            (.server, nil),
+            (.server, close),
+        ]
+        let lost = [Self.request.count - 40, Self.response.count - 30]
+        var gaps = 0
+        for (index, piece) in pieces.enumerated() {
+            let packet = PacketRef(number: index + 1, timestamp: Timestamp(nanoseconds: Int64(index) * 1_000_000))
+            if let bytes = piece.1 {
+                bytes.withUnsafeBytes { analyzer.receive($0, from: piece.0, packet: packet) }
+            } else {
+                analyzer.gap(lost[gaps], in: piece.0, packet: packet)
+                gaps += 1
+            }
+        }
+        let summary = analyzer.finish()
+        #expect(summary.upgradeGapBytes > 0)
+        if gatewayPort {
+            #expect(summary.kind == .midStream)
+            #expect(summary.closes.map(\.record.code) == [1008])
+            #expect(summary.closes.first?.record.reason == "invalid role")
+        } else {
+            #expect(summary.kind == .notWebSocket("bytes of the HTTP upgrade were never captured"))
+        }
+    }
+
     static func text(_ message: WebSocketMessageRecord) -> String? {
         message.payload.map { String(decoding: $0, as: UTF8.self) }
     }

@@ -16,6 +16,8 @@ import Testing
         connectAfterTimeout: Bool = false,
         challengeToConnectMs: Int64? = 35,
         frameLevel: FrameLevelCause? = nil,
+        startCaptured: Bool = true,
+        missingEvidence: String? = nil,
         signing payload: @escaping (PayloadFields) -> PayloadText? = { ProofCandidates.payload(.v3, $0) }
     ) -> HandshakeFacts {
         let text = firstMessage ?? connect.request(signing: payload)
@@ -43,7 +45,9 @@ import Testing
             challengeToConnectMs: challengeToConnectMs,
             proof: proof,
             gatewayProtocol: gatewayProtocol,
-            frameLevel: frameLevel
+            frameLevel: frameLevel,
+            startCaptured: startCaptured,
+            missingEvidence: missingEvidence
         )
     }
 
@@ -125,6 +129,18 @@ import Testing
                         1008,
                         "invalid connect params: at /client/id: must be equal to one of the allowed values"
                     )
+                )
+            }
+        ),
+        (
+            .invalidRole, true,
+            {
+                var connect = Connect()
+                connect.roleJSON = #""Operator""#
+                return facts(
+                    connect,
+                    response: refusal("INVALID_REQUEST", "invalid role"),
+                    closes: serverClose(1008, "invalid role")
                 )
             }
         ),
@@ -385,7 +401,7 @@ import Testing
     @Test(arguments: [
         ("protocol", GatewayVerdict.Cause.protocolMismatch),
         ("schema", .invalidConnectParams),
-        ("role", .invalidConnectParams),
+        ("role", .invalidRole),
         ("identity", .deviceIdentityMismatch),
         ("expired", .deviceSignatureExpired),
         ("nonce-empty", .deviceNonceRequired),
@@ -449,7 +465,133 @@ import Testing
     @Test func messageToCause() {
         #expect(GatewayVerdict.cause(forMessage: "unauthorized: gateway password missing") == .unauthorized)
         #expect(GatewayVerdict.cause(forMessage: "origin not allowed (https://evil)") == .unauthorized)
-        #expect(GatewayVerdict.cause(forMessage: "invalid role") == .invalidConnectParams)
+        #expect(GatewayVerdict.cause(forMessage: "invalid role") == .invalidRole)
         #expect(GatewayVerdict.cause(forMessage: "something else") == nil)
+    }
+
+    // MARK: Invalid role
+
+    /// Row 7 of the gateway's checks: any string passes the schema, the role check refuses it on its own.
+    @Test(arguments: [#""Operator""#, #""admin""#, #""node ""#])
+    func aRoleOtherThanOperatorOrNodeIsTheRoleCheck(role: String) {
+        var connect = Connect()
+        connect.roleJSON = role
+        let observed = GatewayVerdict.decide(
+            Self.facts(
+                connect,
+                response: Self.refusal("INVALID_REQUEST", "invalid role"),
+                closes: Self.serverClose(1008, "invalid role")
+            )
+        )
+        #expect(observed.cause == .invalidRole)
+        #expect(observed.observed)
+        #expect(observed.summary.contains("role check"), "\(observed.summary)")
+        #expect(!observed.summary.contains("schema at /role"), "\(observed.summary)")
+        let predicted = GatewayVerdict.decide(Self.facts(connect))
+        #expect(predicted.cause == .invalidRole)
+        #expect(!predicted.observed)
+        #expect(predicted.summary.contains("\"invalid role\" (1008)"), "\(predicted.summary)")
+        #expect(predicted.summary.contains("role check"))
+    }
+
+    // MARK: Captures that start mid-connection
+
+    /// The capture starts at the connect: no upgrade, no challenge, the gateway's hello-ok. Accepted, observed,
+    /// and the summary says what cannot be checked without the challenge.
+    @Test func aCaptureStartingAtTheConnectWithHelloOKIsAccepted() {
+        let verdict = GatewayVerdict.decide(
+            Self.facts(response: Self.hello, challenge: nil, challengeToConnectMs: nil, startCaptured: false)
+        )
+        #expect(verdict.cause == .accepted)
+        #expect(verdict.observed)
+        #expect(verdict.summary.contains("The capture starts after the `connect.challenge`"), "\(verdict.summary)")
+        #expect(verdict.summary.contains("whether `device.nonce` is that challenge's nonce"))
+    }
+
+    /// The capture starts after the handshake: a later request and its `res` are not the connect's answer.
+    @Test func aCaptureStartingAfterTheHandshakeIsNotAccepted() {
+        let call = #"{"type":"req","id":"c1","method":"chat.history","params":{}}"#
+        let answer = #"{"type":"res","id":"c1","ok":true,"payload":{"messages":[]}}"#
+        let verdict = GatewayVerdict.decide(
+            Self.facts(
+                firstMessage: call,
+                response: answer,
+                challenge: nil,
+                challengeToConnectMs: nil,
+                startCaptured: false
+            )
+        )
+        #expect(verdict.cause == .incompleteCapture, "\(verdict.summary)")
+        #expect(!verdict.observed)
+        #expect(verdict.summary.contains("after the handshake"))
+        #expect(verdict.summary.contains("`chat.history`"))
+    }
+
+    /// A gateway close 1000 with no client message is a timeout only when the capture holds the connection from
+    /// its start: mid-connection, the connect may simply predate the capture.
+    @Test func noHandshakeTimeoutWithoutTheStart() {
+        let midConnection = GatewayVerdict.decide(
+            Self.facts(firstMessage: "", closes: Self.serverClose(1000), challenge: nil, startCaptured: false)
+        )
+        #expect(midConnection.cause == .incompleteCapture, "\(midConnection.summary)")
+        #expect(!midConnection.observed)
+        let fromTheStart = GatewayVerdict.decide(Self.facts(firstMessage: "", closes: Self.serverClose(1000)))
+        #expect(fromTheStart.cause == .handshakeTimeout)
+        #expect(fromTheStart.observed)
+    }
+
+    // MARK: Contradictions
+
+    /// The connect lost bytes (its message reads as not JSON) and the gateway's hello-ok for it is there: the
+    /// gateway's words win, never `invalid-request-frame`.
+    @Test func aCutConnectBesideHelloOKIsAccepted() {
+        let missing = "12 bytes of the client's stream were never captured (segments missing from the capture)"
+        let verdict = GatewayVerdict.decide(
+            Self.facts(
+                firstMessage: #"{"type":"req","id":"c1","meth"#,
+                response: Self.hello,
+                closes: [Close(direction: .client, code: 1000), Close(direction: .server, code: 1000)],
+                missingEvidence: missing
+            )
+        )
+        #expect(verdict.cause == .accepted, "\(verdict.summary)")
+        #expect(verdict.observed)
+        #expect(verdict.summary.contains(missing))
+        #expect(verdict.summary.contains("the connect it answered is not readable"))
+    }
+
+    /// A gateway close 1000 and bytes missing where the connect was: not a timeout and not a non-JSON connect,
+    /// but the missing bytes, named.
+    @Test func missingBytesAreNamedNotMisread() {
+        let missing =
+            "the capture's snaplen (200 bytes) cut its packets short: 735 bytes of the client's stream were "
+            + "never captured"
+        for firstMessage in ["", #"{"type":"req","id":"c1","meth"#] {
+            let verdict = GatewayVerdict.decide(
+                Self.facts(
+                    firstMessage: firstMessage,
+                    closes: [Close(direction: .client, code: 1000), Close(direction: .server, code: 1000)],
+                    missingEvidence: missing
+                )
+            )
+            #expect(verdict.cause == .incompleteCapture, "\(verdict.summary)")
+            #expect(!verdict.observed)
+            #expect(verdict.summary.contains("snaplen (200 bytes)"))
+            #expect(verdict.summary.contains("connect is not readable"))
+        }
+    }
+
+    /// The gateway's close reason fits where the connect did not: observed, in the gateway's words, without a
+    /// field that cannot be read.
+    @Test func aCloseReasonThatFitsIsTheGatewaysWord() {
+        let missing = "the capture's snaplen (96 bytes) cut its packets short: 943 bytes were never captured"
+        let verdict = GatewayVerdict.decide(
+            Self.facts(firstMessage: "", closes: Self.serverClose(1002, "protocol mismatch"), missingEvidence: missing)
+        )
+        #expect(verdict.cause == .protocolMismatch)
+        #expect(verdict.observed)
+        #expect(verdict.summary.contains("1002 \"protocol mismatch\""))
+        #expect(verdict.summary.contains("snaplen (96 bytes)"))
+        #expect(!verdict.summary.contains("?..?"), "\(verdict.summary)")
     }
 }

@@ -46,7 +46,7 @@ const SCENARIOS = {
     'not-req': 'first message is JSON but not a req frame -> invalid-request-frame (1008)',
     'first-not-connect': 'first req is "health" -> invalid-handshake',
     'bad-params': 'client.id "my-bot" is not an allowed id -> invalid-connect-params',
-    'bad-role': 'role "admin" -> invalid-connect-params ("invalid role")',
+    'bad-role': 'role "admin" -> invalid-role ("invalid role")',
     'big-preauth': 'a 70 KiB message before connect -> message-too-big (1009 from ws)',
     'invalid-utf8': 'a text message with invalid UTF-8 -> invalid-utf8 (1007 from ws)',
     'chat-invalid-utf8': 'good v3, 20 health requests, then a text message with invalid UTF-8 -> invalid-utf8 (1007 from ws after hello-ok)',

@@ -518,8 +518,8 @@ function onMessage(conn, data, isBinary) {
     }
     const role = params.role ?? 'operator';
     // Row 7. wssniff's vocabulary has no cause of its own for it: a param the gateway refuses is logged as
-    // invalid-connect-params; the message ("invalid role") tells it from row 5.
-    if (role !== 'operator' && role !== 'node') return fail('invalid-connect-params', 'INVALID_REQUEST', 'invalid role');
+    // invalid-role: a check of its own after the schema (any string passes row 5), before any device check.
+    if (role !== 'operator' && role !== 'node') return fail('invalid-role', 'INVALID_REQUEST', 'invalid role');
     if (!originAllowed(conn.req)) {
         return fail(
             'origin-not-allowed',

@@ -38,7 +38,21 @@ enum TCPHeaderParser {
             return .problem(.tcpBadDataOffset)
         }
         guard headerLength <= bytes.count else {
-            return .problem(bytes.count + missingLength >= headerLength ? .tcpHeaderCut : .tcpBadDataOffset)
+            guard bytes.count + missingLength >= headerLength else { return .problem(.tcpBadDataOffset) }
+            // The snaplen cut the options (at 64 bytes on a loopback capture the 12 bytes of timestamps go): the
+            // fixed header still gives ports, numbers and flags, and the whole payload is missing, not absent.
+            return .segment(
+                TCPSegment(
+                    source: Endpoint(ip: source, port: bytes.be16(0)),
+                    destination: Endpoint(ip: destination, port: bytes.be16(2)),
+                    sequence: bytes.be32(4),
+                    acknowledgment: bytes.be32(8),
+                    flags: TCPFlags(rawValue: bytes.u8(13)),
+                    window: bytes.be16(14),
+                    payload: bytes.dropping(bytes.count),
+                    missingPayloadLength: bytes.count + missingLength - headerLength
+                )
+            )
         }
         return .segment(
             TCPSegment(

@@ -56,6 +56,8 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     private var closes: [WebSocketCloseRecord] = []
     private var resynchronizations: [WebSocketConnectionSummary.Resynchronization] = []
     private var gapBytes = 0
+    /// Bytes lost in capture gaps before the upgrade was decided (in the HTTP request or its answer).
+    private var upgradeGapBytes = 0
     private var tcpEndings: [WebSocketConnectionSummary.TCPEnding] = []
     /// The server announced the gateway's `connect.challenge`: the client's messages are held to the gateway's
     /// `maxPayload`.
@@ -91,8 +93,35 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             self.withParser(direction) { parser, numbers, sink in parser.gap(length, packet: packet, sink) }
         } else if case .undecided = self.mode {
             // The start of the stream was lost: whatever follows is mid-stream.
+            self.upgradeGapBytes += length
             self.decideMode(firstBytes: nil, from: direction)
+        } else if case .http = self.mode, self.conversation.outcome == .pending {
+            // Bytes of the upgrade (its request, its answer, or frames sent before the answer) were never captured:
+            // HTTP cannot be read across the hole, and what follows it may be frames.
+            self.upgradeGapBytes += length
+            self.leaveHTTPAfterGap(length, in: direction, packet: packet)
         }
+    }
+
+    /// After a gap in the undecided upgrade: on the gateway port the connection goes on mid-stream (both parsers
+    /// resynchronize on frame boundaries, the client's held frames first); elsewhere it is not read further.
+    private mutating func leaveHTTPAfterGap(_ length: Int, in direction: Direction, packet: PacketRef) {
+        guard self.isGatewayPort else {
+            self.mode = .opaque("bytes of the HTTP upgrade were never captured")
+            return
+        }
+        self.mode = .midStream
+        let deflate = PerMessageDeflateConfig(noContextTakeover: false)
+        self.clientParser = self.makeParser(.client, deflate: deflate, synchronized: false)
+        self.serverParser = self.makeParser(.server, deflate: deflate, synchronized: false)
+        let pending = self.pendingClient
+        self.pendingClient = []
+        self.pendingClientBytes = 0
+        for piece in pending {
+            piece.bytes.withUnsafeBytes { self.parse($0, from: .client, packet: piece.packet) }
+        }
+        self.pendingClientDropped = 0
+        self.withParser(direction) { parser, _, sink in parser.gap(length, packet: packet, sink) }
     }
 
     package mutating func end(_ end: StreamEnd, from direction: Direction, packet: PacketRef) {
@@ -130,6 +159,7 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             closes: self.linkedCloses(),
             resynchronizations: self.resynchronizations,
             gapBytes: self.gapBytes,
+            upgradeGapBytes: self.upgradeGapBytes,
             tcpEndings: self.tcpEndings,
             uncheckedMessages: (self.clientParser?.uncheckedMessages ?? 0) + (self.serverParser?.uncheckedMessages ?? 0)
         )

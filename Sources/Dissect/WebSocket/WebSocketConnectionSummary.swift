@@ -58,6 +58,9 @@ package struct WebSocketConnectionSummary: Sendable {
     package var resynchronizations: [Resynchronization]
     /// Bytes lost in capture gaps after the upgrade.
     package var gapBytes: Int
+    /// Bytes lost in capture gaps before the upgrade was decided: the upgrade request or its answer is not whole
+    /// in the capture (a snaplen, a lost segment), so the connection's kind is not evidence.
+    package var upgradeGapBytes: Int = 0
     package var tcpEndings: [TCPEnding]
     /// The gateway's messages after `hello-ok`, past the kept ones, skipped by length: their frames were checked,
     /// their payloads not checked as UTF-8 or inflated (`--check-payloads` checks them).

@@ -30,6 +30,60 @@ package struct GatewayAnalysis: Sendable {
     }
 }
 
+/// What the capture lacks of one connection: bytes it never held, and the snaplen that cut them.
+package struct CaptureEvidence: Hashable, Sendable {
+    /// Stream bytes of each direction that the capture never held (TCP gaps, snaplen cuts included).
+    package var clientGapBytes: Int
+    package var serverGapBytes: Int
+    /// The snaplen that cut records of the input, when the input has records cut short (`nil`: none was).
+    package var snaplen: Int?
+    /// Whether bytes were lost before the upgrade was decided (the upgrade request or its answer is not whole).
+    package var upgradeCut: Bool
+    /// Whether a gateway message before its answer was known could not be inflated (permessage-deflate with
+    /// context takeover, its context in messages from before the capture started).
+    package var answerNotInflated = false
+
+    package init(clientGapBytes: Int = 0, serverGapBytes: Int = 0, snaplen: Int? = nil, upgradeCut: Bool = false) {
+        self.clientGapBytes = clientGapBytes
+        self.serverGapBytes = serverGapBytes
+        self.snaplen = snaplen
+        self.upgradeCut = upgradeCut
+    }
+
+    /// The evidence of a connection from its TCP statistics and the input's snaplen cut.
+    package init(_ tcp: TCPStatistics, snaplen: Int?) {
+        self.init(clientGapBytes: tcp.client.gapBytes, serverGapBytes: tcp.server.gapBytes, snaplen: snaplen)
+    }
+
+    /// Whether every stream byte is in the capture (and readable).
+    package var isComplete: Bool {
+        self.clientGapBytes == 0 && self.serverGapBytes == 0 && !self.answerNotInflated
+    }
+
+    /// What is missing, as a clause ("the snaplen (200 bytes) cut its packets: 1,506 bytes of the client's stream
+    /// and 1,288 of the gateway's were never captured"), `nil` when nothing is.
+    package var missing: String? {
+        guard !self.isComplete else { return nil }
+        if self.clientGapBytes == 0 && self.serverGapBytes == 0 {
+            return "the gateway's messages are compressed (permessage-deflate) with a context from messages before "
+                + "the capture started, so they cannot be inflated"
+        }
+        var sides: [String] = []
+        if self.clientGapBytes > 0 {
+            sides.append("\(self.clientGapBytes) bytes of the client's stream")
+        }
+        if self.serverGapBytes > 0 {
+            sides.append("\(self.serverGapBytes) bytes of the server's")
+        }
+        let lost = sides.joined(separator: " and ") + " were never captured"
+        let upgrade = self.upgradeCut ? ", the HTTP upgrade among them" : ""
+        if let snaplen = self.snaplen {
+            return "the capture's snaplen (\(snaplen) bytes) cut its packets short\(upgrade): \(lost)"
+        }
+        return lost + " (segments missing from the capture\(upgrade))"
+    }
+}
+
 /// Settings of the gateway analysis.
 package struct GatewayOptions: Sendable {
     /// The protocol version the gateway speaks when the capture does not say (`--gateway-protocol`).
@@ -50,15 +104,32 @@ extension GatewayAnalysis {
         _ websocket: WebSocketConnectionSummary,
         tcpEnded: Bool,
         earlierNonces: [String],
-        options: GatewayOptions
+        options: GatewayOptions,
+        evidence: CaptureEvidence = CaptureEvidence()
     ) -> GatewayAnalysis {
         var analysis = GatewayAnalysis(
             laterEvents: [],
             gatewayProtocol: options.gatewayProtocol,
             verdict: GatewayVerdict(cause: .notWebSocket, observed: true, summary: "")
         )
-        for message in websocket.messages where message.opcode == .text && message.complete {
-            guard let payload = message.payload, !message.payloadCut else { continue }
+        // The gateway's `res` messages seen before the request they answer was known (a capture that starts at the
+        // connect may store the answer's record first), matched once the loop is done.
+        var unmatchedResponses: [[UInt8]] = []
+        // The client's first text message lost bytes: no later message stands in for it.
+        var firstClientMessageLost = false
+        // A gateway message that could not be inflated: its compression context is not in the capture.
+        var serverMessageNotInflated = false
+        for message in websocket.messages where message.opcode == .text {
+            if message.direction == .server && message.inflateError != nil && analysis.response == nil {
+                serverMessageNotInflated = true
+            }
+            let readable = message.complete && message.lostBytes == 0
+            if message.direction == .client && analysis.firstClientMessage == nil
+                && (!readable || Self.followsClientGap(message, websocket))
+            {
+                firstClientMessageLost = true
+            }
+            guard readable, let payload = message.payload, !message.payloadCut else { continue }
             // Once the handshake is known, the gateway's chat needs no parsing: a few event names at most.
             let handshakeKnown =
                 analysis.firstClientMessage != nil && (analysis.response != nil || analysis.requestId == nil)
@@ -71,6 +142,12 @@ extension GatewayAnalysis {
                     (head.type == "event" && head.event == "connect.challenge" && analysis.challenge == nil)
                     || (head.type == "res" && analysis.response == nil && head.id != nil
                         && head.id == analysis.requestId)
+                if !needed && head.type == "res" && analysis.requestId == nil && analysis.response == nil
+                    && unmatchedResponses.count < 4
+                {
+                    unmatchedResponses.append(payload)
+                    continue
+                }
                 if !needed {
                     if head.type == "event", analysis.laterEvents.count < 8, let name = head.event {
                         analysis.laterEvents.append(name)
@@ -93,7 +170,7 @@ extension GatewayAnalysis {
                 default:
                     break
                 }
-            } else if analysis.firstClientMessage == nil {
+            } else if analysis.firstClientMessage == nil && !firstClientMessageLost {
                 let classified = GatewayMessage.classify(payload)
                 analysis.firstClientMessage = classified
                 analysis.firstClientMessageTime = message.startPacket.timestamp
@@ -102,6 +179,9 @@ extension GatewayAnalysis {
                     analysis.connect = request.connectParams
                 }
             }
+        }
+        if analysis.response == nil {
+            analysis.response = Self.answer(among: unmatchedResponses, requestId: analysis.requestId)
         }
         if let challengeTime = analysis.challengeTime, let connectTime = analysis.firstClientMessageTime {
             analysis.challengeToConnectMs = (connectTime.nanoseconds - challengeTime.nanoseconds) / 1_000_000
@@ -126,16 +206,65 @@ extension GatewayAnalysis {
         if let part = options.identity, let params = analysis.connect, params.device != nil {
             analysis.identity = IdentityComparison.compare(part, connect: params, proof: analysis.proof)
         }
-        analysis.verdict = Self.verdict(analysis, websocket: websocket, tcpEnded: tcpEnded, options: options)
+        var evidence = evidence
+        evidence.upgradeCut = websocket.upgradeGapBytes > 0
+        evidence.answerNotInflated = serverMessageNotInflated && analysis.response == nil
+        analysis.verdict = Self.verdict(
+            analysis,
+            websocket: websocket,
+            tcpEnded: tcpEnded,
+            options: options,
+            evidence: evidence
+        )
         return analysis
+    }
+
+    /// Whether the client's framing had to be found again (after bytes lost in a gap) before `message` began, on a
+    /// connection whose upgrade was seen: a message before it may have gone unseen, so it is not known to be the
+    /// first.
+    private static func followsClientGap(
+        _ message: WebSocketMessageRecord,
+        _ websocket: WebSocketConnectionSummary
+    ) -> Bool {
+        guard websocket.kind == .upgraded else { return false }
+        return websocket.resynchronizations.contains {
+            $0.direction == .client && $0.packet.number <= message.startPacket.number
+        }
+    }
+
+    /// The gateway's answer to the connect among `res` messages seen before the request was known: the one with
+    /// the request's id; when the request cannot be read, the first `res` (before `hello-ok` the gateway answers
+    /// nothing but the connect).
+    private static func answer(among payloads: [[UInt8]], requestId: String?) -> GatewayResponse? {
+        for payload in payloads {
+            guard case .response(let response) = GatewayMessage.classify(payload) else { continue }
+            if let requestId {
+                if response.id == requestId { return response }
+            } else {
+                return response
+            }
+        }
+        return nil
     }
 
     private static func verdict(
         _ analysis: GatewayAnalysis,
         websocket: WebSocketConnectionSummary,
         tcpEnded: Bool,
-        options: GatewayOptions
+        options: GatewayOptions,
+        evidence: CaptureEvidence
     ) -> GatewayVerdict {
+        if let missing = evidence.missing, websocket.upgradeGapBytes > 0, !websocket.isWebSocket {
+            // Bytes were lost before the upgrade could be read: what looks like "HTTP without an upgrade" is a cut.
+            return GatewayVerdict(
+                cause: .incompleteCapture,
+                observed: false,
+                summary: "The capture lacks part of this connection: \(missing). The HTTP upgrade is not whole in "
+                    + "it, so whether this is a WebSocket (and a gateway connection) cannot be told; capture again "
+                    + "with whole packets (`-s 0`), or pass the gateway's port with `--port` to read its frames.",
+                predictionReason: "bytes of the upgrade were never captured"
+            )
+        }
         switch websocket.kind {
         case .notWebSocket(let what):
             return GatewayVerdict(
@@ -182,11 +311,19 @@ extension GatewayAnalysis {
             frameLevel: Self.frameLevelCause(
                 websocket,
                 proofRead: analysis.response != nil,
-                accepted: analysis.response?.ok == true
+                accepted: analysis.response?.ok == true,
+                tcpEnded: tcpEnded
             ),
-            connectionEnded: tcpEnded
+            connectionEnded: tcpEnded,
+            startCaptured: websocket.kind == .upgraded,
+            missingEvidence: evidence.missing
         )
-        if !analysis.isGateway && facts.frameLevel == nil {
+        // "Not a gateway" needs the whole start of the connection and no gateway answer in it.
+        let gatewaySpoke =
+            analysis.response != nil
+            || facts.serverClose.map { GatewayVerdict.cause(forMessage: $0.reason) != nil } == true
+        let decisive = evidence.isComplete || analysis.firstClientMessage != nil
+        if !analysis.isGateway && facts.frameLevel == nil && !gatewaySpoke && facts.startCaptured && decisive {
             return GatewayVerdict(
                 cause: .notGateway,
                 observed: true,
@@ -202,7 +339,8 @@ extension GatewayAnalysis {
     static func frameLevelCause(
         _ websocket: WebSocketConnectionSummary,
         proofRead: Bool,
-        accepted: Bool
+        accepted: Bool,
+        tcpEnded: Bool = false
     ) -> FrameLevelCause? {
         for close in websocket.closes {
             guard let breach = close.answers else { continue }
@@ -211,8 +349,12 @@ extension GatewayAnalysis {
                 summary: Self.sentence(close: close, breach: breach, proofRead: proofRead, accepted: accepted)
             )
         }
-        // A breach the receiver must answer, and no close in the capture: predicted.
-        if websocket.closes.isEmpty, let breach = websocket.violations.first(where: { $0.rule.closeCode != nil }) {
+        // A breach the receiver must answer, and no close in the capture: predicted. When the breach is the sender's
+        // own close frame, only while the connection is still open in the capture (the receiver may answer later).
+        if let breach = websocket.violations.first(where: { $0.rule.closeCode != nil }),
+            websocket.closes.isEmpty
+                || (!tcpEnded && !websocket.closes.contains { $0.record.direction != breach.direction })
+        {
             let code = breach.rule.closeCode ?? 1002
             return FrameLevelCause(
                 kind: Self.kind(breach.rule),

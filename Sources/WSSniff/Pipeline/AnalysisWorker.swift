@@ -17,6 +17,8 @@ final class AnalysisWorker: Sendable {
         var server: Endpoint
         var tcp: TCPStatistics
         var websocket: WebSocketConnectionSummary
+        /// The snaplen that cut packets of the input so far (`nil`: none was cut).
+        var snaplen: Int?
     }
 
     private let queue = DispatchQueue(label: "wssniff.analysis")

@@ -22,6 +22,8 @@ package struct InputSummary: Sendable {
     package var lastTime: Timestamp?
     /// Packets the snaplen cut short.
     package var truncatedPackets: Int = 0
+    /// The snaplen in effect where packets were cut: the largest captured length of a cut packet.
+    package var cutSnaplen: Int?
     /// Packets that carried TCP.
     package var tcpPackets: Int = 0
     /// Packets that were not TCP (ARP, UDP, ICMP, ...), skipped.
@@ -43,7 +45,10 @@ package struct InputSummary: Sendable {
     mutating func count(_ info: CaptureRecordInfo) {
         self.packets += 1
         self.bytes += info.capturedLength
-        if info.isTruncated { self.truncatedPackets += 1 }
+        if info.isTruncated {
+            self.truncatedPackets += 1
+            self.cutSnaplen = max(self.cutSnaplen ?? 0, info.capturedLength)
+        }
         if self.firstTime == nil || info.timestamp < self.firstTime! { self.firstTime = info.timestamp }
         if self.lastTime == nil || self.lastTime! < info.timestamp { self.lastTime = info.timestamp }
         if self.linkTypes.last != info.linkType && !self.linkTypes.contains(info.linkType) {

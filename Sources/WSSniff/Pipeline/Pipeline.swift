@@ -219,7 +219,8 @@ package struct Pipeline {
             client: result.client,
             server: result.server,
             tcp: result.statistics,
-            websocket: result.analyzer.finish()
+            websocket: result.analyzer.finish(),
+            snaplen: self.input.cutSnaplen
         )
         if let worker = self.worker {
             self.inFlightStarts[job.tcp.firstPacket.number, default: 0] += 1
@@ -277,7 +278,8 @@ package struct Pipeline {
             websocket,
             tcpEnded: job.tcp.end != .open,
             earlierNonces: state.recentNonces,
-            options: options
+            options: options,
+            evidence: CaptureEvidence(job.tcp, snaplen: job.snaplen)
         )
         // The analysis is done: keep only what the output shows.
         websocket.trim(keepFrames: keepFrames, keepPayloads: keepPayloads)

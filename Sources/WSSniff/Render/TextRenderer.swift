@@ -74,6 +74,11 @@ package enum TextRenderer {
         switch summary.kind {
         case .notWebSocket(let reason):
             return indent + "not WebSocket (\(reason))"
+        case .midStream where summary.upgradeGapBytes > 0:
+            lines.append(
+                indent + "WebSocket on the gateway port, upgrade not whole in the capture (bytes of it never "
+                    + "captured); frames found by resynchronizing"
+            )
         case .midStream:
             lines.append(indent + "WebSocket, upgrade not captured (the capture started mid-connection)")
         case .upgradeUnanswered:
