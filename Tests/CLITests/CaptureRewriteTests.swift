@@ -29,9 +29,10 @@ import Testing
         var tsharkFrames: [Int: [String]]?
     }
 
-    /// One run of everything per (sample, rewrite), shared by the verdict test and the tshark test.
+    /// One run of everything per (sample, reordering), shared by the verdict test and the tshark test.
     static let outcomes = Box<[String: Result<Outcome, TestFailure>]>([:])
     static let originals = Box<[String: [String: Any]]>([:])
+    static let locks = Box<[String: NSLock]>([:])
 
     static func expectation(_ sample: String) throws -> (entry: [String: Any], connections: [[String: Any]]) {
         let entry = try #require(SampleVerdictTests.expected()[sample])
@@ -67,8 +68,17 @@ import Testing
         return document
     }
 
+    /// The outcome of one case, computed once: the verdict test and the tshark test of a reordering share it (a
+    /// lock per case keeps the second from running it again while the first does).
     static func outcome(_ sample: String, _ rewrite: String) throws -> Outcome {
+        guard Self.reorderings.contains(rewrite) else { return try Self.run(sample, rewrite) }
         let key = "\(sample) \(rewrite)"
+        var lock = NSLock()
+        Self.locks.update { locks in
+            if let existing = locks[key] { lock = existing } else { locks[key] = lock }
+        }
+        lock.lock()
+        defer { lock.unlock() }
         if let cached = Self.outcomes.value[key] { return try cached.get() }
         let result: Result<Outcome, TestFailure>
         do {
