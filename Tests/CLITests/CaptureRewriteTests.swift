@@ -429,4 +429,117 @@ import Testing
             #expect(kept(Self.frames(ours)) == tshark, "\(label): wssniff vs tshark on the rewrite")
         }
     }
+
+    /// One record as tshark reads it back.
+    struct Packet: Hashable {
+        var time: Double
+        var capturedLength: Int
+        var length: Int
+        var source: String
+        var sourcePort: Int
+        var syn: Bool
+        var sequence: String
+        var acknowledgement: String
+        var payload: Int
+        var ackedUnseen: Bool
+
+        /// What a record carries, wherever it is stored.
+        var segment: String {
+            "\(self.source):\(self.sourcePort) \(self.sequence) \(self.acknowledgement) \(self.payload)"
+        }
+    }
+
+    static func packets(_ tshark: String, _ path: String) throws -> (packets: [Packet], stderr: String) {
+        let output = try TestSupport.run(
+            tshark,
+            [
+                "-r", path, "-T", "fields", "-e", "frame.time_epoch", "-e", "frame.cap_len", "-e", "frame.len",
+                "-e", "ip.src", "-e", "tcp.srcport", "-e", "tcp.flags.syn", "-e", "tcp.seq_raw", "-e", "tcp.ack_raw",
+                "-e", "tcp.len", "-e", "tcp.analysis.ack_lost_segment",
+            ]
+        )
+        let packets = output.stdout.split(separator: "\n").map { line -> Packet in
+            let f =
+                line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                + Array(repeating: "", count: 10)
+            return Packet(
+                time: Double(f[0]) ?? -1,
+                capturedLength: Int(f[1]) ?? -1,
+                length: Int(f[2]) ?? -1,
+                source: f[3],
+                sourcePort: Int(f[4]) ?? -1,
+                syn: f[5] == "1" || f[5] == "True",
+                sequence: f[6],
+                acknowledgement: f[7],
+                payload: Int(f[8]) ?? -1,
+                ackedUnseen: !f[9].isEmpty
+            )
+        }
+        return (packets, output.stderr)
+    }
+
+    /// Each rewrite, read back by tshark, is what the tool's help says it is (good-v3 and cooked-any, the two link
+    /// types of the samples), so a verdict failure above is about wssniff, not about a broken rewrite.
+    @Test(
+        .enabled(if: Self.python != nil, "python3 is needed to run tools/rewrite/rewrite_capture.py"),
+        .enabled(if: Self.tshark != nil, "tshark reads the rewritten captures back"),
+        arguments: ["good-v3.pcap", "cooked-any.pcap"],
+        Self.rewrites
+    )
+    func rewriteDoesWhatItSays(sample: String, rewrite: String) throws {
+        let python = try #require(Self.python)
+        let tshark = try #require(Self.tshark)
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = TestSupport.samplesDirectory.appendingPathComponent(sample).path
+        let output = directory.appendingPathComponent("out.pcap").path
+        let made = try TestSupport.run(python, [Self.script, rewrite, input, output, "--report", "-"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any])
+        let changed = report["changed"] as? Int ?? 0
+        let before = try Self.packets(tshark, input).packets
+        let (after, stderr) = try Self.packets(tshark, output)
+        let segments = before.map(\.segment).sorted()
+        let clientPort = try #require(
+            (try Self.expectation(sample).connections.first?["clientPort"]) as? Int
+        )
+        #expect(changed > 0)
+        switch rewrite {
+        case "ack-ahead":
+            // The same records, some ACKs now ahead of the data they acknowledge, and time going backwards there.
+            #expect(after.map(\.segment).sorted() == segments)
+            #expect(after.filter(\.ackedUnseen).count > before.filter(\.ackedUnseen).count)
+            #expect(zip(after, after.dropFirst()).contains { $0.time > $1.time })
+        case "swap":
+            #expect(after.map(\.segment).sorted() == segments)
+            #expect(after.map(\.segment) != before.map(\.segment))
+            #expect(zip(after, after.dropFirst()).contains { $0.time > $1.time })
+        case "start-at-connect":
+            // It starts with the client's connect: no SYN, nothing before.
+            let first = try #require(after.first)
+            #expect(first.sourcePort == clientPort && first.payload > 0)
+            #expect(after.allSatisfy { !$0.syn })
+            #expect(after.map(\.segment) == Array(before.map(\.segment).suffix(after.count)))
+        case "end-before-answer":
+            // A prefix of the capture that stops before the gateway's first record after the connect.
+            #expect(after.map(\.segment) == Array(before.map(\.segment).prefix(after.count)))
+            #expect(after.count == before.count - changed)
+            let connect = try #require(before.firstIndex { $0.sourcePort == clientPort && $0.payload > 500 })
+            #expect(after.count > connect)
+        case "end-inside-record":
+            #expect(stderr.contains("cut short in the middle of a packet"))
+            #expect(after.map(\.segment) == Array(before.map(\.segment).prefix(after.count)))
+        case "duplicate":
+            #expect(after.count == 3 * before.count)
+            let view = after.filter { $0.source == before.first?.source }
+            #expect(view.map(\.segment) == before.flatMap { [$0.segment, $0.segment] })
+            #expect(Set(after.map(\.source)) == Set(before.map(\.source)).union(["172.17.0.1", "172.17.0.2"]))
+        default:
+            let snaplen = try #require(Int(rewrite.dropFirst("snaplen-".count)))
+            #expect(after.count == before.count)
+            #expect(after.allSatisfy { $0.capturedLength <= snaplen })
+            #expect(zip(before, after).allSatisfy { $0.length == $1.length })
+            #expect(after.filter { $0.capturedLength < $0.length }.count == changed)
+        }
+    }
 }
