@@ -278,8 +278,16 @@ class Direction:
         self.buf = bytearray(size)
         self.have = bytearray(size)
         for rel, payload, _ in self.segments:
-            for k in range(max(0, -rel), len(payload)):
-                if not self.have[rel + k]:
+            lo = max(0, -rel)
+            if lo >= len(payload):
+                continue
+            if self.have.find(1, rel + lo, rel + len(payload)) < 0:
+                # Nothing there yet (the usual case): one slice.
+                self.buf[rel + lo : rel + len(payload)] = payload[lo:]
+                self.have[rel + lo : rel + len(payload)] = b"\x01" * (len(payload) - lo)
+                continue
+            for k in range(lo, len(payload)):
+                if not self.have[rel + k]:  # a retransmission: the first bytes win
                     self.buf[rel + k] = payload[k]
                     self.have[rel + k] = 1
         contiguous = self.have.find(0)
@@ -325,8 +333,9 @@ def parse_frames(direction, start):
             if pos + head + length > limit:
                 break
             payload = bytes(buf[pos + head : pos + head + length])
-            if masked:
-                payload = bytes(c ^ key[k % 4] for k, c in enumerate(payload))
+            if masked and length:
+                stream = (key * (length // 4 + 1))[:length]
+                payload = (int.from_bytes(payload, "big") ^ int.from_bytes(stream, "big")).to_bytes(length, "big")
             frames.append(
                 {
                     "start": pos,
