@@ -2,20 +2,20 @@
 package struct EarlierChallenge: Hashable, Sendable {
     /// Its nonce.
     package var nonce: String
-    /// Which connection, for a sentence: "the connection from 127.0.0.1:44206".
+    /// Which connection, for a sentence: "the connection from 127.0.0.1:44206 to 127.0.0.1:18789".
     package var connection: String
-    /// When the gateway sent it, for a sentence: "18:42:03.412 UTC".
-    package var time: String
+    /// When the gateway sent it, for a sentence ("18:42:03.412 UTC"), when known.
+    package var time: String?
 
-    package init(nonce: String, connection: String, time: String) {
+    package init(nonce: String, connection: String, time: String?) {
         self.nonce = nonce
         self.connection = connection
         self.time = time
     }
 
-    /// "this is the challenge of the connection from 127.0.0.1:44206, sent at 18:42:03.412 UTC".
+    /// "this is the challenge of the connection from 127.0.0.1:44206 to ..., sent at 18:42:03.412 UTC".
     package var phrase: String {
-        "this is the challenge of \(self.connection), sent at \(self.time)"
+        "this is the challenge of \(self.connection)" + (self.time.map { ", sent at \($0)" } ?? "")
     }
 }
 

@@ -153,6 +153,28 @@ import Testing
         #expect(text.stdout.contains("device-nonce-mismatch"))
     }
 
+    /// A connect signed over, and sending, the nonce of another connection's challenge: with `--earlier-nonce` the
+    /// verdict names it; without, it is a plain nonce mismatch.
+    @Test func staleNonceNamedWithEarlierNonce() throws {
+        let file = try Self.signedConnect(nonce: "nonce-of-connection-1")
+        let named = try Self.verifyJSON(
+            file,
+            [
+                "--nonce", "nonce-of-connection-2", "--earlier-nonce", "other", "--earlier-nonce",
+                "nonce-of-connection-1",
+            ]
+        )
+        #expect(named.verdict["cause"] as? String == "device-nonce-mismatch")
+        let summary = named.verdict["summary"] as? String ?? ""
+        #expect(
+            summary.contains("this is the challenge of the earlier connection given as --earlier-nonce #2"),
+            "\(summary)"
+        )
+        let plain = try Self.verifyJSON(file, ["--nonce", "nonce-of-connection-2", "--earlier-nonce", "other"])
+        #expect(plain.verdict["cause"] as? String == "device-nonce-mismatch")
+        #expect(!(plain.verdict["summary"] as? String ?? "").contains("this is the challenge of"))
+    }
+
     @Test func identityPublicPartComparedAndPrivateKeyNeverPrinted() throws {
         let file = try Self.signedConnect(nonce: "n-1", token: "tok-secret-99")
         let result = try Self.verifyJSON(file, ["--nonce", "n-1", "--identity", Self.identity])
