@@ -102,13 +102,128 @@ package enum Ed25519 {
         return PublicKey(raw: raw, encoding: encoding)
     }
 
-    /// The device id the gateway derives from `device.publicKey`: SHA-256 of the raw key for a PEM, or of
-    /// whatever Node's base64 decoder makes of the text (of any length) otherwise; `nil` for a PEM it cannot read.
-    package static func gatewayDeviceId(publicKey text: String) -> String? {
-        if Self.looksLikePEM(text) {
-            return try? Self.decodePublicKey(text).deviceId
+    /// What OpenClaw 2026.3.13 makes of a `device.publicKey` string, step by step.
+    ///
+    /// Upstream facts (openclaw/openclaw at 2026.3.13, `src/infra/device-identity.ts`): `base64UrlDecode` maps
+    /// `-`/`_` to `+`/`/`, pads with `=` and hands the text to Node's `Buffer.from(..., "base64")`, which skips what
+    /// it cannot read, so every non-PEM string gives some bytes, of any length. `deriveDeviceIdFromPublicKey` hashes
+    /// exactly those bytes (or, for a string containing `BEGIN`, the raw key of an Ed25519 SPKI PEM, else the whole
+    /// SPKI DER), and gives `null` for no bytes or a PEM it cannot read. `verifyDeviceSignature` builds its key as
+    /// the DER of the 12-byte Ed25519 SPKI prefix followed by the decoded bytes: OpenSSL's DER reader fails with
+    /// fewer than 32 and ignores everything after the first 32, and any failure is `false`. The handshake
+    /// (`src/gateway/server/ws-connection/message-handler.ts`) checks the id first, the signature (row 14) next,
+    /// and normalizes the key (`device public key invalid`, row 14b) only after a form verified, when it cannot
+    /// fail: a key 2026.3.13 cannot use is reported as `device signature invalid`.
+    package struct GatewayKey: Hashable, Sendable {
+        /// How the string is shaped, as far as the gateway's reading goes.
+        package enum Shape: Hashable, Sendable {
+            /// The raw 32 bytes (base64url, or standard base64, padded or not).
+            case raw
+            /// A PEM of an Ed25519 SubjectPublicKeyInfo.
+            case pem
+            /// The 44-byte Ed25519 SubjectPublicKeyInfo DER (prefix `302a300506032b6570032100` and the raw key)
+            /// in base64 instead of the raw key.
+            case spkiDER
+            /// Fewer than 32 bytes (none at all: 0).
+            case short(Int)
+            /// More than 32 bytes (not the SPKI DER).
+            case long(Int)
+            /// A string with `BEGIN` that is no readable PEM public key, or not an Ed25519 one (its DER length).
+            case pemNotEd25519(Int?)
         }
-        return Self.deviceId(publicKey: Base64.decodeLeniently(text))
+
+        /// The shape.
+        package var shape: Shape
+        /// How the text is written, for the raw forms.
+        package var encoding: PublicKeyEncoding
+        /// The bytes 2026.3.13 hashes into the device id; `nil` when it derives none (the id check then fails).
+        package var idBytes: [UInt8]?
+        /// The 32 bytes 2026.3.13 verifies with; `nil` when it cannot build a key.
+        package var verificationKey: [UInt8]?
+        /// The raw key the client evidently meant, when it differs from `verificationKey` (the key inside an SPKI
+        /// DER).
+        package var intendedKey: [UInt8]?
+
+        /// Lowercase hex SHA-256 of `idBytes`: the id the gateway compares `device.id` with.
+        package var deviceId: String? {
+            self.idBytes.map { Ed25519.deviceId(publicKey: $0) }
+        }
+
+        /// Why 2026.3.13 cannot verify any signature with this key, naming what the client got wrong; `nil` when
+        /// it can.
+        package var problem: String? {
+            switch self.shape {
+            case .raw, .pem, .long:
+                return nil
+            case .spkiDER:
+                return "the public key is the 44-byte SPKI DER form (302a300506032b6570032100 and the 32-byte key), "
+                    + "not the raw 32 bytes: 2026.3.13 hashes whatever bytes decode for the id check, but verifies "
+                    + "with the first 32 decoded bytes as the raw key, so no signature can verify"
+            case .short(0):
+                return "the public key decodes to no bytes at all"
+            case .short(let count):
+                return "the public key decodes to \(count) bytes; 2026.3.13 takes the first 32 decoded bytes as the "
+                    + "raw key and cannot build one from fewer, so no signature can verify"
+            case .long:
+                return nil
+            case .pemNotEd25519(let count?):
+                return "the PEM holds a \(count)-byte SubjectPublicKeyInfo that is not an Ed25519 key"
+            case .pemNotEd25519(nil):
+                return "the text contains BEGIN, so the gateway reads it as a PEM, and it is no readable PEM public key"
+            }
+        }
+
+        /// What 2026.3.13 does with a key it can use but that is not the raw 32 bytes; `nil` otherwise.
+        package var note: String? {
+            guard case .long(let count) = self.shape else { return nil }
+            return "the public key decodes to \(count) bytes: 2026.3.13 verifies with the first 32 (OpenSSL's DER "
+                + "reader ignores the rest) but hashes all \(count) into the device id and pairs the device under "
+                + "them; send the raw 32 bytes"
+        }
+    }
+
+    /// Reads `device.publicKey` as 2026.3.13 does (see ``GatewayKey``).
+    package static func gatewayKey(_ text: String) -> GatewayKey {
+        if Self.looksLikePEM(text) {
+            guard let der = try? Self.pemBody(text, label: "PUBLIC KEY") else {
+                return GatewayKey(shape: .pemNotEd25519(nil), encoding: .pem)
+            }
+            guard der.count == 44, Array(der.prefix(12)) == Self.spkiPrefix else {
+                // derivePublicKeyRaw returns the whole SPKI of another key type; it never verifies an Ed25519
+                // signature.
+                return GatewayKey(shape: .pemNotEd25519(der.count), encoding: .pem, idBytes: der)
+            }
+            let raw = Array(der.suffix(32))
+            return GatewayKey(shape: .pem, encoding: .pem, idBytes: raw, verificationKey: raw)
+        }
+        let (bytes, encoding) = Self.decodeBase64Either(text)
+        let idBytes = bytes.isEmpty ? nil : bytes
+        switch bytes.count {
+        case 32:
+            return GatewayKey(shape: .raw, encoding: encoding, idBytes: idBytes, verificationKey: bytes)
+        case 44 where Array(bytes.prefix(12)) == Self.spkiPrefix:
+            return GatewayKey(
+                shape: .spkiDER,
+                encoding: encoding,
+                idBytes: idBytes,
+                verificationKey: Array(bytes.prefix(32)),
+                intendedKey: Array(bytes.suffix(32))
+            )
+        case 33...:
+            return GatewayKey(
+                shape: .long(bytes.count),
+                encoding: encoding,
+                idBytes: idBytes,
+                verificationKey: Array(bytes.prefix(32))
+            )
+        default:
+            return GatewayKey(shape: .short(bytes.count), encoding: encoding, idBytes: idBytes)
+        }
+    }
+
+    /// The device id the gateway derives from `device.publicKey` (see ``GatewayKey``); `nil` when it derives none.
+    package static func gatewayDeviceId(publicKey text: String) -> String? {
+        Self.gatewayKey(text).deviceId
     }
 
     /// Decodes a signature leniently, as the gateway does: base64url or standard base64, padded or not.

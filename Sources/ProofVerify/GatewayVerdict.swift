@@ -602,8 +602,10 @@ package struct GatewayVerdict: Hashable, Sendable {
             if proof.checks.nonceMatchesChallenge == false {
                 return (.deviceNonceMismatch, Self.detail(.deviceNonceMismatch, facts, observed: false))
             }
+            // 2026.3.13 verifies before it normalizes the key (message-handler.ts), and a key it cannot use fails
+            // the verification: "device signature invalid", never "device public key invalid".
             if proof.publicKeyProblem != nil || proof.keyRejection != nil {
-                return (.devicePublicKeyInvalid, Self.detail(.devicePublicKeyInvalid, facts, observed: false))
+                return (.deviceSignatureInvalid, Self.detail(.deviceSignatureInvalid, facts, observed: false))
             }
             if !proof.verifiesInAcceptedForm {
                 return (.deviceSignatureInvalid, Self.detail(.deviceSignatureInvalid, facts, observed: false))
@@ -666,6 +668,11 @@ package struct GatewayVerdict: Hashable, Sendable {
         case .deviceIdentityMismatch:
             let sent = params?.device?.id?.stringValue ?? "?"
             if let derived = facts.proof?.derivedDeviceId {
+                if let intended = facts.proof?.gatewayKey?.intendedKey, Ed25519.deviceId(publicKey: intended) == sent {
+                    return "`device.id` (\(sent)) is the SHA-256 of the raw key, but `device.publicKey` is the 44-byte "
+                        + "SPKI DER form of it, and 2026.3.13 hashes whatever bytes the key decodes to (\(derived)); "
+                        + "send the raw 32-byte key (the DER minus its 12-byte prefix) as unpadded base64url."
+                }
                 return "`device.id` (\(sent)) is not the SHA-256 of `device.publicKey` (\(derived)); send the id "
                     + "derived from the key."
             }
@@ -683,6 +690,11 @@ package struct GatewayVerdict: Hashable, Sendable {
         case .deviceNonceMismatch:
             let sent = params?.device?.nonce?.stringValue.map(JavaScript.trim) ?? "?"
             let expected = facts.challenge?.nonce ?? "?"
+            if let stale = facts.proof?.staleChallenge {
+                return "`device.nonce` (\(sent)) is not this connection's challenge nonce (\(expected)): "
+                    + "\(stale.phrase). The client answered another connection's challenge (a stale or shared "
+                    + "nonce); sign and send the nonce of the challenge on the connection you connect on."
+            }
             return "`device.nonce` (\(sent)) is not this connection's challenge nonce (\(expected)); sign and send "
                 + "the nonce of the challenge you answer."
         case .deviceSignatureInvalid:
@@ -692,7 +704,8 @@ package struct GatewayVerdict: Hashable, Sendable {
             return "neither the v3 nor the v2 payload verifies. " + (proof.explanation ?? proof.signedFormClause + ".")
         case .devicePublicKeyInvalid:
             return (facts.proof?.explanation ?? "the device public key cannot be decoded.")
-                + (observed ? "" : " (2026.3.13 reports a key like this as \"device signature invalid\".)")
+                + " 2026.3.13 itself never sends this for a key it cannot use: it checks the signature first and "
+                + "says \"device signature invalid\" instead."
         case .unauthorized:
             let message = facts.response?.error?.message ?? facts.serverClose?.reason ?? ""
             return "the gateway refused the shared token or password (\(message)); check `gateway.auth.token` "

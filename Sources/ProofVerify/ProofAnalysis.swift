@@ -1,3 +1,24 @@
+/// A `connect.challenge` another connection of the same capture received before this connection's connect.
+package struct EarlierChallenge: Hashable, Sendable {
+    /// Its nonce.
+    package var nonce: String
+    /// Which connection, for a sentence: "the connection from 127.0.0.1:44206 to 127.0.0.1:18789".
+    package var connection: String
+    /// When the gateway sent it, for a sentence ("18:42:03.412 UTC"), when known.
+    package var time: String?
+
+    package init(nonce: String, connection: String, time: String?) {
+        self.nonce = nonce
+        self.connection = connection
+        self.time = time
+    }
+
+    /// "this is the challenge of the connection from 127.0.0.1:44206 to ..., sent at 18:42:03.412 UTC".
+    package var phrase: String {
+        "this is the challenge of \(self.connection)" + (self.time.map { ", sent at \($0)" } ?? "")
+    }
+}
+
 /// The device proof of one connect, analyzed as the gateway would check it: every candidate payload rebuilt
 /// and verified, the form the client signed (or the near miss it made), and the checks of section 5 rows 10-14.
 package struct ProofAnalysis: Hashable, Sendable {
@@ -16,6 +37,8 @@ package struct ProofAnalysis: Hashable, Sendable {
         package var acceptedForms: [ProofForm]
         /// Nonces of earlier challenges in the same capture, oldest first.
         package var earlierNonces: [String]
+        /// The earlier challenge whose nonce `device.nonce` is, when it is not this connection's own.
+        package var staleChallenge: EarlierChallenge?
         /// Whether payload strings show the token; otherwise it is redacted.
         package var showSecrets: Bool
         /// The signedAt window (2026.3.13: 120 s).
@@ -28,6 +51,7 @@ package struct ProofAnalysis: Hashable, Sendable {
             gatewayProtocol: Int64 = 3,
             acceptedForms: [ProofForm] = [.v3, .v2],
             earlierNonces: [String] = [],
+            staleChallenge: EarlierChallenge? = nil,
             showSecrets: Bool = false,
             maxSkewMs: Int64 = 120_000
         ) {
@@ -37,6 +61,7 @@ package struct ProofAnalysis: Hashable, Sendable {
             self.gatewayProtocol = gatewayProtocol
             self.acceptedForms = acceptedForms
             self.earlierNonces = earlierNonces
+            self.staleChallenge = staleChallenge
             self.showSecrets = showSecrets
             self.maxSkewMs = maxSkewMs
         }
@@ -104,8 +129,13 @@ package struct ProofAnalysis: Hashable, Sendable {
     package var checks: Checks
     /// The decoded public key, when it decodes.
     package var publicKey: Ed25519.PublicKey?
-    /// Why the public key does not decode, when it does not.
+    /// Why 2026.3.13 cannot verify with the public key, naming the client's mistake, when it cannot.
     package var publicKeyProblem: String?
+    /// How 2026.3.13 reads the public key (`nil`: `device.publicKey` is not a string).
+    package var gatewayKey: Ed25519.GatewayKey?
+    /// For a key sent as its SPKI DER: the accepted form that verifies with the raw key inside it (the signing was
+    /// right, only the key's encoding is wrong).
+    package var intendedKeyVerifiesAs: String?
     /// Why libsodium refuses the decoded key, when it does.
     package var keyRejection: Ed25519.KeyRejection?
     /// Why the signature does not decode, when it does not.
@@ -116,6 +146,8 @@ package struct ProofAnalysis: Hashable, Sendable {
     package var gatewayProtocol: Int64
     /// How many near-miss payloads were tried.
     package var nearMissesTried: Int
+    /// The earlier challenge `device.nonce` repeats, when it is not this connection's (a stale nonce).
+    package var staleChallenge: EarlierChallenge?
 
     /// Whether a form the gateway accepts verifies (row 14 passes).
     package var verifiesInAcceptedForm: Bool {
@@ -133,6 +165,10 @@ package struct ProofAnalysis: Hashable, Sendable {
     package var signedFormClause: String {
         if let problem = self.publicKeyProblem {
             return "its public key is unusable (\(problem))"
+        }
+        if let note = self.gatewayKey?.note, self.verifiesInAcceptedForm {
+            let form = self.candidates.first(where: \.verifies)?.form ?? "?"
+            return "it verifies as \(form), a form this gateway accepts; but \(note)"
         }
         if let rejection = self.keyRejection {
             return "its public key is \(rejection.phrase)"
@@ -159,7 +195,17 @@ package struct ProofAnalysis: Hashable, Sendable {
             return nil
         }
         if let problem = self.publicKeyProblem {
-            return "The device public key cannot be used: \(problem); send the raw 32-byte key as unpadded base64url."
+            var text =
+                "The device public key cannot be used: \(problem); send the raw 32-byte key as unpadded base64url"
+            if self.gatewayKey?.intendedKey != nil {
+                text += " (the DER minus its 12-byte prefix), with `device.id` the SHA-256 of those 32 bytes"
+                if let form = self.intendedKeyVerifiesAs {
+                    text +=
+                        "; the signature does verify as \(form) with the key inside the DER, so only the key's "
+                        + "encoding is wrong"
+                }
+            }
+            return text + "."
         }
         if let rejection = self.keyRejection {
             return "The device public key is \(rejection.phrase); generate a real Ed25519 key pair."
@@ -207,19 +253,28 @@ package struct ProofAnalysis: Hashable, Sendable {
             checks: Self.checks(input),
             publicKey: nil,
             publicKeyProblem: nil,
+            gatewayKey: nil,
+            intendedKeyVerifiesAs: nil,
             keyRejection: nil,
             signatureProblem: nil,
             derivedDeviceId: nil,
             gatewayProtocol: input.gatewayProtocol,
-            nearMissesTried: 0
+            nearMissesTried: 0,
+            staleChallenge: nil
         )
+        if let stale = input.staleChallenge, analysis.checks.nonceMatchesChallenge != true,
+            device.nonce?.stringValue.map(JavaScript.trim) == stale.nonce
+        {
+            analysis.staleChallenge = stale
+        }
         if let publicKeyText = device.publicKey?.stringValue {
-            analysis.derivedDeviceId = Ed25519.gatewayDeviceId(publicKey: publicKeyText)
-            do {
-                let key = try Ed25519.decodePublicKey(publicKeyText)
-                analysis.publicKey = key
-            } catch {
-                analysis.publicKeyProblem = error.message
+            let key = Ed25519.gatewayKey(publicKeyText)
+            analysis.gatewayKey = key
+            analysis.derivedDeviceId = key.deviceId
+            if let problem = key.problem {
+                analysis.publicKeyProblem = problem
+            } else if let raw = key.verificationKey {
+                analysis.publicKey = Ed25519.PublicKey(raw: raw, encoding: key.encoding)
             }
         } else {
             analysis.publicKeyProblem = "`device.publicKey` is \(device.publicKey?.typeName ?? "absent"), not a string"
@@ -270,6 +325,13 @@ package struct ProofAnalysis: Hashable, Sendable {
         if let verifying = analysis.candidates.first(where: \.verifies) {
             analysis.signedForm = verifying.form
             return analysis
+        }
+        if let intended = analysis.gatewayKey?.intendedKey, let signature {
+            let intendedVerifier = Verifier(publicKey: intended, signature: signature)
+            analysis.intendedKeyVerifiesAs =
+                input.acceptedForms.first { form in
+                    ProofCandidates.payload(form, fields).map { intendedVerifier.verifies($0) } ?? false
+                }?.rawValue
         }
         if let key = analysis.publicKey {
             analysis.keyRejection = Ed25519.keyRejection(key.raw)

@@ -18,6 +18,7 @@ struct VerifyCommand: ParsableCommand {
               wssniff verify connect.json --nonce 5b2c0f9e-8a1d-4c3e-9f7a-2d6b1e0c4a88
               pbpaste | wssniff verify - --nonce NONCE --challenge-ts 1773446400000 --format json
               wssniff verify connect.json --nonce NONCE --identity ~/.openclaw/identity/device.json
+              wssniff verify connect.json --nonce NONCE --earlier-nonce NONCE_OF_AN_EARLIER_CONNECTION
 
             --identity reads only the public key and deviceId of the file; the private key is never read.
 
@@ -47,6 +48,16 @@ struct VerifyCommand: ParsableCommand {
         )
     )
     var identity: String?
+
+    @Option(
+        name: .customLong("earlier-nonce"),
+        help: ArgumentHelp(
+            "The nonce of an earlier connect.challenge on another connection (repeatable): a connect that answers "
+                + "it is named as answering that connection's challenge.",
+            valueName: "nonce"
+        )
+    )
+    var earlierNonces: [String] = []
 
     @Option(help: "The protocol version the gateway speaks.")
     var gatewayProtocol: Int64 = 3
@@ -82,11 +93,21 @@ struct VerifyCommand: ParsableCommand {
         }
 
         let challenge = ConnectChallenge(nonce: self.nonce, ts: self.challengeTs)
+        let sent = connect.device?.nonce?.stringValue.map(JavaScript.trim)
+        let stale = self.earlierNonces.lastIndex { $0 == sent && $0 != self.nonce }.map { index in
+            EarlierChallenge(
+                nonce: self.earlierNonces[index],
+                connection: "the earlier connection given as --earlier-nonce #\(index + 1)",
+                time: nil
+            )
+        }
         let proof = ProofAnalysis.analyze(
             ProofAnalysis.Input(
                 params: connect,
                 challenge: challenge,
                 gatewayProtocol: self.gatewayProtocol,
+                earlierNonces: self.earlierNonces.filter { $0 != self.nonce },
+                staleChallenge: stale,
                 showSecrets: self.showSecrets
             )
         )

@@ -54,6 +54,33 @@ import Testing
         }
     }
 
+    /// samples/stale-nonce.pcap: the second connection signs and sends the first one's challenge nonce; the first
+    /// connection ends after the second. `analyze` names the earlier challenge (connection and time) in the later
+    /// connection's verdict, and says nothing stale of the earlier one.
+    @Test func staleNonceNamesTheEarlierConnection() throws {
+        let path = TestSupport.samplesDirectory.appendingPathComponent("stale-nonce.pcap").path
+        let document = try TestSupport.analyzeJSON([path], extra: ["--port", "0"])
+        let connections = try #require(document["connections"] as? [[String: Any]])
+        func verdict(_ port: Int) throws -> [String: Any] {
+            let connection = try #require(
+                connections.first { ($0["client"] as? [String: Any])?["port"] as? Int == port }
+            )
+            return try #require(connection["verdict"] as? [String: Any])
+        }
+        let later = try verdict(44222)
+        #expect(later["cause"] as? String == "device-nonce-mismatch")
+        let summary = later["summary"] as? String ?? ""
+        #expect(
+            summary.contains(
+                "this is the challenge of the connection from 127.0.0.1:44206 to 127.0.0.1:35753, sent at "
+            ),
+            "\(summary)"
+        )
+        let earlier = try verdict(44206)
+        #expect(earlier["cause"] as? String == "accepted")
+        #expect(!(earlier["summary"] as? String ?? "").contains("this is the challenge of"))
+    }
+
     /// The samples carry the reference token; no output mode but --show-secrets shows it.
     @Test func theSharedTokenNeverReachesOutput() throws {
         let path = TestSupport.samplesDirectory.appendingPathComponent("good-v3.pcap").path

@@ -172,6 +172,28 @@ import Testing
         #expect(!summary.contains("schema at /role"))
     }
 
+    /// A connect signed over, and sending, the nonce of another connection's challenge: with `--earlier-nonce` the
+    /// verdict names it; without, it is a plain nonce mismatch.
+    @Test func staleNonceNamedWithEarlierNonce() throws {
+        let file = try Self.signedConnect(nonce: "nonce-of-connection-1")
+        let named = try Self.verifyJSON(
+            file,
+            [
+                "--nonce", "nonce-of-connection-2", "--earlier-nonce", "other", "--earlier-nonce",
+                "nonce-of-connection-1",
+            ]
+        )
+        #expect(named.verdict["cause"] as? String == "device-nonce-mismatch")
+        let summary = named.verdict["summary"] as? String ?? ""
+        #expect(
+            summary.contains("this is the challenge of the earlier connection given as --earlier-nonce #2"),
+            "\(summary)"
+        )
+        let plain = try Self.verifyJSON(file, ["--nonce", "nonce-of-connection-2", "--earlier-nonce", "other"])
+        #expect(plain.verdict["cause"] as? String == "device-nonce-mismatch")
+        #expect(!(plain.verdict["summary"] as? String ?? "").contains("this is the challenge of"))
+    }
+
     @Test func identityPublicPartComparedAndPrivateKeyNeverPrinted() throws {
         let file = try Self.signedConnect(nonce: "n-1", token: "tok-secret-99")
         let result = try Self.verifyJSON(file, ["--nonce", "n-1", "--identity", Self.identity])
@@ -242,5 +264,108 @@ import Testing
         #expect(
             try TestSupport.wssniff("verify", file.path, "--nonce", "n", "--identity", try write("{}")).status == 65
         )
+    }
+
+    /// One shape of `device.publicKey`: the device object (signed v3 with the RFC 8032 TEST 1 key over the fields of
+    /// `keyShapeConnect`, `device.id` as the client sent it) and what OpenClaw 2026.3.13 does with it.
+    struct KeyShape: Sendable, CustomStringConvertible {
+        var name: String
+        var device: String
+        var cause: String
+        var signedForm: String?
+        var idMatches: Bool
+        var summaryMentions: [String]
+        var description: String { self.name }
+    }
+
+    /// The device objects were made by tools/gateway/proof.js (Node's crypto) with the test key; Ed25519 is
+    /// deterministic, so the signatures are fixed. The causes are those of 2026.3.13's src/infra/device-identity.ts
+    /// and message-handler.ts, as tools/gateway/gateway.js now reproduces them (samples/*-public-key.pcap).
+    static let keyShapes: [KeyShape] = [
+        KeyShape(
+            name: "padded standard base64 of the raw key",
+            device:
+                #"{"id":"21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9","publicKey":"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=","signature":"04I1h90yiIs-CHLzdlgujTcDjsNDKVQKQv_iIj6AubpruiZqfMnmu2z6ksaLSH1LCDMPsy1sayajIw0BJq2aCw","signedAt":1700000000000,"nonce":"nonce-key-shape"}"#,
+            cause: "incomplete-capture",
+            signedForm: "v3",
+            idMatches: true,
+            summaryMentions: ["every check wssniff can make passes"]
+        ),
+        KeyShape(
+            name: "PEM",
+            device:
+                #"{"id":"21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9","publicKey":"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n","signature":"04I1h90yiIs-CHLzdlgujTcDjsNDKVQKQv_iIj6AubpruiZqfMnmu2z6ksaLSH1LCDMPsy1sayajIw0BJq2aCw","signedAt":1700000000000,"nonce":"nonce-key-shape"}"#,
+            cause: "incomplete-capture",
+            signedForm: "v3",
+            idMatches: true,
+            summaryMentions: ["every check wssniff can make passes"]
+        ),
+        KeyShape(
+            name: "44-byte SPKI DER, device.id its SHA-256",
+            device:
+                #"{"id":"06e3fd8fda29bb60ab59557de61edb0aecdb231134be30e75b455f8e1b792fa9","publicKey":"MCowBQYDK2VwAyEA11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","signature":"PWvyP1Gkn693b7C9kqnM3PAQrlQ7izNch5cAmhyDGuz5Ot-VMzal4EtM3vIFRgBcdEbnLxcSgCF9VSgyJmu1Aw","signedAt":1700000000000,"nonce":"nonce-key-shape"}"#,
+            cause: "device-signature-invalid",
+            signedForm: nil,
+            idMatches: true,
+            summaryMentions: [
+                "\"device signature invalid\" (1008)", "the public key is the 44-byte SPKI DER form",
+                "the signature does verify as v3 with the key inside the DER",
+            ]
+        ),
+        KeyShape(
+            name: "44-byte SPKI DER, device.id of the raw key",
+            device:
+                #"{"id":"21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9","publicKey":"MCowBQYDK2VwAyEA11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","signature":"04I1h90yiIs-CHLzdlgujTcDjsNDKVQKQv_iIj6AubpruiZqfMnmu2z6ksaLSH1LCDMPsy1sayajIw0BJq2aCw","signedAt":1700000000000,"nonce":"nonce-key-shape"}"#,
+            cause: "device-identity-mismatch",
+            signedForm: nil,
+            idMatches: false,
+            summaryMentions: [
+                "06e3fd8fda29bb60ab59557de61edb0aecdb231134be30e75b455f8e1b792fa9",
+                "is the SHA-256 of the raw key, but `device.publicKey` is the 44-byte SPKI DER form of it",
+            ]
+        ),
+        KeyShape(
+            name: "31 bytes, device.id their SHA-256",
+            device:
+                #"{"id":"6b96262807315723a4268c8f89058e3023850288511cbe677fb12a864f7c5449","publicKey":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHUQ","signature":"7xfElIbqcwnmos9JIVjhkVI9OdwuXkRmjn6FsnDiL2qSPHLPSqNt4G8D6dtuPBLaR00V5XMk8tPnNAqYeJx-BA","signedAt":1700000000000,"nonce":"nonce-key-shape"}"#,
+            cause: "device-signature-invalid",
+            signedForm: nil,
+            idMatches: true,
+            summaryMentions: ["\"device signature invalid\" (1008)", "the public key decodes to 31 bytes"]
+        ),
+        KeyShape(
+            name: "33 bytes (the raw key and one more), device.id their SHA-256",
+            device:
+                #"{"id":"dd111eb1306dbc81a64d8a7d47baa04ebf1ffb4b34b10757f1316dec7685df98","publicKey":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURoA","signature":"7mC41Oj14Tq-lM_Bb8y63pgwdiUDAxim7VslpmdGKT-Z9M2otPa3bNstWPZGG3smyMF9ecV0b_Nlyl42TsCUBg","signedAt":1700000000000,"nonce":"nonce-key-shape"}"#,
+            cause: "incomplete-capture",
+            signedForm: "v3",
+            idMatches: true,
+            summaryMentions: ["the public key decodes to 33 bytes: 2026.3.13 verifies with the first 32"]
+        ),
+    ]
+
+    @Test(arguments: Self.keyShapes)
+    func publicKeyShapesAsTheReleaseHandlesThem(shape: KeyShape) throws {
+        let device = try #require(
+            try JSONSerialization.jsonObject(with: Data(shape.device.utf8)) as? [String: Any]
+        )
+        let file = try Self.connect(
+            device: device,
+            clientId: "cli",
+            clientMode: "cli",
+            platform: "linux",
+            scopes: ["operator.read"]
+        )
+        let result = try Self.verifyJSON(file, ["--nonce", "nonce-key-shape", "--challenge-ts", "1700000000000"])
+        #expect(result.verdict["cause"] as? String == shape.cause, "\(result.verdict["summary"] ?? "")")
+        #expect(result.verdict["observed"] as? Bool == false)
+        #expect(result.proof["signedForm"] as? String == shape.signedForm)
+        let checks = try #require(result.proof["checks"] as? [String: Any])
+        #expect(checks["deviceIdMatchesPublicKey"] as? Bool == shape.idMatches)
+        let summary = result.verdict["summary"] as? String ?? ""
+        for mention in shape.summaryMentions {
+            #expect(summary.contains(mention), "\(shape.name): \(summary)")
+        }
+        #expect(!summary.contains("device public key invalid"), "2026.3.13 never predicts row 14b: \(summary)")
     }
 }

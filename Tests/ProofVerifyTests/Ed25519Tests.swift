@@ -139,6 +139,41 @@ import Testing
                 == ProofFixtures.deviceId
         )
         #expect(Ed25519.gatewayDeviceId(publicKey: "AAAA") == Ed25519.deviceId(publicKey: [0, 0, 0]))
+        // No bytes at all: 2026.3.13's deriveDeviceIdFromPublicKey gives null, so no id can match.
+        #expect(Ed25519.gatewayDeviceId(publicKey: "!!!!") == nil)
+    }
+
+    /// Each shape of `device.publicKey` as 2026.3.13 reads it (src/infra/device-identity.ts): the bytes the id is
+    /// hashed from and the 32 bytes it verifies with (the first 32 decoded; none from fewer).
+    @Test func gatewayKeyShapes() {
+        let raw = ProofFixtures.publicKey
+        let der = Ed25519.spkiPrefix + raw
+        let padded = Ed25519.gatewayKey(Base64.encode(raw))
+        #expect(padded.shape == .raw)
+        #expect(padded.verificationKey == raw)
+        #expect(padded.deviceId == ProofFixtures.deviceId)
+        let pem = Ed25519.gatewayKey(Ed25519.pem(publicKey: raw))
+        #expect(pem.shape == .pem)
+        #expect(pem.verificationKey == raw)
+        #expect(pem.deviceId == ProofFixtures.deviceId)
+        let spki = Ed25519.gatewayKey(ProofFixtures.base64url(der))
+        #expect(spki.shape == .spkiDER)
+        #expect(spki.idBytes == der)
+        #expect(spki.verificationKey == Array(der.prefix(32)))
+        #expect(spki.intendedKey == raw)
+        #expect(spki.problem?.contains("44-byte SPKI DER") == true)
+        let short = Ed25519.gatewayKey(ProofFixtures.base64url(Array(raw.prefix(31))))
+        #expect(short.shape == .short(31))
+        #expect(short.verificationKey == nil)
+        #expect(short.deviceId == Ed25519.deviceId(publicKey: Array(raw.prefix(31))))
+        let long = Ed25519.gatewayKey(ProofFixtures.base64url(raw + [0]))
+        #expect(long.shape == .long(33))
+        #expect(long.verificationKey == raw)
+        #expect(long.problem == nil)
+        #expect(long.note?.contains("33 bytes") == true)
+        let garbage = Ed25519.gatewayKey("-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----")
+        #expect(garbage.verificationKey == nil)
+        #expect(garbage.problem != nil)
     }
 }
 

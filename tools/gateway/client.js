@@ -34,7 +34,13 @@ const SCENARIOS = {
     'empty-nonce': 'sends a blank device.nonce -> device-nonce-required',
     'stale-signed-at': 'signedAt 10 minutes old -> device-signature-expired',
     'device-id-mismatch': 'device.id is not the SHA-256 of the public key -> device-identity-mismatch',
-    'bad-public-key': 'a 31-byte public key whose SHA-256 is the device.id -> device-public-key-invalid',
+    'bad-public-key': 'a random 31-byte public key whose SHA-256 is the device.id, a random signature -> device-signature-invalid',
+    'spki-public-key': 'the public key as its 44-byte SPKI DER (base64url), device.id its SHA-256, signed -> device-signature-invalid',
+    'pem-public-key': 'the public key as a PEM (SPKI), signed -> accepted',
+    'padded-public-key': 'the raw public key as padded standard base64, signed -> accepted',
+    'short-public-key': 'the first 31 bytes of the raw key, device.id their SHA-256, signed -> device-signature-invalid',
+    'long-public-key': 'the raw key and one byte more (33), device.id their SHA-256, signed -> accepted',
+    'stale-nonce': 'two connections: the second signs and sends the first one\'s challenge nonce -> device-nonce-mismatch (the first then connects: accepted)',
     'unpaired-device': 'an unpaired device behind a proxy (X-Forwarded-For: not local) -> pairing-required',
     'wrong-token': 'good v3 proof over a wrong shared token -> unauthorized',
     'no-device': 'shared token, no device -> accepted with no scopes (then "missing scope: operator.read")',
@@ -249,6 +255,28 @@ function connectParams(s, challenge) {
             deviceId = proof.deviceIdFromRawKey(raw);
             break;
         }
+        case 'spki-public-key': {
+            const der = id.publicKey.export({ format: 'der', type: 'spki' });
+            publicKey = proof.base64UrlEncode(der);
+            deviceId = proof.deviceIdFromRawKey(der);
+            break;
+        }
+        case 'pem-public-key':
+            publicKey = id.publicKey.export({ format: 'pem', type: 'spki' });
+            break;
+        case 'padded-public-key':
+            publicKey = id.publicKeyRaw.toString('base64');
+            break;
+        case 'short-public-key':
+        case 'long-public-key': {
+            const bytes = s === 'short-public-key' ? id.publicKeyRaw.subarray(0, 31) : Buffer.concat([id.publicKeyRaw, Buffer.from([0])]);
+            publicKey = proof.base64UrlEncode(bytes);
+            deviceId = proof.deviceIdFromRawKey(bytes);
+            break;
+        }
+        case 'stale-nonce':
+            nonce = challenge.earlierNonce;
+            break;
         case 'wrong-token':
             params.auth = { token: `${token ?? ''}-not-the-gateway-token` };
             break;
@@ -641,5 +669,82 @@ function decodeFrame(buf) {
     return { fin: (buf[0] & 0x80) !== 0, opcode: buf[0] & 0x0f, payload, size: at + len };
 }
 
+// stale-nonce: connection A gets its challenge and waits; connection B gets its own, then signs and sends A's
+// nonce (the gateway closes B); then A sends a good connect and, accepted, is closed by the client. A's challenge
+// is the earlier one and A ends last. The result is B's, with A's under `earlier`.
+function runStaleNonce() {
+    const url = `ws://${opts.host}:${opts.port}`;
+    const wsOptions = { perMessageDeflate: opts.deflate, handshakeTimeout: 3000 };
+    const earlier = { clientPort: null, challenge: null, res: null, closeCode: null, closeReason: null, closedBy: null };
+    result.earlier = earlier;
+    let bClosed = false;
+    let aEnded = false;
+    const finish = () => {
+        if (bClosed && aEnded) done();
+    };
+    const a = new WebSocket(url, wsOptions);
+    let aConnectId = null;
+    a.on('open', () => (earlier.clientPort = a._socket.localPort));
+    a.on('error', (err) => (earlier.error = err.message));
+    a.on('close', (code, reason) => {
+        earlier.closeCode = code;
+        earlier.closeReason = reason.toString();
+        if (earlier.closedBy === null) earlier.closedBy = 'gateway';
+        aEnded = true;
+        finish();
+    });
+    const connectA = () => {
+        const f = connectFrame('good-v3', earlier.challenge);
+        aConnectId = f.id;
+        a.send(JSON.stringify(f));
+    };
+    a.on('message', (data) => {
+        const msg = parseMessage(data);
+        if (msg === null) return;
+        if (msg.type === 'event' && msg.event === 'connect.challenge' && earlier.challenge === null) {
+            earlier.challenge = msg.payload;
+            openB();
+        } else if (msg.type === 'res' && msg.id === aConnectId) {
+            earlier.res = { ok: msg.ok };
+            if (msg.ok) {
+                setTimeout(() => {
+                    earlier.closedBy = 'client';
+                    a.close(1000);
+                }, 100);
+            } else {
+                earlier.res.error = msg.error;
+            }
+        }
+    });
+    const openB = () => {
+        const b = new WebSocket(url, wsOptions);
+        let bConnectId = null;
+        b.on('open', () => (result.clientPort = b._socket.localPort));
+        b.on('error', (err) => (result.error = err.message));
+        b.on('close', (code, reason) => {
+            result.closeCode = code;
+            result.closeReason = reason.toString();
+            if (result.closedBy === null) result.closedBy = 'gateway';
+            bClosed = true;
+            connectA();
+            finish();
+        });
+        b.on('message', (data) => {
+            const msg = parseMessage(data);
+            if (msg === null) return;
+            if (msg.type === 'event' && msg.event === 'connect.challenge' && result.challenge === null) {
+                result.challenge = msg.payload;
+                const f = connectFrame('stale-nonce', { ...msg.payload, earlierNonce: earlier.challenge.nonce });
+                bConnectId = f.id;
+                result.sent = `connect signed over connection ${earlier.clientPort}'s challenge nonce`;
+                b.send(JSON.stringify(f));
+            } else if (msg.type === 'res' && msg.id === bConnectId) {
+                result.res = { ok: msg.ok, error: msg.error };
+            }
+        });
+    };
+}
+
 if (opts.raw) runRaw(opts.raw);
+else if (opts.scenario === 'stale-nonce') runStaleNonce();
 else runScenario(opts.scenario);

@@ -539,9 +539,10 @@ function onMessage(conn, data, isBinary) {
         return fail('device-identity-required', 'NOT_PAIRED', 'device identity required');
     }
 
-    // Row 10: the id is the SHA-256 of the raw public key (an undecodable key cannot match).
-    const raw = proof.decodePublicKey(device.publicKey);
-    if (!raw || proof.deviceIdFromRawKey(raw) !== device.id) {
+    // Row 10, as 2026.3.13 does it (deriveDeviceIdFromPublicKey, src/infra/device-identity.ts): the id is the
+    // SHA-256 of whatever bytes the key decodes to, of any length; a key that gives none cannot match.
+    const keyBytes = proof.gatewayKeyBytes(device.publicKey);
+    if (!keyBytes || proof.deviceIdFromRawKey(keyBytes) !== device.id) {
         return fail('device-identity-mismatch', 'INVALID_REQUEST', 'device identity mismatch');
     }
     // Row 11
@@ -552,13 +553,15 @@ function onMessage(conn, data, isBinary) {
     const nonce = device.nonce.trim();
     if (!nonce) return fail('device-nonce-required', 'INVALID_REQUEST', 'device nonce required');
     if (nonce !== conn.nonce) return fail('device-nonce-mismatch', 'INVALID_REQUEST', 'device nonce mismatch');
-    // Row 14b: a key that decodes but cannot make an Ed25519 key (wrong length).
-    const key = proof.publicKeyFromRaw(raw);
-    if (!key) return fail('device-public-key-invalid', 'INVALID_REQUEST', 'device public key invalid');
-    // Row 14: v3 first, then v2. v1 is never tried.
+    // Row 14: v3 first, then v2 (v1 is never tried), each verified as 2026.3.13's verifyDeviceSignature does
+    // (src/gateway/server/ws-connection/handshake-auth-helpers.ts): a key of the wrong length makes no key, or
+    // the wrong one, so it fails here, as "device signature invalid".
     const fields = proof.fieldsFromParams(params);
-    const form = ['v3', 'v2'].find((f) => proof.verify(proof.buildPayload(f, fields), device.signature, key));
+    const form = ['v3', 'v2'].find((f) => proof.gatewayVerify(device.publicKey, proof.buildPayload(f, fields), device.signature));
     if (!form) return fail('device-signature-invalid', 'INVALID_REQUEST', 'device signature invalid');
+    // Row 14b comes after the signature in 2026.3.13 (message-handler.ts: normalizeDevicePublicKeyBase64Url once
+    // a form verified); a key that verified always normalizes, so this never fires.
+    if (!keyBytes.length) return fail('device-public-key-invalid', 'INVALID_REQUEST', 'device public key invalid');
 
     // Row 15
     const shared = checkSharedAuth(params.auth, device.id);

@@ -103,6 +103,50 @@ function decodePublicKey(text) {
     return raw && raw.length > 0 ? raw : null;
 }
 
+// device.publicKey as 2026.3.13 reads it (src/infra/device-identity.ts there): base64UrlDecode maps - and _ to
+// + and /, pads with = and hands the text to Buffer.from(..., 'base64'), which skips what it cannot read, so any
+// string gives some bytes, of any length; a PEM (a string containing "BEGIN") gives the raw 32 bytes of an
+// Ed25519 SPKI, or the whole SPKI DER of another key type. Returns the bytes the device id is hashed from, or
+// null where 2026.3.13's deriveDeviceIdFromPublicKey gives null (an unreadable PEM, no bytes at all).
+function gatewayKeyBytes(text) {
+    if (typeof text !== 'string') return null;
+    if (text.includes('BEGIN')) {
+        try {
+            const der = crypto.createPublicKey(text).export({ format: 'der', type: 'spki' });
+            const ed25519 = der.length === SPKI_ED25519_PREFIX.length + 32 && der.subarray(0, 12).equals(SPKI_ED25519_PREFIX);
+            return ed25519 ? der.subarray(12) : der;
+        } catch {
+            return null;
+        }
+    }
+    const bytes = gatewayBase64Decode(text);
+    return bytes.length > 0 ? bytes : null;
+}
+
+// 2026.3.13's base64UrlDecode (src/infra/device-identity.ts): never throws.
+function gatewayBase64Decode(text) {
+    const normalized = text.replace(/-/g, '+').replace(/_/g, '/');
+    return Buffer.from(normalized + '='.repeat((4 - (normalized.length % 4)) % 4), 'base64');
+}
+
+// 2026.3.13's verifyDeviceSignature (src/infra/device-identity.ts): a PEM is read as is; anything else becomes
+// the DER of the 12-byte Ed25519 SPKI prefix followed by the decoded bytes, whatever their number. OpenSSL's DER
+// reader then fails on fewer than 32 bytes and ignores the bytes after the first 32. Any failure is false.
+function gatewayVerify(publicKeyText, payload, signatureText) {
+    try {
+        const key = publicKeyText.includes('BEGIN')
+            ? crypto.createPublicKey(publicKeyText)
+            : crypto.createPublicKey({
+                  key: Buffer.concat([SPKI_ED25519_PREFIX, gatewayBase64Decode(publicKeyText)]),
+                  format: 'der',
+                  type: 'spki',
+              });
+        return crypto.verify(null, Buffer.from(payload, 'utf8'), key, gatewayBase64Decode(signatureText));
+    } catch {
+        return false;
+    }
+}
+
 function deviceIdFromRawKey(raw) {
     return crypto.createHash('sha256').update(raw).digest('hex');
 }
@@ -218,6 +262,8 @@ module.exports = {
     base64UrlEncode,
     base64Decode,
     decodePublicKey,
+    gatewayKeyBytes,
+    gatewayVerify,
     deviceIdFromRawKey,
     publicKeyFromRaw,
     privateKeyFromSeed,

@@ -177,12 +177,26 @@ printf '%-46s %-26s %-7s %-7s %s\n' scenario cause gateway client reason >&2
 start_gateway main --port 0 --token "$TOKEN" || { echo "run-scenarios: the gateway did not start" >&2; exit 2; }
 while read -r name; do
     want "$name" || continue
+    [ "$name" = stale-nonce ] && continue   # two connections: below
     run_one "$name" "$name.pcap" lo -- --scenario "$name"
 done < <(node "$here/client.js" --port 1 --list | awk '$1 != "--raw" {print $1}')
 while read -r rule; do
     want "raw-$rule" || continue
     run_one "raw-$rule" "raw-$rule.pcap" lo -- --raw "$rule"
 done < <(node "$here/client.js" --port 1 --list | awk '$1 == "--raw" {print $2}')
+
+# --- a stale nonce: the second connection signs the first one's challenge; the first ends last ----------
+if want stale-nonce; then
+    out=$work/stale-nonce.client.json
+    [ -n "$capture_dir" ] && start_capture "$capture_dir/stale-nonce.pcap" "$gw_port" lo
+    client "$out" --scenario stale-nonce
+    node -e 'const fs=require("fs");const r=JSON.parse(fs.readFileSync(process.argv[1],"utf8")||"{}");fs.writeFileSync(process.argv[2],JSON.stringify({...(r.earlier||{}),scenario:"stale-nonce-earlier"}))' "$out" "$work/stale-nonce-earlier.client.json"
+    gateway_record "$gw_log" "$out" > /dev/null
+    gateway_record "$gw_log" "$work/stale-nonce-earlier.client.json" > /dev/null
+    [ -n "$capture_dir" ] && stop_capture
+    compare stale-nonce stale-nonce.pcap "$out"
+    compare stale-nonce-earlier stale-nonce.pcap "$work/stale-nonce-earlier.client.json"
+fi
 
 if [ "$extras" = 1 ]; then
     # --- many interleaved connections in one capture ----------------------------------------------------

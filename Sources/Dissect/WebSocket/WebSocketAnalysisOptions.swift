@@ -1,5 +1,15 @@
 /// What the WebSocket layer looks for and how much of each connection it keeps.
+/// Told of each connection's first server message that announces the gateway's `connect.challenge`, the moment it is
+/// dissected: other connections' analyses can then name a client that answers a challenge of another connection,
+/// whichever of them ends first.
+package protocol ChallengeObserver: AnyObject, Sendable {
+    /// `payload` is the whole (unmasked, inflated) server message; `packet` the record that started it.
+    func challengeSeen(_ payload: [UInt8], packet: PacketRef, client: Endpoint, server: Endpoint)
+}
+
 package struct WebSocketAnalysisOptions: Sendable {
+    /// Told of every `connect.challenge` as it is dissected (nil: nobody asks).
+    package var challengeObserver: (any ChallengeObserver)?
     /// Connections to this port seen without their upgrade (the capture started late) are taken as WebSocket and
     /// resynchronized on frame boundaries. 0: none; only connections whose upgrade was seen are WebSocket.
     package var gatewayPort: UInt16 = 42919

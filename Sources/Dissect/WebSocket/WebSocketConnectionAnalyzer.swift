@@ -25,6 +25,7 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     }
 
     private let options: WebSocketAnalysisOptions
+    private let client: Endpoint
     private let server: Endpoint
     private var mode: Mode = .undecided
     private var conversation = HTTPConversation()
@@ -67,6 +68,7 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
 
     package init(client: Endpoint, server: Endpoint, options: WebSocketAnalysisOptions) {
         self.options = options
+        self.client = client
         self.server = server
     }
 
@@ -445,7 +447,7 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
                 self.messages.append(message)
             }
             if message.direction == .server, let payload = message.payload {
-                self.noticeGateway(payload)
+                self.noticeGateway(payload, packet: message.startPacket, complete: message.complete)
             }
         case .control(let control):
             if self.controls.count < self.options.keptControls {
@@ -466,10 +468,13 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
 
     /// The gateway announces itself with `connect.challenge`, and its `ws` then holds the client's messages to
     /// 64 KiB until `hello-ok`, and to 25 MiB after.
-    private mutating func noticeGateway(_ payload: [UInt8]) {
+    private mutating func noticeGateway(_ payload: [UInt8], packet: PacketRef, complete: Bool) {
         guard !self.handshakeSettled else { return }
         if !self.isGateway, payload.containsASCII("\"connect.challenge\"") {
             self.isGateway = true
+            if complete, let observer = self.options.challengeObserver {
+                observer.challengeSeen(payload, packet: packet, client: self.client, server: self.server)
+            }
             self.clientParser?.config.maxMessageSize = self.options.gatewayPreConnectMaxPayload
         } else if self.isGateway, payload.containsASCII("\"hello-ok\"") {
             self.clientParser?.config.maxMessageSize = self.options.gatewayMaxPayload

@@ -98,12 +98,14 @@ package struct GatewayOptions: Sendable {
 }
 
 extension GatewayAnalysis {
-    /// Analyzes one connection's WebSocket messages. `earlierNonces` are the challenges of connections that ended
-    /// before this one (a client may sign a stale one).
+    /// Analyzes one connection's WebSocket messages. `challenges` holds the challenges of the capture's other
+    /// connections (`client` is this one's): those sent before this connect are the ones a client may have answered
+    /// by mistake (a stale nonce).
     package static func analyze(
         _ websocket: WebSocketConnectionSummary,
         tcpEnded: Bool,
-        earlierNonces: [String],
+        challenges: ChallengeLog? = nil,
+        client: Endpoint? = nil,
         options: GatewayOptions,
         evidence: CaptureEvidence = CaptureEvidence()
     ) -> GatewayAnalysis {
@@ -192,6 +194,16 @@ extension GatewayAnalysis {
             configured: options.gatewayProtocol
         )
         if let params = analysis.connect {
+            var earlierNonces: [String] = []
+            var stale: EarlierChallenge?
+            if let challenges, let client, let time = analysis.firstClientMessageTime ?? analysis.challengeTime {
+                earlierNonces = challenges.nonces(before: time, excluding: client)
+                if let nonce = params.device?.nonce?.stringValue.map(JavaScript.trim), !nonce.isEmpty,
+                    nonce != analysis.challenge?.nonce
+                {
+                    stale = challenges.challenge(withNonce: nonce, before: time, excluding: client)
+                }
+            }
             analysis.proof = ProofAnalysis.analyze(
                 ProofAnalysis.Input(
                     params: params,
@@ -199,6 +211,7 @@ extension GatewayAnalysis {
                     captureTimeMs: (analysis.firstClientMessageTime ?? analysis.challengeTime)?.milliseconds,
                     gatewayProtocol: analysis.gatewayProtocol,
                     earlierNonces: earlierNonces,
+                    staleChallenge: stale,
                     showSecrets: options.showSecrets
                 )
             )

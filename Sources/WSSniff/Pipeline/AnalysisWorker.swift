@@ -7,8 +7,9 @@ import Synchronization
 /// first keeps dissecting packets: on a capture of many gateway connections that is a third of the work, and it needs
 /// nothing from the dissector but the finished connection's summary.
 ///
-/// Connections are analyzed one at a time in the order they were submitted, so each sees the challenges of the
-/// connections that finished before it, exactly as when analyzed in line. At most `capacity` connections are in the
+/// Connections are analyzed one at a time in the order they were submitted; the challenges of other connections come
+/// from the pipeline's ``ChallengeLog``, filled as packets are dissected and asked by send time, so a connection sees
+/// the same earlier challenges as when analyzed in line. At most `capacity` connections are in the
 /// worker at once: `submit` waits beyond that, which bounds the memory they hold.
 final class AnalysisWorker: Sendable {
     /// What the analysis needs of one finished connection.
@@ -29,13 +30,13 @@ final class AnalysisWorker: Sendable {
     private let analyze: @Sendable (Job, inout State) -> ConnectionReport
 
     struct State: Sendable {
-        /// Challenge nonces of connections already analyzed, newest last.
-        var recentNonces: [String] = []
+        /// Every connection's `connect.challenge`, recorded as it was dissected.
+        let challenges: ChallengeLog
     }
 
-    init(capacity: Int = 64, analyze: @escaping @Sendable (Job, inout State) -> ConnectionReport) {
+    init(capacity: Int = 64, state: State, analyze: @escaping @Sendable (Job, inout State) -> ConnectionReport) {
         self.slots = DispatchSemaphore(value: capacity)
-        self.state = Mutex(State())
+        self.state = Mutex(state)
         self.analyze = analyze
     }
 

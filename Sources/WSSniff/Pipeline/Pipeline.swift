@@ -73,8 +73,8 @@ package struct Pipeline {
     /// Waiting reports that trigger an early release; it grows when an old connection still open holds them back,
     /// so a blocked release is not retried on every packet.
     private var releaseAtWaiting = 256
-    /// The analysis state when connections are analyzed in line (challenges of earlier connections).
-    private var analysisState = AnalysisWorker.State()
+    /// The analysis state when connections are analyzed in line (the challenges of every connection).
+    private var analysisState: AnalysisWorker.State
     /// The second thread, with `concurrentAnalysis`.
     private let worker: AnalysisWorker?
     /// Start packet numbers of the connections inside the worker: none may be overtaken in start order.
@@ -87,6 +87,11 @@ package struct Pipeline {
         self.keepMessagePayloads = options.keepMessagePayloads
         var websocket = options.websocket
         websocket.gatewayPort = options.serverPort
+        // Challenges are recorded as they are dissected, so a connection's analysis sees every challenge sent before
+        // its connect, whichever connection ends first and whichever thread analyzes it.
+        let challenges = ChallengeLog()
+        websocket.challengeObserver = challenges
+        self.analysisState = AnalysisWorker.State(challenges: challenges)
         self.limits = options.limits
         self.websocketOptions = websocket
         self.dissector = WebSocketDissector(limits: options.limits, options: websocket)
@@ -94,7 +99,7 @@ package struct Pipeline {
             let gateway = options.gateway
             let keepFrames = options.keepFrameDetail
             let keepPayloads = options.keepMessagePayloads
-            self.worker = AnalysisWorker { job, state in
+            self.worker = AnalysisWorker(state: AnalysisWorker.State(challenges: challenges)) { job, state in
                 Self.report(job, state: &state, gateway: gateway, keepFrames: keepFrames, keepPayloads: keepPayloads)
             }
         } else {
@@ -277,16 +282,13 @@ package struct Pipeline {
         let gateway = GatewayAnalysis.analyze(
             websocket,
             tcpEnded: job.tcp.end != .open,
-            earlierNonces: state.recentNonces,
+            challenges: state.challenges,
+            client: job.client,
             options: options,
             evidence: CaptureEvidence(job.tcp, snaplen: job.snaplen)
         )
         // The analysis is done: keep only what the output shows.
         websocket.trim(keepFrames: keepFrames, keepPayloads: keepPayloads)
-        if let nonce = gateway.challenge?.nonce {
-            state.recentNonces.append(nonce)
-            if state.recentNonces.count > 64 { state.recentNonces.removeFirst() }
-        }
         return ConnectionReport(
             client: job.client,
             server: job.server,
