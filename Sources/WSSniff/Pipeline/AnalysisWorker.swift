@@ -17,6 +17,7 @@ final class AnalysisWorker: Sendable {
         var server: Endpoint
         var tcp: TCPStatistics
         var websocket: WebSocketConnectionSummary
+        var provenance: ConnectionProvenance? = nil
     }
 
     private let queue = DispatchQueue(label: "wssniff.analysis")

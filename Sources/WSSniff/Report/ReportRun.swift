@@ -20,6 +20,7 @@ package struct ReportRequest: Sendable {
         options.keepAllFrames()
         options.keepAllMessages()
         options.gateway.showSecrets = self.showSecrets
+        if self.sanitizedPath != nil { options.recordProvenance() }
         return options
     }
 }
@@ -30,6 +31,7 @@ extension ConnectionReport {
     package func keptForReport() -> ConnectionReport {
         var kept = self
         kept.websocket.trimForReport(frames: EvidenceReport.framesListed)
+        kept.provenance = nil
         return kept
     }
 }
@@ -39,8 +41,7 @@ extension EvidenceReport {
     package static func make(_ request: ReportRequest) throws(WSSniffError) -> EvidenceReport {
         var pipeline = Pipeline(options: request.pipelineOptions)
         var sanitizer = PcapSanitizer()
-        try sanitizer.scanHeads(paths: request.captures)
-        // Each connection's secrets are found as it ends; then it keeps only what the report shows, so memory
+        // Each connection's secrets are found (and their rewrite planned from its provenance) as it ends; then it keeps only what the report shows, so memory
         // follows the open connections and not the size of the capture.
         var connections: [ConnectionReport] = []
         let keep: (ConnectionReport) -> Void = { report in
@@ -48,6 +49,7 @@ extension EvidenceReport {
             connections.append(report.keptForReport())
         }
         try FileInput.run(paths: request.captures, hash: true, pipeline: &pipeline, finished: keep)
+        sanitizer.blankStray(pipeline.takeStrayPayloads())
         pipeline.finish(keep)
         connections = connections.numberedByStart()
         var report = try Self.assemble(
@@ -57,15 +59,33 @@ extension EvidenceReport {
             secrets: sanitizer.secrets
         )
         if let output = request.sanitizedPath {
-            let outcome = try sanitizer.write(paths: request.captures, to: output)
+            let outcome = try sanitizer.write(paths: request.captures, input: pipeline.input, to: output)
             report.sanitizedPath = output
             report.sanitizerNotes.append(
                 "\(sanitizer.secretCount) secret values found; \(outcome.rewrittenBytes) bytes rewritten in "
-                    + "\(outcome.rewrittenPackets) of \(outcome.packets) packets."
+                    + "\(outcome.rewrittenPackets) of \(outcome.packets) packets"
+                    + (sanitizer.blankedPayloads > 0
+                        ? "; \(sanitizer.blankedPayloads) payloads blanked where a secret could not be rewritten in "
+                            + "place."
+                        : ".")
             )
-            if outcome.fragmentedSegments > 0 {
+            if outcome.blankedCopies > 0 {
                 report.sanitizerNotes.append(
-                    "\(outcome.fragmentedSegments) packets carry secret bytes inside IP fragments: not rewritten."
+                    "\(outcome.blankedCopies) retransmitted copies of HTTP bytes differ from the copy analyzed: "
+                        + "blanked (zero bytes)."
+                )
+            }
+            if !sanitizer.strayRecords.isEmpty {
+                report.sanitizerNotes.append(
+                    "\(sanitizer.strayRecords.count) packets carry TCP payload that no connection's stream took (late "
+                        + "retransmissions after a close, bytes before a stream's start, data on a RST): blanked "
+                        + "(zero bytes), since nothing read them."
+                )
+            }
+            if !sanitizer.fragmentedRecords.isEmpty {
+                report.sanitizerNotes.append(
+                    "\(sanitizer.fragmentedRecords.count) packets carry secret bytes inside IP fragments: not "
+                        + "rewritten."
                 )
             }
             report.sanitizerNotes += sanitizer.notes
