@@ -6,19 +6,25 @@ package struct ProvenanceRange: Hashable, Sendable {
     /// The offset of the piece's first byte in its direction's stream (0 is the byte after the SYN, or the first
     /// byte seen): the offsets the analyzer counts, lost bytes included.
     package var streamOffset: Int
-    package var length: Int
     /// 1-based record number across the whole input.
     package var record: Int
-    /// The offset of the piece's first byte in the record's captured data; nil when the payload was reassembled
-    /// from IP fragments (its bytes lie in several records, not at one place in this one).
-    package var recordOffset: Int?
+    /// Stored in 32 bits each (a record holds at most 4 GiB), so a range takes 24 bytes.
+    private var storedLength: UInt32
+    /// -1 for nil.
+    private var storedRecordOffset: Int32
 
     package init(streamOffset: Int, length: Int, record: Int, recordOffset: Int?) {
         self.streamOffset = streamOffset
-        self.length = length
         self.record = record
-        self.recordOffset = recordOffset
+        self.storedLength = UInt32(clamping: length)
+        self.storedRecordOffset = recordOffset.map { Int32(clamping: $0) } ?? -1
     }
+
+    package var length: Int { Int(self.storedLength) }
+
+    /// The offset of the piece's first byte in the record's captured data; nil when the payload was reassembled
+    /// from IP fragments (its bytes lie in several records, not at one place in this one).
+    package var recordOffset: Int? { self.storedRecordOffset < 0 ? nil : Int(self.storedRecordOffset) }
 
     /// The stream offsets the copy covers.
     package var streamRange: Range<Int> { self.streamOffset..<(self.streamOffset + self.length) }

@@ -68,7 +68,7 @@ package struct PcapSanitizer {
         self.scanMessageChains(report, &plan)
         for direction in [Direction.client, .server] {
             plan.checkRepeatedHTTPCopies(direction)
-            plan.blankUnread(direction, frames: report.websocket.frames)
+            plan.blankUnread(direction, frames: report.websocket.frames, searchedFrames: Self.searchedFrames(report))
         }
         if let provenance = report.provenance {
             self.blankStray(provenance.client.stray + provenance.server.stray)
@@ -104,6 +104,16 @@ package struct PcapSanitizer {
                     + "bytes)"
             )
         }
+    }
+
+    /// The numbers of the data frames whose payload the secret finder searched: those of the messages that kept their
+    /// whole payload.
+    static func searchedFrames(_ report: ConnectionReport) -> Set<Int> {
+        var numbers = Set<Int>()
+        for message in report.websocket.messages where message.payload != nil && !message.payloadCut {
+            numbers.formUnion(message.firstFrame...max(message.firstFrame, message.lastFrame))
+        }
+        return numbers
     }
 
     /// The secrets in the connection's messages. Each message is searched alone, and a message that ended
@@ -394,14 +404,19 @@ private struct ConnectionPlan {
     /// WebSocket frame covers: bytes of a connection that is neither (not HTTP, the server spoke first), bytes a
     /// mid-stream parser skipped while looking for a frame, bytes after an HTTP exchange that did not upgrade.
     /// Nothing read them for secrets, so none is kept.
-    mutating func blankUnread(_ direction: Direction, frames: [WebSocketFrameRecord]) {
+    mutating func blankUnread(_ direction: Direction, frames: [WebSocketFrameRecord], searchedFrames: Set<Int>) {
         guard let index = direction == .client ? self.client : self.server else { return }
         let map = self.streamMap(direction)
         var read: [Range<Int>] = (map?.httpRuns ?? []).map { $0.streamOffset..<($0.streamOffset + $0.bytes.count) }
         if let start = map?.webSocketStart {
             for frame in frames where frame.direction == direction {
                 let low = start + frame.streamOffset
-                read.append(low..<(low + Int(clamping: frame.totalLength)))
+                // A frame's header is read; its payload only when the secret finder searched it: a control frame's,
+                // or a data frame's whose message kept its whole payload. A data frame outside any such message (a
+                // continuation without a start, a reserved opcode, a message cut short) was never searched.
+                let searched = frame.opcode.isControl || searchedFrames.contains(frame.number)
+                let end = searched ? Int(clamping: frame.totalLength) : frame.headerLength
+                read.append(low..<(low + end))
             }
         }
         let merged = Self.merge(read)
@@ -436,7 +451,8 @@ private struct ConnectionPlan {
         if unread > 0 {
             self.notes.append(
                 "\(unread) captured \(direction == .client ? "client" : "server") bytes (counting every copy) were "
-                    + "read neither as HTTP nor as WebSocket frames: blanked (zero bytes)"
+                    + "not searched for secrets (read neither as HTTP nor as a WebSocket frame or message): blanked "
+                    + "(zero bytes on the wire)"
             )
         }
     }
@@ -529,6 +545,14 @@ extension WebSocketOpcode {
     fileprivate var isData: Bool {
         switch self {
         case .text, .binary, .continuation: return true
+        default: return false
+        }
+    }
+
+    /// Close, ping and pong: their payloads are read as controls (a reserved opcode's is read by nothing).
+    fileprivate var isControl: Bool {
+        switch self {
+        case .close, .ping, .pong: return true
         default: return false
         }
     }

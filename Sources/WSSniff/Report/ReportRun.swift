@@ -65,8 +65,8 @@ extension EvidenceReport {
                 "\(sanitizer.secretCount) secret values found; \(outcome.rewrittenBytes) bytes rewritten in "
                     + "\(outcome.rewrittenPackets) of \(outcome.packets) packets"
                     + (sanitizer.blankedPayloads > 0
-                        ? "; \(sanitizer.blankedPayloads) payloads blanked where a secret could not be rewritten in "
-                            + "place."
+                        ? "; \(sanitizer.blankedPayloads) cases blanked instead, where bytes could not be searched or "
+                            + "rewritten in place (below)."
                         : ".")
             )
             if outcome.blankedCopies > 0 {
