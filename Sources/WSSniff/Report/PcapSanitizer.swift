@@ -28,6 +28,9 @@ package struct PcapSanitizer {
     package private(set) var strayRecords: Set<Int> = []
     /// Record number -> offset in the record's captured data -> the byte to write there.
     private var writes: [Int: [Int: UInt8]] = [:]
+    /// Record number -> runs of its captured data to blank (one entry per run, however long: a blanked megabyte
+    /// costs as little as a blanked byte).
+    private var blanks: [Int: [Blank]] = [:]
     /// Record number -> repeated copies of bytes the analysis read, with the bytes it read: a copy that differs
     /// carries something the analysis never saw, and is blanked when the copy is written.
     private var checks: [Int: [ConnectionPlan.Check]] = [:]
@@ -50,8 +53,11 @@ package struct PcapSanitizer {
             .map { "connection \(numbers[$0.element.start] ?? 0): \($0.element.text)" }
     }
 
-    /// Bytes to be rewritten, over all records.
-    package var plannedBytes: Int { self.writes.values.reduce(0) { $0 + $1.count } }
+    /// Bytes to be rewritten, over all records (blanked runs included).
+    package var plannedBytes: Int {
+        self.writes.values.reduce(0) { $0 + $1.count }
+            + self.blanks.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.range.count } }
+    }
 
     // MARK: - Planning
 
@@ -76,6 +82,9 @@ package struct PcapSanitizer {
         for (record, bytes) in plan.writes {
             self.writes[record, default: [:]].merge(bytes) { _, new in new }
         }
+        for (record, runs) in plan.blanks {
+            self.blanks[record, default: []] += runs
+        }
         for (record, checks) in plan.checks {
             self.checks[record, default: []] += checks
         }
@@ -97,7 +106,7 @@ package struct PcapSanitizer {
         }
         if map.httpBytesNotKept > 0, let from = map.httpBytesNotKeptFrom {
             let end = map.webSocketStart ?? Int.max
-            plan.rewrite(direction, from..<max(from, end)) { _ in 0 }
+            plan.blank(direction, from..<max(from, end))
             plan.notes.append(
                 "\(direction.name) sent more than \(WebSocketStreamMap.httpBytesLimit >> 10) KiB of HTTP bytes: the "
                     + "\(map.httpBytesNotKept) bytes past them were not searched for secrets and were blanked (zero "
@@ -148,6 +157,8 @@ package struct PcapSanitizer {
                     }
                 }
                 if message.complete || message.compressed { chainStart = position + 1 }
+                // A chain holds at most four messages: a peer breaking its framing over and over costs linear time.
+                chainStart = max(chainStart, position - 2)
             }
             for (position, ranges) in found.sorted(by: { $0.key < $1.key }) {
                 let unique = Array(Set(ranges)).sorted { $0.lowerBound < $1.lowerBound }
@@ -185,9 +196,12 @@ package struct PcapSanitizer {
             for frame in frames {
                 let payloadStart = start + frame.streamOffset + frame.headerLength
                 let length = Int(clamping: frame.payloadLength)
-                plan.rewrite(message.direction, payloadStart..<(payloadStart + length)) {
-                    frame.maskByte($0 - payloadStart)
-                }
+                plan.blank(
+                    message.direction,
+                    payloadStart..<(payloadStart + length),
+                    mask: frame.maskKey,
+                    maskStart: payloadStart
+                )
             }
             plan.notes.append(
                 message.compressed
@@ -228,9 +242,9 @@ package struct PcapSanitizer {
                 continue
             }
             self.strayRecords.insert(range.record)
-            for offset in recordOffset..<(recordOffset + range.length) {
-                self.writes[range.record, default: [:]][offset] = 0
-            }
+            self.blanks[range.record, default: []].append(
+                Blank(range: recordOffset..<(recordOffset + range.length), mask: nil, phase: 0)
+            )
         }
     }
 
@@ -289,6 +303,12 @@ package struct PcapSanitizer {
                 outcome.blankedCopies += 1
                 outcome.rewrittenBytes += check.copy.count
             }
+            let blanks = self.blanks[info.number] ?? []
+            for blank in blanks {
+                blank.apply(to: &packet)
+                outcome.rewrittenBytes += blank.range.count
+            }
+            if !blanks.isEmpty && self.writes[info.number] == nil { outcome.rewrittenPackets += 1 }
             if let writes = self.writes[info.number] {
                 for (position, byte) in writes where position >= 0 && position < packet.count {
                     packet[position] = byte
@@ -338,6 +358,28 @@ package struct PcapSanitizer {
     }
 }
 
+/// A run of a record's captured data to blank: zero bytes, or with a masking key the bytes that unmask to zero.
+private struct Blank: Sendable {
+    var range: Range<Int>
+    var mask: UInt32?
+    /// The masking key's phase at the run's first byte (RFC 6455 5.3: octet i uses key octet i mod 4).
+    var phase: Int
+
+    func apply(to packet: inout [UInt8]) {
+        let low = max(0, self.range.lowerBound)
+        let high = min(packet.count, self.range.upperBound)
+        guard low < high else { return }
+        guard let key = self.mask else {
+            for position in low..<high { packet[position] = 0 }
+            return
+        }
+        for position in low..<high {
+            let phase = (self.phase + position - self.range.lowerBound) & 3
+            packet[position] = UInt8(truncatingIfNeeded: key >> (24 - 8 * UInt32(phase)))
+        }
+    }
+}
+
 /// One connection's rewrite, planned from its provenance: stream offsets in, record bytes out.
 private struct ConnectionPlan {
     let client: ProvenanceIndex?
@@ -351,6 +393,8 @@ private struct ConnectionPlan {
     var notes: [String] = []
     /// Record number -> the repeated copies to compare with what the analysis read.
     var checks: [Int: [Check]] = [:]
+    /// Record number -> runs to blank.
+    var blanks: [Int: [Blank]] = [:]
 
     /// A repeated copy of bytes the analysis read: where it lies in its record, and the bytes read.
     struct Check: Sendable {
@@ -437,9 +481,10 @@ private struct ConnectionPlan {
                 if holeEnd > cursor {
                     unread += holeEnd - cursor
                     if let recordOffset = copy.recordOffset {
-                        for offset in cursor..<holeEnd {
-                            self.writes[copy.record, default: [:]][recordOffset + offset - copy.streamOffset] = 0
-                        }
+                        let low = recordOffset + cursor - copy.streamOffset
+                        self.blanks[copy.record, default: []].append(
+                            Blank(range: low..<(low + holeEnd - cursor), mask: nil, phase: 0)
+                        )
                     } else {
                         self.fragmentedRecords.insert(copy.record)
                     }
@@ -468,6 +513,24 @@ private struct ConnectionPlan {
             }
         }
         return merged
+    }
+
+    /// Blanks stream offsets `range` of `direction` in every captured copy: zero bytes, or, with a masking key, the
+    /// bytes that unmask to zero (`maskStart`: the stream offset of the masked payload's first byte).
+    mutating func blank(_ direction: Direction, _ range: Range<Int>, mask: UInt32? = nil, maskStart: Int = 0) {
+        guard let index = direction == .client ? self.client : self.server, !range.isEmpty else { return }
+        for copy in index.copies(overlapping: range) {
+            guard let recordOffset = copy.recordOffset else {
+                self.fragmentedRecords.insert(copy.record)
+                continue
+            }
+            let low = max(range.lowerBound, copy.streamOffset)
+            let high = min(range.upperBound, copy.streamOffset + copy.length)
+            let start = recordOffset + low - copy.streamOffset
+            self.blanks[copy.record, default: []].append(
+                Blank(range: start..<(start + high - low), mask: mask, phase: (low - maskStart) & 3)
+            )
+        }
     }
 
     /// Writes `byte(offset)` over stream offsets `range` of `direction`, in every captured copy.
