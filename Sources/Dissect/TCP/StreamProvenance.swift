@@ -34,7 +34,7 @@ package struct ProvenanceRange: Hashable, Sendable {
 ///
 /// Recorded only when asked (`ReassemblyLimits.recordsProvenance`): it costs one range per data segment of a
 /// connection, kept while the connection is open and handed over with its result.
-package struct StreamProvenance: Sendable {
+package struct StreamProvenance: Hashable, Sendable {
     /// The copies, in the order their records were processed.
     package private(set) var ranges: [ProvenanceRange] = []
     /// Captured payload that is no byte of this stream (it lies before the stream's first byte, or rides on a RST):
@@ -125,7 +125,7 @@ package struct ProvenanceIndex: Sendable {
 }
 
 /// Both directions' provenance of one connection.
-package struct ConnectionProvenance: Sendable {
+package struct ConnectionProvenance: Hashable, Sendable {
     package var client = StreamProvenance()
     package var server = StreamProvenance()
 
