@@ -23,6 +23,12 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
     /// Connections reported before they ended because `maxConnections` were open.
     package var evictions: Int { self.table.evictions }
 
+    /// Captured TCP payload no connection took since the last call (late segments after a close), when
+    /// `ReassemblyLimits.recordsProvenance` asks for provenance: nothing read it.
+    package mutating func takeStrayPayloads() -> [ProvenanceRange] {
+        self.table.takeStrayPayloads()
+    }
+
     /// Decodes one captured packet and feeds its TCP segment, if any, to the connection it belongs to.
     /// Connections that this packet finishes are handed to `finished` before it returns.
     package mutating func ingest(
@@ -50,7 +56,13 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
         _ finished: (TCPConnectionResult<Analyzer>) -> Void
     ) -> PacketDecodeOutcome {
         decoder.decode(info, buffer) { segment in
-            table.process(segment, packet: packet, finished: finished)
+            // Where the payload sits in the record, for the provenance: outside it when IP fragments were joined.
+            var recordOffset: Int?
+            if let start = segment.payload.baseAddress, let base = buffer.baseAddress {
+                let offset = start - base
+                if offset >= 0 && offset + segment.payload.count <= buffer.count { recordOffset = offset }
+            }
+            table.process(segment, packet: packet, recordOffset: recordOffset, finished: finished)
         }
     }
 }

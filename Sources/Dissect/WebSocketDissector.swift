@@ -23,6 +23,11 @@ package struct WebSocketDissector {
     /// Connections reported before they ended because the connection table was full.
     package var evictions: Int { self.inner.evictions }
 
+    /// Captured TCP payload no connection took since the last call (see `Dissector.takeStrayPayloads()`).
+    package mutating func takeStrayPayloads() -> [ProvenanceRange] {
+        self.inner.takeStrayPayloads()
+    }
+
     /// Decodes one captured packet; connections it finishes are handed to `finished`.
     package mutating func ingest(
         _ info: CaptureRecordInfo,

@@ -3,9 +3,9 @@ import Testing
 
 @testable import WSSniff
 
-/// The sanitizer's head pass (`scanHeads` reads a flow's head once it is complete and drops the flow's buffer) on
-/// adversarial captures built here byte by byte: retransmitted heads with other bytes, a reused port, tiny segments.
-/// (Found in review of session 4's change.)
+/// The sanitized copy's HTTP heads on adversarial captures built here byte by byte: retransmitted heads with other
+/// bytes, a reused port. (Found in review of the earlier sanitizer, which read the heads with its own second
+/// reassembly; the copy is now planned from the analysis's own provenance, and these captures check it.)
 @Suite struct SanitizerHeadTests {
     /// A classic pcap (Ethernet, IPv4, TCP) written packet by packet.
     struct PcapBuilder {
@@ -68,18 +68,20 @@ import Testing
         )
     }
 
-    /// Runs the sanitizer's two file passes (as `wssniff report --sanitized-pcap` does) and gives the copy's bytes.
-    /// Both files are removed before it returns.
+    /// Runs `wssniff report --sanitized-pcap` on the capture at `path` (the analysis plans the rewrite, then the copy
+    /// is written) and gives the copy's bytes and the secrets found. Both files are removed before it returns.
     static func sanitize(_ path: String) throws -> (copy: [UInt8], secrets: Set<String>) {
         let output = path + ".sanitized.pcap"
         defer {
             try? FileManager.default.removeItem(atPath: path)
             try? FileManager.default.removeItem(atPath: output)
         }
-        var sanitizer = PcapSanitizer()
-        try sanitizer.scanHeads(paths: [path])
-        _ = try sanitizer.write(paths: [path], to: output)
-        return (Array(try Data(contentsOf: URL(fileURLWithPath: output))), sanitizer.secrets)
+        var request = ReportRequest()
+        request.captures = [path]
+        request.sanitizedPath = output
+        request.port = 42_919
+        let report = try EvidenceReport.make(request)
+        return (Array(try Data(contentsOf: URL(fileURLWithPath: output))), report.secrets)
     }
 
     static func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
@@ -125,8 +127,8 @@ import Testing
 
     /// A client head sent once and retransmitted (same sequence numbers) with other bytes: one copy carries an
     /// `Authorization: Bearer` header where the other carries padding of the same length. Whichever copy holds it,
-    /// the bearer token must not survive in the sanitized capture. (The head pass of 88d2743 let the later copy win
-    /// and missed a secret in the first; the first version of the settled pass read only the first complete copy.)
+    /// the bearer token must not survive in the sanitized capture: in the copy the analysis read it is rewritten in
+    /// every copy; in the other, the copy differs from what was read and is blanked.
     @Test(arguments: ["secretInLaterCopy", "secretInFirstCopy"])
     func aRetransmittedHeadCannotSmuggleASecret(_ order: String) throws {
         var pcap = PcapBuilder()
@@ -141,7 +143,9 @@ import Testing
         let (copy, secrets) = try Self.sanitize(path)
         let survives = Self.contains(copy, Self.bearer)
         #expect(!survives, "the bearer token survives in the sanitized copy")
-        #expect(secrets.contains(Self.bearer))
+        // The analysis reads the first copy: a token there is found; one only in the later copy is never read, and
+        // that copy, differing from the one read, is blanked.
+        #expect(secrets.contains(Self.bearer) == (order == "secretInFirstCopy"))
     }
 
     /// The same, but the head comes in two segments and the retransmission of the first arrives before the second:
@@ -174,7 +178,7 @@ import Testing
         #expect(Self.contains(pcap.bytes(), Self.bearer), "the control: the capture carries the token")
         let (copy, secrets) = try Self.sanitize(try pcap.write())
         #expect(!Self.contains(copy, Self.bearer), "the bearer token survives in the sanitized copy")
-        #expect(secrets.contains(Self.bearer))
+        #expect(secrets.contains(Self.bearer) == (order == "secretInFirstCopy"))
     }
 
     /// A reused port (the same four-tuple, a new SYN): each connection's head secrets are patched at its own offsets,
@@ -193,14 +197,22 @@ import Testing
             let start = UInt32(1_000 + 100_000 * index)
             pcap.tcp(from: Self.client, to: Self.server, seq: start - 1, flags: Self.SYN)
             pcap.tcp(from: Self.client, to: Self.server, seq: start, flags: Self.PSH | Self.ACK, head)
-            // The first connection carries more client bytes after its head (its WebSocket frames, here opaque).
+            // The first connection is answered and carries a WebSocket frame after its head (a binary frame of
+            // 200 `W`s, unmasked: a breach, but framed, so the analysis reads its bytes).
             if index == 0 {
+                pcap.tcp(
+                    from: Self.server,
+                    to: Self.client,
+                    seq: 9_000,
+                    flags: Self.PSH | Self.ACK,
+                    Self.response
+                )
                 pcap.tcp(
                     from: Self.client,
                     to: Self.server,
                     seq: start + UInt32(head.count),
                     flags: Self.PSH | Self.ACK,
-                    Array(String(repeating: "W", count: 200).utf8)
+                    [0x82, 126, 0, 200] + Array(String(repeating: "W", count: 200).utf8)
                 )
             }
             pcap.tcp(from: Self.client, to: Self.server, seq: start + 5_000, flags: 0x11)
@@ -212,32 +224,6 @@ import Testing
         let firstDataIntact = Self.contains(copy, String(repeating: "W", count: 200))
         #expect(secondHeadIntact, "the first connection's patch was applied to the second connection's head")
         #expect(firstDataIntact, "the second connection's patch was applied to the first connection's later bytes")
-    }
-
-    /// A flow that starts like HTTP but never completes an upgrade head (pipelined plain requests), in 8-byte
-    /// segments: its prefix is searched for a complete head each time it has doubled, not after every segment (a
-    /// search copies and scans up to 32 KiB: once per segment made the pass quadratic, 7 s on 320 KB).
-    @Test func aHeadThatNeverCompletesIsSearchedAFewTimes() {
-        var buffer = HeadBuffer()
-        let stream = Array(String(repeating: "GET / HTTP/1.1\r\n\r\n", count: 900).utf8)
-        var settled = false
-        for start in stride(from: 0, to: stream.count, by: 8) {
-            stream[start..<min(start + 8, stream.count)].withUnsafeBytes { buffer.fill(at: start, $0) }
-            settled = settled || buffer.settledPrefix() != nil
-        }
-        #expect(!settled)
-        #expect(buffer.prefix == stream)
-        // 16,200 bytes: a look at 8, 16, 32, ... 16,384 bytes at most.
-        #expect(buffer.looks >= 1 && buffer.looks <= 12, "\(buffer.looks) searches")
-        // An upgrade head settles it at the first look that sees it whole.
-        var upgrade = HeadBuffer()
-        let head = Self.upgradeRequest("")
-        for start in stride(from: 0, to: head.count, by: 8) {
-            head[start..<min(start + 8, head.count)].withUnsafeBytes { upgrade.fill(at: start, $0) }
-            if upgrade.settledPrefix() != nil { break }
-        }
-        Array(repeating: UInt8(0x81), count: head.count).withUnsafeBytes { upgrade.fill(at: head.count, $0) }
-        #expect(upgrade.settledPrefix().map { PcapSanitizer.upgradeHeadEnd($0) } == head.count)
     }
 
     /// The same for secrets in messages: the first connection on the flow carries plain text where the second

@@ -67,29 +67,6 @@ import Testing
         #expect(!survives, "the bearer token survives")
     }
 
-    /// (88d2743: 0.18 s, 27 MB.) One-byte retransmissions that each change a byte of a head
-    /// still filling each record an overwritten run; `earlierCopies` builds a copy of the prefix (up to 32 KiB)
-    /// per run, so the runs kept are bounded (unbounded, a 7 MB capture of one flow took 3.9 s and 2.3 GB).
-    @Test func changingOneByteRetransmissionsDoNotMultiplyTheHeadCopies() {
-        var buffer = HeadBuffer()
-        let capacity = HeadBuffer.capacity
-        let body = Array(("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: capacity)).utf8)
-        for position in stride(from: 0, to: capacity, by: 2) {
-            body[position..<(position + 1)].withUnsafeBytes { buffer.fill(at: position, $0) }
-        }
-        for round in 0..<4 {
-            for position in stride(from: 2, to: capacity, by: 2) {
-                [UInt8(0x62 + round % 2)].withUnsafeBytes { buffer.fill(at: position, $0) }
-            }
-        }
-        for position in stride(from: 1, to: capacity, by: 2) {
-            body[position..<(position + 1)].withUnsafeBytes { buffer.fill(at: position, $0) }
-        }
-        #expect(buffer.prefix.count == capacity)
-        let copiedBytes = buffer.overwritten.filter { $0.offset < capacity }.count * buffer.prefix.count
-        #expect(copiedBytes <= 64 << 20, "earlierCopies would build \(copiedBytes >> 20) MiB of copies")
-    }
-
     /// (88d2743 leaked it too.) A keep-alive request before the upgrade request on one connection: every head up to the
     /// upgrade is read for secrets, so the upgrade request's Authorization and Cookie are rewritten.
     @Test func secretsInTheUpgradeHeadAfterAKeepAliveRequestAreRewritten() throws {

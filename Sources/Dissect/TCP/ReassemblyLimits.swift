@@ -16,6 +16,11 @@ package struct ReassemblyLimits: Hashable, Sendable {
     /// do not start ghost connections. 0 remembers none.
     package var closedTupleMemory: Int = 65_536
 
+    /// Whether each connection records where its stream bytes were captured (`StreamProvenance`, handed over in
+    /// `TCPConnectionResult.provenance`): one range per data segment, held while the connection is open. Off unless
+    /// a sanitized copy is asked for.
+    package var recordsProvenance = false
+
     package init() {}
 
     package init(

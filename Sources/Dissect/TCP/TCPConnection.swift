@@ -22,6 +22,8 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
     private var isReset = false
     /// Handed to the analyzer when it is created.
     private let options: Analyzer.Options
+    /// Where each direction's stream bytes were captured, when `ReassemblyLimits.recordsProvenance` asks for it.
+    package private(set) var provenance: ConnectionProvenance?
 
     /// Starts tracking a connection at its first segment (not yet processed: pass it to `process` next).
     package init(
@@ -36,6 +38,7 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         self.clientStream = StreamReassembler(limits: limits)
         self.serverStream = StreamReassembler(limits: limits)
         self.summary = TCPStatistics(firstPacket: packet)
+        if limits.recordsProvenance { self.provenance = ConnectionProvenance() }
     }
 
     /// What was seen so far.
@@ -57,8 +60,14 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         return segment.source == self.client && segment.sequence == initial
     }
 
-    /// Feeds one segment of this connection; returns `isFinished`.
-    package mutating func process(_ segment: TCPSegment, packet: PacketRef, serverPorts: Set<UInt16>) -> Bool {
+    /// Feeds one segment of this connection; returns `isFinished`. `recordOffset`: where the segment's payload
+    /// starts in its record's captured data (nil when it was reassembled from IP fragments), for the provenance.
+    package mutating func process(
+        _ segment: TCPSegment,
+        packet: PacketRef,
+        serverPorts: Set<UInt16>,
+        recordOffset: Int? = nil
+    ) -> Bool {
         self.summary.packets += 1
         self.summary.lastPacket = packet
         let flags = segment.flags
@@ -76,6 +85,7 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
             if !flags.contains(.rst) {
                 self.clientWindowIsZero = segment.window == 0
             }
+            self.noteProvenance(segment, direction: .client, packet: packet, recordOffset: recordOffset)
             Self.handle(
                 segment,
                 packet: packet,
@@ -94,6 +104,7 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
             if !flags.contains(.rst) {
                 self.serverWindowIsZero = segment.window == 0
             }
+            self.noteProvenance(segment, direction: .server, packet: packet, recordOffset: recordOffset)
             Self.handle(
                 segment,
                 packet: packet,
@@ -146,12 +157,57 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         } else {
             statistics.end = .open
         }
-        return TCPConnectionResult(
+        var result = TCPConnectionResult(
             client: self.client,
             server: self.server,
             statistics: statistics,
             analyzer: self.analyzer!
         )
+        result.provenance = self.provenance
+        return result
+    }
+
+    /// Records where the payload of a segment from `direction` was captured, before its stream takes it (the
+    /// stream's state before the segment gives the payload's stream offset).
+    private mutating func noteProvenance(
+        _ segment: TCPSegment,
+        direction: Direction,
+        packet: PacketRef,
+        recordOffset: Int?
+    ) {
+        guard self.provenance != nil, !segment.payload.isEmpty else { return }
+        if segment.flags.contains(.rst) {
+            // RFC 9293 3.5.3 lets a RST carry data (a diagnostic); it is no stream byte, and nothing reads it.
+            if direction == .client {
+                self.provenance!.client.noteStray(
+                    length: segment.payload.count,
+                    record: packet.number,
+                    recordOffset: recordOffset
+                )
+            } else {
+                self.provenance!.server.noteStray(
+                    length: segment.payload.count,
+                    record: packet.number,
+                    recordOffset: recordOffset
+                )
+            }
+            return
+        }
+        if direction == .client {
+            self.provenance!.client.note(
+                segment,
+                before: self.clientStream,
+                record: packet.number,
+                recordOffset: recordOffset
+            )
+        } else {
+            self.provenance!.server.note(
+                segment,
+                before: self.serverStream,
+                record: packet.number,
+                recordOffset: recordOffset
+            )
+        }
     }
 
     /// One segment from `sender`'s side: its acknowledgment first (it speaks of bytes sent before it), then its
@@ -238,6 +294,8 @@ package struct TCPConnectionResult<Analyzer: StreamAnalyzer> {
     package var server: Endpoint
     package var statistics: TCPStatistics
     package var analyzer: Analyzer
+    /// Where the connection's stream bytes were captured (nil unless `ReassemblyLimits.recordsProvenance`).
+    package var provenance: ConnectionProvenance?
 
     package init(client: Endpoint, server: Endpoint, statistics: TCPStatistics, analyzer: Analyzer) {
         self.client = client

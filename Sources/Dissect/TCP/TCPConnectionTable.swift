@@ -43,6 +43,28 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
     package private(set) var lateSegments = 0
     /// Connections reported early because `maxConnections` was reached.
     package private(set) var evictions = 0
+    /// With `ReassemblyLimits.recordsProvenance`: captured payload no connection took (late segments after a
+    /// close), since the last `takeStrayPayloads()`.
+    private var strayPayloads: [ProvenanceRange] = []
+
+    /// Hands over the stray payloads noted so far (see ``strayPayloads``) and forgets them.
+    package mutating func takeStrayPayloads() -> [ProvenanceRange] {
+        defer { self.strayPayloads = [] }
+        return self.strayPayloads
+    }
+
+    /// Notes the payload of a segment no connection takes.
+    private mutating func noteStray(_ segment: TCPSegment, packet: PacketRef, recordOffset: Int?) {
+        guard self.limits.recordsProvenance, !segment.payload.isEmpty else { return }
+        self.strayPayloads.append(
+            ProvenanceRange(
+                streamOffset: 0,
+                length: segment.payload.count,
+                record: packet.number,
+                recordOffset: recordOffset
+            )
+        )
+    }
 
     /// - Parameters:
     ///   - limits: bounds on the memory held.
@@ -74,9 +96,12 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
     }
 
     /// Feeds one segment; connections that finish (or give way) are handed to `finished` right away, then freed.
+    /// `recordOffset`: where the segment's payload starts in its record's captured data (nil when it was
+    /// reassembled from IP fragments), for the connections' provenance.
     package mutating func process(
         _ segment: TCPSegment,
         packet: PacketRef,
+        recordOffset: Int? = nil,
         finished: (TCPConnectionResult<Analyzer>) -> Void
     ) {
         let key = ConnectionKey(segment.source, segment.destination)
@@ -92,7 +117,8 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
                 let isFinished = self.slots[slot].box!.connection!.process(
                     segment,
                     packet: packet,
-                    serverPorts: self.serverPorts
+                    serverPorts: self.serverPorts,
+                    recordOffset: recordOffset
                 )
                 if isFinished {
                     self.retire(slot, superseded: false, remember: true, finished)
@@ -106,6 +132,7 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
             // A late ACK or retransmission after the close is no new connection; a SYN is.
             guard flags.contains(.syn) else {
                 self.lateSegments += 1
+                self.noteStray(segment, packet: packet, recordOffset: recordOffset)
                 return
             }
             self.closed.remove(key)
@@ -119,7 +146,12 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
             TCPConnection(firstSegment: segment, packet: packet, limits: self.limits, options: self.options),
             firstPacketNumber: packet.number
         )
-        if self.slots[slot].box!.connection!.process(segment, packet: packet, serverPorts: self.serverPorts) {
+        if self.slots[slot].box!.connection!.process(
+            segment,
+            packet: packet,
+            serverPorts: self.serverPorts,
+            recordOffset: recordOffset
+        ) {
             self.retire(slot, superseded: false, remember: true, finished)
         }
     }

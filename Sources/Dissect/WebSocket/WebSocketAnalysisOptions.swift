@@ -37,6 +37,10 @@ package struct WebSocketAnalysisOptions: Sendable {
     /// which is most of what a long capture costs. The handshake, the kept messages, every close and every client
     /// message are always checked in full.
     package var checkPayloadsAfterHandshake = false
+    /// Whether the summary says where each direction's HTTP bytes and WebSocket frames lie in its stream
+    /// (`WebSocketStreamMap`, the HTTP bytes kept), so what the analysis read can be traced back to the records
+    /// that carried it. Off unless a sanitized copy is asked for.
+    package var recordsStreamMap = false
 
     package init() {}
 

@@ -65,17 +65,27 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     private var isGateway = false
     /// `hello-ok` was seen and everything it changes is in place: later server messages need not be searched.
     private var handshakeSettled = false
+    /// Each direction's stream offset of the next byte (bytes received and gaps so far).
+    private var streamPosition = (client: 0, server: 0)
+    /// Where each direction's layers lie in its stream, with `options.recordsStreamMap`.
+    private var clientStreamMap: WebSocketStreamMap?
+    private var serverStreamMap: WebSocketStreamMap?
 
     package init(client: Endpoint, server: Endpoint, options: WebSocketAnalysisOptions) {
         self.options = options
         self.client = client
         self.server = server
+        if options.recordsStreamMap {
+            self.clientStreamMap = WebSocketStreamMap()
+            self.serverStreamMap = WebSocketStreamMap()
+        }
     }
 
     // MARK: - StreamAnalyzer
 
     package mutating func receive(_ bytes: UnsafeRawBufferPointer, from direction: Direction, packet: PacketRef) {
         guard bytes.count > 0 else { return }
+        defer { self.advanceStreamPosition(direction, by: bytes.count) }
         if case .undecided = self.mode {
             self.decideMode(firstBytes: bytes, from: direction)
         }
@@ -90,13 +100,14 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     }
 
     package mutating func gap(_ length: Int, in direction: Direction, packet: PacketRef) {
+        defer { self.advanceStreamPosition(direction, by: length) }
         if self.hasParser(direction) {
             self.gapBytes += length
             self.withParser(direction) { parser, numbers, sink in parser.gap(length, packet: packet, sink) }
         } else if case .undecided = self.mode {
             // The start of the stream was lost: whatever follows is mid-stream.
             self.upgradeGapBytes += length
-            self.decideMode(firstBytes: nil, from: direction)
+            self.decideMode(firstBytes: nil, from: direction, gapLength: length)
         } else if case .http = self.mode, self.conversation.outcome == .pending {
             // Bytes of the upgrade (its request, its answer, or frames sent before the answer) were never captured:
             // HTTP cannot be read across the hole, and what follows it may be frames.
@@ -113,6 +124,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             return
         }
         self.mode = .midStream
+        // Frames start after the gap in its direction; a client that had switched at its request started before.
+        self.noteWebSocketStart(.client, at: self.streamPosition.client + (direction == .client ? length : 0))
+        self.noteWebSocketStart(.server, at: self.streamPosition.server + (direction == .server ? length : 0))
         let deflate = PerMessageDeflateConfig(noContextTakeover: false)
         self.clientParser = self.makeParser(.client, deflate: deflate, synchronized: false)
         self.serverParser = self.makeParser(.server, deflate: deflate, synchronized: false)
@@ -163,7 +177,10 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             gapBytes: self.gapBytes,
             upgradeGapBytes: self.upgradeGapBytes,
             tcpEndings: self.tcpEndings,
-            uncheckedMessages: (self.clientParser?.uncheckedMessages ?? 0) + (self.serverParser?.uncheckedMessages ?? 0)
+            uncheckedMessages: (self.clientParser?.uncheckedMessages ?? 0)
+                + (self.serverParser?.uncheckedMessages ?? 0),
+            clientStreamMap: self.clientStreamMap,
+            serverStreamMap: self.serverStreamMap
         )
     }
 
@@ -240,13 +257,46 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
         return result
     }
 
+    // MARK: - Stream map
+
+    private mutating func advanceStreamPosition(_ direction: Direction, by count: Int) {
+        if direction == .client {
+            self.streamPosition.client += count
+        } else {
+            self.streamPosition.server += count
+        }
+    }
+
+    private mutating func noteHTTP(_ bytes: UnsafeRawBufferPointer, from direction: Direction, at offset: Int) {
+        if direction == .client {
+            self.clientStreamMap?.noteHTTP(bytes, at: offset)
+        } else {
+            self.serverStreamMap?.noteHTTP(bytes, at: offset)
+        }
+    }
+
+    private mutating func noteWebSocketStart(_ direction: Direction, at offset: Int) {
+        if direction == .client {
+            if self.clientStreamMap?.webSocketStart == nil { self.clientStreamMap?.webSocketStart = offset }
+        } else {
+            if self.serverStreamMap?.webSocketStart == nil { self.serverStreamMap?.webSocketStart = offset }
+        }
+    }
+
     // MARK: - Modes
 
-    private mutating func decideMode(firstBytes: UnsafeRawBufferPointer?, from direction: Direction) {
+    private mutating func decideMode(
+        firstBytes: UnsafeRawBufferPointer?,
+        from direction: Direction,
+        gapLength: Int = 0
+    ) {
         if let bytes = firstBytes, direction == .client, Self.looksLikeHTTP(bytes, strict: self.isGatewayPort) {
             self.mode = .http
         } else if self.isGatewayPort {
             self.mode = .midStream
+            // Frames count from here; a gap that decided the mode is not handed to the parsers, so it comes first.
+            self.noteWebSocketStart(.client, at: self.streamPosition.client + (direction == .client ? gapLength : 0))
+            self.noteWebSocketStart(.server, at: self.streamPosition.server + (direction == .server ? gapLength : 0))
             let deflate = PerMessageDeflateConfig(noContextTakeover: false)
             self.clientParser = self.makeParser(.client, deflate: deflate, synchronized: false)
             self.serverParser = self.makeParser(.server, deflate: deflate, synchronized: false)
@@ -279,6 +329,11 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
         if self.conversation.state(direction) == .http {
             let consumed = self.conversation.feed(bytes, from: direction)
             rest = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
+            let position = direction == .client ? self.streamPosition.client : self.streamPosition.server
+            self.noteHTTP(UnsafeRawBufferPointer(rebasing: bytes[..<consumed]), from: direction, at: position)
+            if self.conversation.state(direction) == .webSocket {
+                self.noteWebSocketStart(direction, at: position + consumed)
+            }
         }
         guard self.conversation.state(direction) == .webSocket else { return }
         self.startParsersIfUpgraded()

@@ -65,6 +65,10 @@ package struct WebSocketConnectionSummary: Sendable {
     /// The gateway's messages after `hello-ok`, past the kept ones, skipped by length: their frames were checked,
     /// their payloads not checked as UTF-8 or inflated (`--check-payloads` checks them).
     package var uncheckedMessages: Int = 0
+    /// Where each direction's HTTP bytes and WebSocket frames lie in its stream (nil unless
+    /// `WebSocketAnalysisOptions.recordsStreamMap`).
+    package var clientStreamMap: WebSocketStreamMap?
+    package var serverStreamMap: WebSocketStreamMap?
 
     package var messageCount: Int { self.clientMessageCount + self.serverMessageCount }
 
@@ -86,6 +90,8 @@ package struct WebSocketConnectionSummary: Sendable {
             self.frames.removeSubrange(frames...)
         }
         self.messages = []
+        self.clientStreamMap = nil
+        self.serverStreamMap = nil
     }
 
     /// Drops what only `--frames` and `--messages` show, once the connection has been analyzed: frames beyond the

@@ -20,6 +20,7 @@ final class AnalysisWorker: Sendable {
         var websocket: WebSocketConnectionSummary
         /// The snaplen that cut packets of the input so far (`nil`: none was cut).
         var snaplen: Int?
+        var provenance: ConnectionProvenance? = nil
     }
 
     private let queue = DispatchQueue(label: "wssniff.analysis")

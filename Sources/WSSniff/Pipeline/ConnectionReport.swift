@@ -9,6 +9,9 @@ package struct ConnectionReport: Sendable {
     package var tcp: TCPStatistics
     package var websocket: WebSocketConnectionSummary
     package var gateway: GatewayAnalysis
+    /// Where the connection's stream bytes were captured (only when a sanitized copy is asked for; dropped once
+    /// the sanitizer has planned the connection's rewrites).
+    package var provenance: ConnectionProvenance? = nil
 }
 
 extension Array where Element == ConnectionReport {

@@ -18,6 +18,8 @@ package struct InputSummary: Sendable {
     package var packets: Int = 0
     /// Bytes of packet data present in the capture (the sum of captured lengths).
     package var bytes: Int = 0
+    /// The largest record's captured length (the snapshot length a copy of the input needs).
+    package var largestRecord: Int = 0
     package var firstTime: Timestamp?
     package var lastTime: Timestamp?
     /// Packets the snaplen cut short.
@@ -45,6 +47,7 @@ package struct InputSummary: Sendable {
     mutating func count(_ info: CaptureRecordInfo) {
         self.packets += 1
         self.bytes += info.capturedLength
+        self.largestRecord = max(self.largestRecord, info.capturedLength)
         if info.isTruncated {
             self.truncatedPackets += 1
             self.cutSnaplen = max(self.cutSnaplen ?? 0, info.capturedLength)

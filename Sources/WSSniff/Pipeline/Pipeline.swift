@@ -35,6 +35,13 @@ package struct PipelineOptions: Sendable {
         self.keepMessagePayloads = true
     }
 
+    /// Record where every stream byte was captured and where each connection's layers lie in its streams
+    /// (`ConnectionReport.provenance`, the summary's stream maps), for a sanitized copy.
+    package mutating func recordProvenance() {
+        self.limits.recordsProvenance = true
+        self.websocket.recordsStreamMap = true
+    }
+
     /// Keep the first `frames` frames and `messages` messages per direction of each connection whole, for a report
     /// written at the end of a live capture: a handshake is detailed in full, and a connection that chats for hours
     /// holds no more than that.
@@ -105,6 +112,12 @@ package struct Pipeline {
         } else {
             self.worker = nil
         }
+    }
+
+    /// Captured TCP payload no connection took since the last call (late segments after a close), when
+    /// `recordProvenance()` was asked for: nothing read it.
+    package mutating func takeStrayPayloads() -> [ProvenanceRange] {
+        self.dissector.takeStrayPayloads()
     }
 
     /// Connections still open (not yet reported).
@@ -225,7 +238,8 @@ package struct Pipeline {
             server: result.server,
             tcp: result.statistics,
             websocket: result.analyzer.finish(),
-            snaplen: self.input.cutSnaplen
+            snaplen: self.input.cutSnaplen,
+            provenance: result.provenance
         )
         if let worker = self.worker {
             self.inFlightStarts[job.tcp.firstPacket.number, default: 0] += 1
@@ -294,7 +308,8 @@ package struct Pipeline {
             server: job.server,
             tcp: job.tcp,
             websocket: websocket,
-            gateway: gateway
+            gateway: gateway,
+            provenance: job.provenance
         )
     }
 }

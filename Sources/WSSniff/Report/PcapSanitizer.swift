@@ -1,32 +1,46 @@
 package import Dissect
 import Glibc
 
-/// Finds where secrets sit in a capture's TCP streams and writes a copy of the capture with those bytes overwritten
-/// in place: same lengths, masked frames re-masked with their own key, every packet kept, so TCP and WebSocket framing
-/// stay valid and `wssniff analyze` and tshark read the copy as they read the original.
+/// Plans the rewrite of a capture's secret bytes from the one analysis, and writes the rewritten copy: same lengths,
+/// masked frames re-masked with their own key, every record kept, so TCP and WebSocket framing stay valid and
+/// `wssniff analyze` and tshark read the copy as they read the original.
 ///
-/// Secrets are the values of `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie` in the HTTP heads,
-/// bearer tokens in `Sec-WebSocket-Protocol`, and JSON string values under secret-naming keys in text messages.
-/// A compressed (permessage-deflate) message holding a secret cannot be rewritten inside its deflate stream: its
-/// payload is blanked (zero bytes once unmasked), which the report says.
+/// It reads no stream of its own. The dissector records where every stream byte it handled was captured (the
+/// provenance: record, offset in the record, every copy of a retransmitted byte) and where each direction's HTTP
+/// bytes and WebSocket frames lie in its stream; the secrets the analysis finds (HTTP header values, bearer
+/// subprotocols, secret query parameters, JSON string values under secret-naming keys in any text or binary
+/// message) are mapped through that record by record, in every copy.
+///
+/// Where a secret's bytes cannot be rewritten in place (inside a compressed message, in a message whose bytes do not
+/// map one to one onto its frames, HTTP bytes past what was kept), the payload that holds them is blanked instead
+/// and the report says so; secret bytes inside IP fragments cannot be reached at all and are counted.
 package struct PcapSanitizer {
-    /// One direction of one connection, as the TCP header names it.
-    package struct Flow: Hashable, Sendable {
-        package var source: Endpoint
-        package var destination: Endpoint
-    }
-
-    /// One connection's direction: its flow, and how many connections used that flow before it (a port reused
-    /// within the capture: a SYN with a new initial sequence number starts the next).
-    package struct FlowUse: Hashable, Sendable {
-        package var flow: Flow
-        package var generation: Int
-    }
-
-    /// Stream offset -> the byte to put on the wire, per connection direction.
-    package private(set) var patches: [FlowUse: [Int: UInt8]] = [:]
     /// The secret strings found (for scrubbing rendered text).
     package private(set) var secrets: Set<String> = []
+    /// How many secrets were located (header values, bearer tokens, query parameters, JSON values).
+    package private(set) var secretCount = 0
+    /// Payloads blanked because the secret in them could not be rewritten in place (each counted once).
+    package private(set) var blankedPayloads = 0
+    /// Records whose secret bytes came from IP fragments: not rewritten.
+    package private(set) var fragmentedRecords: Set<Int> = []
+    /// Records whose TCP payload no stream took (late segments after a close, bytes before a stream's start, data
+    /// on a RST): nothing read it, so it is blanked.
+    package private(set) var strayRecords: Set<Int> = []
+    /// Record number -> offset in the record's captured data -> the byte to write there.
+    private var writes: [Int: [Int: UInt8]] = [:]
+    /// Record number -> runs of its captured data to blank (one entry per run, however long: a blanked megabyte
+    /// costs as little as a blanked byte).
+    private var blanks: [Int: [Blank]] = [:]
+    /// Record number -> repeated copies of bytes the analysis read, with the bytes it read: a copy that differs
+    /// carries something the analysis never saw, and is blanked when the copy is written.
+    private var checks: [Int: [ConnectionPlan.Check]] = [:]
+    /// Sentences for the report, with the first packet of their connection (connections end in any order).
+    private var messageNotes: [(start: Int, text: String)] = []
+    /// The first packet of every connection scanned.
+    private var connectionStarts: [Int] = []
+
+    package init() {}
+
     /// Sentences for the report, in the order of the connections' starts: what was blanked or could not be
     /// rewritten. Each names its connection by its number in start order, as the report numbers them.
     package var notes: [String] {
@@ -38,285 +52,205 @@ package struct PcapSanitizer {
             .sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }
             .map { "connection \(numbers[$0.element.start] ?? 0): \($0.element.text)" }
     }
-    /// The notes of `scanMessages`, with the first packet of their connection (connections may be scanned in any
-    /// order, as they end).
-    private var messageNotes: [(start: Int, text: String)] = []
-    /// The first packet of every connection scanned.
-    private var connectionStarts: [Int] = []
-    /// How many secrets were located (header values, bearer tokens, JSON values).
-    package private(set) var secretCount = 0
-    /// Where each connection direction's WebSocket bytes start (after the upgrade head): the WebSocket layer counts
-    /// frame offsets from there.
-    private var webSocketStart: [FlowUse: Int] = [:]
-    /// Each flow's uses and where their streams start (learned in the head pass), to place every segment and to tell
-    /// which use a message of the analysis belongs to.
-    private var tracker = SequenceTracker()
-    /// What the sanitized copy's file header needs of the input (noted in the head pass's first read).
-    private var inputShape: InputShape?
 
-    /// The input's link types and its largest record.
-    struct InputShape {
-        var linkTypes: [LinkType] = []
-        var maxCaptured = 0
-
-        mutating func add(_ info: CaptureRecordInfo) {
-            if !self.linkTypes.contains(info.linkType) { self.linkTypes.append(info.linkType) }
-            self.maxCaptured = max(self.maxCaptured, info.capturedLength)
-        }
+    /// Bytes to be rewritten, over all records (blanked runs included).
+    package var plannedBytes: Int {
+        self.writes.values.reduce(0) { $0 + $1.count }
+            + self.blanks.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.range.count } }
     }
 
-    package init() {}
+    // MARK: - Planning
 
-    // MARK: - Locating secrets
-
-    /// Pass 1: the uses of each flow (``SequenceTracker``), then the HTTP heads at the start of each use, rebuilt from
-    /// TCP sequence numbers.
-    ///
-    /// A use's heads are read as soon as its first bytes settle them (an upgrade head is complete, or the bytes do
-    /// not start like HTTP, or the buffer is full) and its buffer is dropped: memory follows the connections still
-    /// open, not the size of the capture. Only the first head's bytes are kept: a later copy of them (a
-    /// retransmission) that differs is read for secrets too, and so are the bytes a retransmission replaced before
-    /// the head was complete, so a secret in any copy is rewritten. The rest wait for the end of the capture.
-    package mutating func scanHeads(paths: [String]) throws(WSSniffError) {
-        var heads: [FlowUse: HeadBuffer] = [:]
-        /// Settled connection directions, each with its first head as last seen.
-        var settled: [FlowUse: [UInt8]] = [:]
-        // Where each use's stream starts is known only once every SYN has been seen (one may be captured after its
-        // data): learned in a first pass.
-        // The same pass notes what the sanitized copy's file header needs.
-        var tracker = SequenceTracker()
-        var shape = InputShape()
-        var decoder = PacketDecoder()
-        try Self.forEachRecord(paths: paths) { info, bytes in
-            shape.add(info)
-            _ = decoder.decode(info, bytes) { segment in tracker.learn(segment, packet: info.number) }
-        }
-        self.tracker = tracker
-        self.inputShape = shape
-        try Self.forEachSegment(paths: paths) { info, segment, _ in
-            guard let (offset, flow) = tracker.locate(segment, packet: info.number), !segment.payload.isEmpty else {
-                return
-            }
-            if var head = settled[flow] {
-                guard offset < head.count else { return }
-                var changed = false
-                for position in offset..<min(head.count, offset + segment.payload.count) {
-                    let byte = segment.payload[position - offset]
-                    if head[position] != byte {
-                        head[position] = byte
-                        changed = true
-                    }
-                }
-                if changed {
-                    // The changed copy may hold a longer head than the first: read it with the segment's bytes past
-                    // the first head's end too.
-                    var read = head
-                    if offset + segment.payload.count > head.count {
-                        read += segment.payload[(head.count - offset)...]
-                    }
-                    self.readHeadSecrets(read, of: flow)
-                    settled[flow] = head
-                }
-                return
-            }
-            guard offset < HeadBuffer.capacity else { return }
-            heads[flow, default: HeadBuffer()].fill(at: offset, segment.payload)
-            if let prefix = heads[flow]?.settledPrefix() {
-                self.readHead(prefix, of: flow)
-                for copy in heads[flow]?.earlierCopies(of: prefix) ?? [] { self.readHeadSecrets(copy, of: flow) }
-                heads[flow] = nil
-                settled[flow] = Self.firstHead(prefix)
-            }
-        }
-        for (flow, head) in heads {
-            let prefix = head.prefix
-            self.readHead(prefix, of: flow)
-            for copy in head.earlierCopies(of: prefix) { self.readHeadSecrets(copy, of: flow) }
-        }
-    }
-
-    /// Where the flow's WebSocket bytes start, and the secrets in its head.
-    private mutating func readHead(_ prefix: [UInt8], of flow: FlowUse) {
-        if let end = Self.upgradeHeadEnd(prefix) { self.webSocketStart[flow] = end }
-        self.readHeadSecrets(prefix, of: flow)
-    }
-
-    /// The first HTTP head of a flow's bytes (through its empty line), or nothing when they do not start one.
-    static func firstHead(_ bytes: [UInt8]) -> [UInt8] {
-        guard let first = bytes.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first),
-            let end = ByteSearch.offset(of: [0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: 0)
-        else { return [] }
-        return Array(bytes[0..<(end + 4)])
-    }
-
-    /// The secrets in the heads at the start of `prefix` (a request or response before the upgrade on a kept-alive
-    /// connection, then the upgrade's), recorded with the patches that overwrite them.
-    private mutating func readHeadSecrets(_ prefix: [UInt8], of flow: FlowUse) {
-        var found: [(Range<Int>, [UInt8])] = []
-        for start in Self.headChain(prefix).starts {
-            let secrets = start == 0 ? Self.headSecrets(prefix) : Self.headSecrets(Array(prefix[start...]))
-            found += secrets.map { (($0.0.lowerBound + start)..<($0.0.upperBound + start), $0.1) }
-        }
-        for (range, secret) in found {
-            self.record(secret)
-            let filler = Redactor.inPlaceFiller(for: secret, count: range.count)
-            for (position, byte) in zip(range, filler) {
-                self.patches[flow, default: [:]][position] = byte
-            }
-        }
-    }
-
-    /// Pass 2 (from the analysis): JSON secrets in text messages, mapped through the frames that carried them.
-    /// Call it once for every connection (in any order), after ``scanHeads(paths:)``.
+    /// Finds the secrets of one finished connection and, when it carries its provenance, plans the rewrite of
+    /// every captured copy of their bytes. Call it once for every connection, in any order; the connection's
+    /// provenance can be dropped afterwards.
     package mutating func scanMessages(_ report: ConnectionReport) {
         let connectionStart = report.tcp.firstPacket.number
         self.connectionStarts.append(connectionStart)
-        let websocket = report.websocket
-        for message in websocket.messages where message.opcode == .text {
-            guard let payload = message.payload else { continue }
-            let ranges = Redactor.secretValueRanges(in: payload)
-            guard !ranges.isEmpty else { continue }
-            for range in ranges { self.record(Array(payload[range])) }
-            let flow = self.tracker.use(
-                of: message.direction == .client
-                    ? Flow(source: report.client, destination: report.server)
-                    : Flow(source: report.server, destination: report.client),
-                at: message.startPacket.number
+        var plan = ConnectionPlan(report: report)
+        for direction in [Direction.client, .server] {
+            self.scanHTTP(direction, &plan)
+        }
+        self.scanMessageChains(report, &plan)
+        for direction in [Direction.client, .server] {
+            plan.checkRepeatedHTTPCopies(direction)
+            plan.blankUnread(direction, frames: report.websocket.frames, searchedFrames: Self.searchedFrames(report))
+        }
+        if let provenance = report.provenance {
+            self.blankStray(provenance.client.stray + provenance.server.stray)
+        }
+        for (record, bytes) in plan.writes {
+            self.writes[record, default: [:]].merge(bytes) { _, new in new }
+        }
+        for (record, runs) in plan.blanks {
+            self.blanks[record, default: []] += runs
+        }
+        for (record, checks) in plan.checks {
+            self.checks[record, default: []] += checks
+        }
+        self.fragmentedRecords.formUnion(plan.fragmentedRecords)
+        self.blankedPayloads += plan.notes.count
+        self.messageNotes += plan.notes.map { (connectionStart, $0) }
+    }
+
+    /// The secrets in the HTTP bytes a direction's conversation read, and the HTTP bytes not kept (blanked).
+    private mutating func scanHTTP(_ direction: Direction, _ plan: inout ConnectionPlan) {
+        guard let map = plan.streamMap(direction) else { return }
+        for run in map.httpRuns {
+            for (range, secret) in Redactor.httpSecretRanges(in: run.bytes) {
+                self.record(secret)
+                let filler = Redactor.inPlaceFiller(for: secret, count: range.count)
+                let start = run.streamOffset + range.lowerBound
+                plan.rewrite(direction, (start)..<(start + range.count)) { filler[$0 - start] }
+            }
+        }
+        if map.httpBytesNotKept > 0, let from = map.httpBytesNotKeptFrom {
+            let end = map.webSocketStart ?? Int.max
+            plan.blank(direction, from..<max(from, end))
+            plan.notes.append(
+                "\(direction.name) sent more than \(WebSocketStreamMap.httpBytesLimit >> 10) KiB of HTTP bytes: the "
+                    + "\(map.httpBytesNotKept) bytes past them were not searched for secrets and were blanked (zero "
+                    + "bytes)"
             )
-            let frames = websocket.frames.filter { frame in
-                frame.direction == message.direction && frame.number >= message.firstFrame
-                    && frame.number <= message.lastFrame && frame.opcode.isData
-            }
-            let base = self.webSocketStart[flow] ?? 0
-            let carried = frames.reduce(UInt64(0)) { $0 + $1.payloadLength }
-            let who = message.direction == .client ? "client" : "server"
-            guard carried == message.wireLength, !frames.isEmpty else {
-                self.messageNotes.append(
-                    (
-                        connectionStart,
-                        "\(who) message \(message.index) holds a secret, but its frames were not all seen: it is not "
-                            + "rewritten"
-                    )
-                )
-                continue
-            }
-            if message.compressed {
-                // The secret is inside a deflate stream: blank the whole payload (zeros, unmasked).
-                for frame in frames {
-                    let start = base + frame.streamOffset + frame.headerLength
-                    for position in 0..<Int(frame.payloadLength) {
-                        self.patches[flow, default: [:]][start + position] = 0 ^ frame.maskByte(position)
+        }
+    }
+
+    /// The numbers of the data frames whose payload the secret finder searched: those of the messages that kept their
+    /// whole payload.
+    static func searchedFrames(_ report: ConnectionReport) -> Set<Int> {
+        var numbers = Set<Int>()
+        for message in report.websocket.messages where message.payload != nil && !message.payloadCut {
+            numbers.formUnion(message.firstFrame...max(message.firstFrame, message.lastFrame))
+        }
+        return numbers
+    }
+
+    /// The secrets in the connection's messages. Each message is searched alone, and a message that ended
+    /// unfinished (a framing breach: the peer began another one inside it) is searched joined to the messages that
+    /// followed it in its direction, as the peer may have meant them: a secret split across them is found too.
+    private mutating func scanMessageChains(_ report: ConnectionReport, _ plan: inout ConnectionPlan) {
+        for direction in [Direction.client, .server] {
+            let messages = report.websocket.messages.filter { $0.direction == direction && $0.payload != nil }
+            var found: [Int: [Range<Int>]] = [:]
+            var chainStart = 0
+            for (position, message) in messages.enumerated() {
+                let payload = message.payload!
+                found[position, default: []] += Redactor.secretValueRanges(in: payload)
+                // A chain: the unfinished, uncompressed messages before this one, and this one.
+                if position > chainStart, !message.compressed {
+                    let chain = messages[chainStart...position]
+                    let joined = chain.flatMap { $0.payload! }
+                    var base = 0
+                    var bases: [(position: Int, start: Int, count: Int)] = []
+                    for (offset, member) in chain.enumerated() {
+                        bases.append((chainStart + offset, base, member.payload!.count))
+                        base += member.payload!.count
+                    }
+                    for range in Redactor.secretValueRanges(in: joined) {
+                        for member in bases {
+                            let low = max(range.lowerBound, member.start)
+                            let high = min(range.upperBound, member.start + member.count)
+                            if low < high {
+                                found[member.position, default: []].append((low - member.start)..<(high - member.start))
+                            }
+                        }
                     }
                 }
-                self.messageNotes.append(
-                    (
-                        connectionStart,
-                        "\(who) message \(message.index) is compressed and holds a secret: its payload was blanked (zero "
-                            + "bytes), so analyzing the sanitized capture reports an inflate error for it (and, with "
-                            + "context takeover, for the later messages of that direction)"
-                    )
-                )
-                continue
+                if message.complete || message.compressed { chainStart = position + 1 }
+                // A chain holds at most four messages: a peer breaking its framing over and over costs linear time.
+                chainStart = max(chainStart, position - 2)
             }
-            // Message payload offset -> (frame, position in the frame's payload).
-            var replacement: [Int: UInt8] = [:]
-            for range in ranges {
-                let filler = Redactor.inPlaceFiller(for: Array(payload[range]), count: range.count)
-                for (position, byte) in zip(range, filler) { replacement[position] = byte }
+            for (position, ranges) in found.sorted(by: { $0.key < $1.key }) {
+                let unique = Array(Set(ranges)).sorted { $0.lowerBound < $1.lowerBound }
+                guard !unique.isEmpty else { continue }
+                self.rewrite(messages[position], unique, report: report, &plan)
             }
-            var messageOffset = 0
+        }
+    }
+
+    /// Plans the rewrite of `ranges` (offsets in the message's payload) through the frames that carried it.
+    private mutating func rewrite(
+        _ message: WebSocketMessageRecord,
+        _ ranges: [Range<Int>],
+        report: ConnectionReport,
+        _ plan: inout ConnectionPlan
+    ) {
+        let payload = message.payload!
+        for range in ranges { self.record(Array(payload[range])) }
+        let who = message.direction.name
+        let frames = report.websocket.frames.filter { frame in
+            frame.direction == message.direction && frame.number >= message.firstFrame
+                && frame.number <= message.lastFrame && frame.opcode.isData
+        }
+        guard let start = plan.streamMap(message.direction)?.webSocketStart, !frames.isEmpty else {
+            plan.notes.append(
+                "\(who) message \(message.index) holds a secret, but its frames were not all kept: it is not rewritten"
+            )
+            return
+        }
+        let carried = frames.reduce(0) { $0 + Int(clamping: $1.payloadLength) }
+        let lost = frames.reduce(0) { $0 + $1.lostBytes }
+        if message.compressed || carried != payload.count || lost > 0 {
+            // The message's bytes do not map one to one onto its frames' payloads (a deflate stream, bytes lost in a
+            // gap, a frame cut short): blank every payload byte of its frames (zero once unmasked).
             for frame in frames {
-                let start = base + frame.streamOffset + frame.headerLength
-                for position in 0..<Int(frame.payloadLength) {
-                    if let byte = replacement[messageOffset + position] {
-                        self.patches[flow, default: [:]][start + position] = byte ^ frame.maskByte(position)
-                    }
-                }
-                messageOffset += Int(frame.payloadLength)
+                let payloadStart = start + frame.streamOffset + frame.headerLength
+                let length = Int(clamping: frame.payloadLength)
+                plan.blank(
+                    message.direction,
+                    payloadStart..<(payloadStart + length),
+                    mask: frame.maskKey,
+                    maskStart: payloadStart
+                )
             }
+            plan.notes.append(
+                message.compressed
+                    ? "\(who) message \(message.index) is compressed and holds a secret: its payload was blanked (zero "
+                        + "bytes), so analyzing the sanitized capture reports an inflate error for it (and, with "
+                        + "context takeover, for the later messages of that direction)"
+                    : "\(who) message \(message.index) holds a secret, but its bytes do not map one to one onto its "
+                        + "frames (\(lost > 0 ? "bytes lost in a capture gap" : "a frame cut short")): its payload was "
+                        + "blanked (zero bytes)"
+            )
+            return
+        }
+        // Message payload offset -> the byte that replaces it.
+        var replacement: [Int: UInt8] = [:]
+        for range in ranges {
+            let filler = Redactor.inPlaceFiller(for: Array(payload[range]), count: range.count)
+            for (position, byte) in zip(range, filler) { replacement[position] = byte }
+        }
+        var messageOffset = 0
+        for frame in frames {
+            let payloadStart = start + frame.streamOffset + frame.headerLength
+            let length = Int(frame.payloadLength)
+            let inFrame = replacement.keys.filter { $0 >= messageOffset && $0 < messageOffset + length }.sorted()
+            for position in inFrame {
+                let streamOffset = payloadStart + position - messageOffset
+                let byte = replacement[position]! ^ frame.maskByte(position - messageOffset)
+                plan.rewrite(message.direction, streamOffset..<(streamOffset + 1)) { _ in byte }
+            }
+            messageOffset += length
+        }
+    }
+
+    /// Blanks captured TCP payload that no stream took (see ``strayRecords``): what nothing read may hold anything.
+    package mutating func blankStray(_ ranges: [ProvenanceRange]) {
+        for range in ranges {
+            guard let recordOffset = range.recordOffset else {
+                self.fragmentedRecords.insert(range.record)
+                continue
+            }
+            self.strayRecords.insert(range.record)
+            self.blanks[range.record, default: []].append(
+                Blank(range: recordOffset..<(recordOffset + range.length), mask: nil, phase: 0)
+            )
         }
     }
 
     private mutating func record(_ secret: [UInt8]) {
         self.secretCount += 1
         self.secrets.insert(String(decoding: secret, as: UTF8.self))
-    }
-
-    /// The heads at the start of a flow's bytes, as a kept-alive connection sends them before its upgrade (each head
-    /// followed by its `Content-Length` body): where each starts, and where the head that switched the stream to
-    /// WebSocket (a request with `Upgrade`, or a 101 response) ends; nil when there is no complete one.
-    static func headChain(_ bytes: [UInt8]) -> (starts: [Int], upgradeEnd: Int?) {
-        var starts: [Int] = []
-        var start = 0
-        while start < bytes.count, let first = bytes[safe: start],
-            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first)
-        {
-            starts.append(start)
-            guard let end = ByteSearch.offset(of: [0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: start) else { break }
-            let head = String(decoding: bytes[start..<end], as: UTF8.self).lowercased()
-            let headEnd = end + 4
-            if head.hasPrefix("http/")
-                ? head.split(separator: " ").dropFirst().first == "101" : head.contains("\r\nupgrade:")
-            {
-                return (starts, headEnd)
-            }
-            var length = 0
-            for line in head.split(separator: "\r\n") where line.hasPrefix("content-length:") {
-                length = Int(line.dropFirst("content-length:".count).trimmingPrefix(" ")) ?? 0
-            }
-            start = headEnd + length
-        }
-        return (starts, nil)
-    }
-
-    /// Where the WebSocket bytes start: after the upgrade head of ``headChain(_:)``; nil when the flow does not start
-    /// with HTTP.
-    static func upgradeHeadEnd(_ bytes: [UInt8]) -> Int? {
-        Self.headChain(bytes).upgradeEnd
-    }
-
-    /// Secret value ranges in an HTTP head (request or response), and the secret bytes.
-    static func headSecrets(_ bytes: [UInt8]) -> [(Range<Int>, [UInt8])] {
-        guard let end = ByteSearch.offset(of: [0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: 0) else { return [] }
-        guard let first = bytes.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) else { return [] }
-        var found: [(Range<Int>, [UInt8])] = []
-        var lineStart = (ByteSearch.offset(of: [0x0D, 0x0A], in: bytes, from: 0) ?? end) + 2
-        while lineStart < end {
-            let lineEnd = ByteSearch.offset(of: [0x0D, 0x0A], in: bytes, from: lineStart) ?? end
-            defer { lineStart = lineEnd + 2 }
-            guard let colon = bytes[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let name = String(decoding: bytes[lineStart..<colon], as: UTF8.self).lowercased()
-            var valueStart = colon + 1
-            while valueStart < lineEnd, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
-            var valueEnd = lineEnd
-            while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
-            guard valueEnd > valueStart else { continue }
-            switch name {
-            case "authorization", "proxy-authorization", "cookie", "set-cookie":
-                // Keep an auth scheme (`Bearer `, `Basic `) readable; the credentials after it are the secret.
-                var secretStart = valueStart
-                if name.hasSuffix("authorization"),
-                    let space = bytes[valueStart..<valueEnd].firstIndex(of: 0x20), space + 1 < valueEnd
-                {
-                    secretStart = space + 1
-                    found.append((secretStart..<valueEnd, Array(bytes[valueStart..<valueEnd])))
-                }
-                found.append((secretStart..<valueEnd, Array(bytes[secretStart..<valueEnd])))
-            case "sec-websocket-protocol":
-                let lowered = bytes[valueStart..<valueEnd].map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
-                var search = 0
-                while let hit = ByteSearch.offset(of: Array("bearer.".utf8), in: lowered, from: search) {
-                    let start = valueStart + hit + 7
-                    var stop = start
-                    while stop < valueEnd, bytes[stop] != UInt8(ascii: ","), bytes[stop] != 0x20 { stop += 1 }
-                    if stop > start { found.append((start..<stop, Array(bytes[start..<stop]))) }
-                    search = stop - valueStart
-                }
-            default:
-                break
-            }
-        }
-        return found
     }
 
     // MARK: - Writing
@@ -326,18 +260,19 @@ package struct PcapSanitizer {
         package var packets = 0
         package var rewrittenBytes = 0
         package var rewrittenPackets = 0
-        /// Secret bytes carried in reassembled IP fragments, which are not rewritten.
-        package var fragmentedSegments = 0
+        /// Retransmitted copies of HTTP bytes that differ from the copy the analysis read: blanked.
+        package var blankedCopies = 0
     }
 
-    /// Pass 3: copies every record of `paths` into `output` (a staged file, mode 0600, put in place with the
-    /// report's other files) with the secret bytes replaced.
-    package func write(paths: [String], to output: ReportFiles.Staged) throws(WSSniffError) -> Outcome {
-        var shape = self.inputShape ?? InputShape()
-        if self.inputShape == nil {
-            try Self.forEachRecord(paths: paths) { info, _ in shape.add(info) }
-        }
-        let (linkTypes, maxCaptured) = (shape.linkTypes, shape.maxCaptured)
+    /// Copies every record of `paths` into `output` (a staged file, mode 0600, put in place with the report's other
+    /// files) with the planned bytes written over. `input`: what the analysis counted of the same files (the link
+    /// types, the largest record).
+    package func write(
+        paths: [String],
+        input: InputSummary,
+        to output: ReportFiles.Staged
+    ) throws(WSSniffError) -> Outcome {
+        let linkTypes = input.linkTypes
         guard linkTypes.count <= 1 else {
             throw WSSniffError(
                 .usage,
@@ -352,54 +287,38 @@ package struct PcapSanitizer {
         header.appendLittleEndian(UInt16(4))
         header.appendLittleEndian(UInt32(0))
         header.appendLittleEndian(UInt32(0))
-        header.appendLittleEndian(UInt32(max(262_144, maxCaptured)))
+        header.appendLittleEndian(UInt32(max(262_144, input.largestRecord)))
         header.appendLittleEndian(linkTypes.first?.rawValue ?? LinkType.ethernet.rawValue)
         try writer.write(header)
 
         var outcome = Outcome()
-        let tracker = self.tracker
-        var decoder = PacketDecoder()
         var failure: WSSniffError?
-        // Each flow's patches in stream order: a segment finds its own by binary search instead of looking up every
-        // byte it carries.
-        let ordered = self.patches.mapValues { patches in
-            patches.sorted { $0.key < $1.key }.map { (offset: $0.key, byte: $0.value) }
-        }
         try Self.forEachRecord(paths: paths) { info, bytes in
             guard failure == nil else { return }
             outcome.packets += 1
             var packet = Array(bytes)
-            var writes: [(Int, UInt8)] = []
-            var fragmented = false
-            packet.withUnsafeBytes { buffer in
-                _ = decoder.decode(info, buffer) { segment in
-                    guard let (offset, flow) = tracker.locate(segment, packet: info.number), !segment.payload.isEmpty
-                    else { return }
-                    guard let patches = ordered[flow] else { return }
-                    let base = segment.payload.baseAddress! - buffer.baseAddress!
-                    let inPacket = base >= 0 && base + segment.payload.count <= buffer.count
-                    let end = offset + segment.payload.count
-                    var low = 0
-                    var high = patches.count
-                    while low < high {
-                        let middle = (low + high) / 2
-                        if patches[middle].offset < offset { low = middle + 1 } else { high = middle }
-                    }
-                    while low < patches.count, patches[low].offset < end {
-                        if inPacket {
-                            writes.append((base + patches[low].offset - offset, patches[low].byte))
-                        } else {
-                            fragmented = true
-                        }
-                        low += 1
-                    }
-                }
+            for check in self.checks[info.number] ?? [] {
+                let end = check.recordOffset + check.expected.count
+                guard check.recordOffset >= 0, end <= packet.count, check.copy.upperBound <= packet.count,
+                    !packet[check.recordOffset..<end].elementsEqual(check.expected)
+                else { continue }
+                // The copy is not what the analysis read: none of its bytes can be trusted to hold no secret.
+                for position in check.copy { packet[position] = 0 }
+                outcome.blankedCopies += 1
+                outcome.rewrittenBytes += check.copy.count
             }
-            if fragmented { outcome.fragmentedSegments += 1 }
-            if !writes.isEmpty {
+            let blanks = self.blanks[info.number] ?? []
+            for blank in blanks {
+                blank.apply(to: &packet)
+                outcome.rewrittenBytes += blank.range.count
+            }
+            if !blanks.isEmpty && self.writes[info.number] == nil { outcome.rewrittenPackets += 1 }
+            if let writes = self.writes[info.number] {
+                for (position, byte) in writes where position >= 0 && position < packet.count {
+                    packet[position] = byte
+                }
                 outcome.rewrittenPackets += 1
                 outcome.rewrittenBytes += writes.count
-                for (position, byte) in writes { packet[position] = byte }
             }
             var record: [UInt8] = []
             let seconds = info.timestamp.nanoseconds.dividedFloor(by: 1_000_000_000)
@@ -421,6 +340,7 @@ package struct PcapSanitizer {
 
     // MARK: - Reading
 
+    /// Every record of `paths`, numbered across the files as the analysis numbers them.
     private static func forEachRecord(
         paths: [String],
         _ body: (CaptureRecordInfo, UnsafeRawBufferPointer) -> Void
@@ -440,173 +360,202 @@ package struct PcapSanitizer {
             }
         }
     }
+}
 
-    private static func forEachSegment(
-        paths: [String],
-        _ body: (CaptureRecordInfo, TCPSegment, UnsafeRawBufferPointer) -> Void
-    ) throws(WSSniffError) {
-        var decoder = PacketDecoder()
-        try Self.forEachRecord(paths: paths) { info, bytes in
-            _ = decoder.decode(info, bytes) { segment in body(info, segment, bytes) }
+/// A run of a record's captured data to blank: zero bytes, or with a masking key the bytes that unmask to zero.
+private struct Blank: Sendable {
+    var range: Range<Int>
+    var mask: UInt32?
+    /// The masking key's phase at the run's first byte (RFC 6455 5.3: octet i uses key octet i mod 4).
+    var phase: Int
+
+    func apply(to packet: inout [UInt8]) {
+        let low = max(0, self.range.lowerBound)
+        let high = min(packet.count, self.range.upperBound)
+        guard low < high else { return }
+        guard let key = self.mask else {
+            for position in low..<high { packet[position] = 0 }
+            return
+        }
+        for position in low..<high {
+            let phase = (self.phase + position - self.range.lowerBound) & 3
+            packet[position] = UInt8(truncatingIfNeeded: key >> (24 - 8 * UInt32(phase)))
         }
     }
 }
 
-/// Maps TCP sequence numbers to stream offsets as the reassembler does: offset 0 is the byte after the SYN, or,
-/// without a SYN, the first sequence number seen. A flow can carry several connections (a port reused within the
-/// capture): a SYN with another initial sequence number than the current use's starts the next use, unless the
-/// current use has seen no SYN yet and the SYN lies just before its bytes (a SYN captured after some of its data:
-/// the use then counts from it). `learn` every segment first (one pass over the input), then `locate` them.
-struct SequenceTracker {
-    struct Use {
-        var packet: Int
-        var generation: Int
-        /// Nil until the use's first SYN or data (a use opened by the other direction's SYN).
-        var base: UInt32?
-        var sawSYN: Bool
+/// One connection's rewrite, planned from its provenance: stream offsets in, record bytes out.
+private struct ConnectionPlan {
+    let client: ProvenanceIndex?
+    let server: ProvenanceIndex?
+    let clientMap: WebSocketStreamMap?
+    let serverMap: WebSocketStreamMap?
+    /// Record number -> offset in the record -> byte.
+    var writes: [Int: [Int: UInt8]] = [:]
+    var fragmentedRecords: Set<Int> = []
+    /// What was blanked instead of rewritten, one sentence per case.
+    var notes: [String] = []
+    /// Record number -> the repeated copies to compare with what the analysis read.
+    var checks: [Int: [Check]] = [:]
+    /// Record number -> runs to blank.
+    var blanks: [Int: [Blank]] = [:]
+
+    /// A repeated copy of bytes the analysis read: where it lies in its record, and the bytes read.
+    struct Check: Sendable {
+        var recordOffset: Int
+        var expected: [UInt8]
+        /// The whole copy's bytes in its record: blanked when the comparison fails.
+        var copy: Range<Int>
     }
 
-    /// How far before a use's first byte a late-captured SYN may lie and still be that use's own.
-    static let lateSYNWindow: UInt32 = 1 << 20
+    init(report: ConnectionReport) {
+        self.client = report.provenance.map { $0.client.index() }
+        self.server = report.provenance.map { $0.server.index() }
+        self.clientMap = report.websocket.clientStreamMap
+        self.serverMap = report.websocket.serverStreamMap
+    }
 
-    /// Each flow's uses, in the order they began.
-    private(set) var uses: [PcapSanitizer.Flow: [Use]] = [:]
+    var hasProvenance: Bool { self.client != nil }
 
-    mutating func learn(_ segment: TCPSegment, packet: Int) {
-        let flow = PcapSanitizer.Flow(source: segment.source, destination: segment.destination)
-        let syn = segment.flags.contains(.syn)
-        let payloadStart = segment.sequence &+ (syn ? 1 : 0)
-        guard let last = self.uses[flow]?.last else {
-            if syn || !segment.payload.isEmpty {
-                self.uses[flow] = [Use(packet: packet, generation: 0, base: payloadStart, sawSYN: syn)]
+    func streamMap(_ direction: Direction) -> WebSocketStreamMap? {
+        direction == .client ? self.clientMap : self.serverMap
+    }
+
+    /// Plans a comparison for every copy of HTTP bytes that another copy overlaps (a retransmission, possibly with
+    /// other bytes): the analysis read one of them, and a copy that differs from it is blanked when written.
+    mutating func checkRepeatedHTTPCopies(_ direction: Direction) {
+        guard let map = self.streamMap(direction), let index = direction == .client ? self.client : self.server
+        else { return }
+        for run in map.httpRuns {
+            let range = run.streamOffset..<(run.streamOffset + run.bytes.count)
+            let copies = index.copies(overlapping: range)
+            guard copies.count > 1 else { continue }
+            for copy in copies {
+                guard let recordOffset = copy.recordOffset,
+                    copies.contains(where: { $0 != copy && $0.streamRange.overlaps(copy.streamRange) })
+                else { continue }
+                let low = max(range.lowerBound, copy.streamOffset)
+                let high = min(range.upperBound, copy.streamOffset + copy.length)
+                let expected = Array(run.bytes[(low - run.streamOffset)..<(high - run.streamOffset)])
+                self.checks[copy.record, default: []].append(
+                    Check(
+                        recordOffset: recordOffset + low - copy.streamOffset,
+                        expected: expected,
+                        copy: recordOffset..<(recordOffset + copy.length)
+                    )
+                )
             }
-            return
-        }
-        let index = self.uses[flow]!.count - 1
-        guard let base = last.base else {
-            // Opened by the other direction's SYN: this direction's first SYN or byte says where it starts.
-            if syn || !segment.payload.isEmpty {
-                self.uses[flow]![index].base = payloadStart
-                self.uses[flow]![index].sawSYN = syn
-            }
-            return
-        }
-        guard syn, !(last.sawSYN && base == payloadStart) else { return }
-        if !last.sawSYN, base &- payloadStart < Self.lateSYNWindow {
-            self.uses[flow]![index].base = payloadStart
-            self.uses[flow]![index].sawSYN = true
-            return
-        }
-        self.uses[flow]!.append(Use(packet: packet, generation: last.generation + 1, base: payloadStart, sawSYN: true))
-        // A new connection from this side (SYN without ACK) is a new connection the other way too, even when its
-        // SYN+ACK was not captured.
-        let reverse = PcapSanitizer.Flow(source: segment.destination, destination: segment.source)
-        if !segment.flags.contains(.ack), let other = self.uses[reverse]?.last, other.base != nil {
-            self.uses[reverse]!.append(Use(packet: packet, generation: other.generation + 1, base: nil, sawSYN: false))
         }
     }
 
-    /// The stream offset of the segment's first payload byte, and the use it belongs to: the latest use begun at or
-    /// before this packet whose stream it fits (a late retransmission of an earlier use fits only that one); nil when
-    /// it fits none.
-    func locate(_ segment: TCPSegment, packet: Int) -> (offset: Int, use: PcapSanitizer.FlowUse)? {
-        let flow = PcapSanitizer.Flow(source: segment.source, destination: segment.destination)
-        guard let uses = self.uses[flow] else { return nil }
-        let payloadStart = segment.sequence &+ (segment.flags.contains(.syn) ? 1 : 0)
-        let latest = uses.lastIndex { $0.packet <= packet } ?? 0
-        for index in stride(from: latest, through: 0, by: -1) {
-            guard let base = uses[index].base else { continue }
-            let distance = payloadStart &- base
-            if distance < 0x8000_0000 {
-                return (Int(distance), PcapSanitizer.FlowUse(flow: flow, generation: uses[index].generation))
+    /// Blanks (zero bytes) every captured byte of the direction's stream that neither the HTTP conversation nor a
+    /// WebSocket frame covers: bytes of a connection that is neither (not HTTP, the server spoke first), bytes a
+    /// mid-stream parser skipped while looking for a frame, bytes after an HTTP exchange that did not upgrade.
+    /// Nothing read them for secrets, so none is kept.
+    mutating func blankUnread(_ direction: Direction, frames: [WebSocketFrameRecord], searchedFrames: Set<Int>) {
+        guard let index = direction == .client ? self.client : self.server else { return }
+        let map = self.streamMap(direction)
+        var read: [Range<Int>] = (map?.httpRuns ?? []).map { $0.streamOffset..<($0.streamOffset + $0.bytes.count) }
+        if let start = map?.webSocketStart {
+            for frame in frames where frame.direction == direction {
+                let low = start + frame.streamOffset
+                // A frame's header is read; its payload only when the secret finder searched it: a control frame's,
+                // or a data frame's whose message kept its whole payload. A data frame outside any such message (a
+                // continuation without a start, a reserved opcode, a message cut short) was never searched.
+                let searched = frame.opcode.isControl || searchedFrames.contains(frame.number)
+                let end = searched ? Int(clamping: frame.totalLength) : frame.headerLength
+                read.append(low..<(low + end))
             }
         }
-        return nil
+        let merged = Self.merge(read)
+        var unread = 0
+        for copy in index.all {
+            var cursor = copy.streamOffset
+            let end = copy.streamOffset + copy.length
+            // The first read range that may cover the copy.
+            var low = 0
+            var high = merged.count
+            while low < high {
+                let middle = (low + high) / 2
+                if merged[middle].upperBound <= cursor { low = middle + 1 } else { high = middle }
+            }
+            while cursor < end {
+                let next = low < merged.count ? merged[low] : end..<end
+                let holeEnd = min(end, max(cursor, next.lowerBound))
+                if holeEnd > cursor {
+                    unread += holeEnd - cursor
+                    if let recordOffset = copy.recordOffset {
+                        let low = recordOffset + cursor - copy.streamOffset
+                        self.blanks[copy.record, default: []].append(
+                            Blank(range: low..<(low + holeEnd - cursor), mask: nil, phase: 0)
+                        )
+                    } else {
+                        self.fragmentedRecords.insert(copy.record)
+                    }
+                }
+                cursor = max(holeEnd, min(end, next.upperBound))
+                low += 1
+            }
+        }
+        if unread > 0 {
+            self.notes.append(
+                "\(unread) captured \(direction == .client ? "client" : "server") bytes (counting every copy) were "
+                    + "not searched for secrets (read neither as HTTP nor as a WebSocket frame or message): blanked "
+                    + "(zero bytes on the wire)"
+            )
+        }
     }
 
-    /// The use of `flow` that carried packet `number`: the latest begun at or before it.
-    func use(of flow: PcapSanitizer.Flow, at number: Int) -> PcapSanitizer.FlowUse {
-        let generation = self.uses[flow]?.last { $0.packet <= number }?.generation ?? 0
-        return PcapSanitizer.FlowUse(flow: flow, generation: generation)
+    /// Sorted, disjoint ranges covering the same offsets as `ranges`.
+    static func merge(_ ranges: [Range<Int>]) -> [Range<Int>] {
+        var merged: [Range<Int>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) where !range.isEmpty {
+            if let last = merged.last, range.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        return merged
+    }
+
+    /// Blanks stream offsets `range` of `direction` in every captured copy: zero bytes, or, with a masking key, the
+    /// bytes that unmask to zero (`maskStart`: the stream offset of the masked payload's first byte).
+    mutating func blank(_ direction: Direction, _ range: Range<Int>, mask: UInt32? = nil, maskStart: Int = 0) {
+        guard let index = direction == .client ? self.client : self.server, !range.isEmpty else { return }
+        for copy in index.copies(overlapping: range) {
+            guard let recordOffset = copy.recordOffset else {
+                self.fragmentedRecords.insert(copy.record)
+                continue
+            }
+            let low = max(range.lowerBound, copy.streamOffset)
+            let high = min(range.upperBound, copy.streamOffset + copy.length)
+            let start = recordOffset + low - copy.streamOffset
+            self.blanks[copy.record, default: []].append(
+                Blank(range: start..<(start + high - low), mask: mask, phase: (low - maskStart) & 3)
+            )
+        }
+    }
+
+    /// Writes `byte(offset)` over stream offsets `range` of `direction`, in every captured copy.
+    mutating func rewrite(_ direction: Direction, _ range: Range<Int>, _ byte: (Int) -> UInt8) {
+        guard let index = direction == .client ? self.client : self.server, !range.isEmpty else { return }
+        for copy in index.copies(overlapping: range) {
+            guard let recordOffset = copy.recordOffset else {
+                self.fragmentedRecords.insert(copy.record)
+                continue
+            }
+            let low = max(range.lowerBound, copy.streamOffset)
+            let high = min(range.upperBound, copy.streamOffset + copy.length)
+            for offset in low..<high {
+                self.writes[copy.record, default: [:]][recordOffset + offset - copy.streamOffset] = byte(offset)
+            }
+        }
     }
 }
 
-/// The first bytes of a flow, filled from segments as they come (retransmissions and reordering included).
-struct HeadBuffer {
-    static let capacity = 32 << 10
-    private var bytes: [UInt8] = []
-    private var filled: [Bool] = []
-
-    mutating func fill(at offset: Int, _ payload: UnsafeRawBufferPointer) {
-        let end = min(Self.capacity, offset + payload.count)
-        guard end > offset else { return }
-        if self.bytes.count < end {
-            self.bytes += [UInt8](repeating: 0, count: end - self.bytes.count)
-            self.filled += [Bool](repeating: false, count: end - self.filled.count)
-        }
-        // Bytes a retransmission changes are kept as they were (up to a bound): a secret in the earlier copy must be
-        // found too.
-        if self.overwrittenBytes < Self.overwrittenLimit, self.overwritten.count < Self.overwrittenRunLimit,
-            let changed = (offset..<end).first(where: {
-                self.filled[$0] && self.bytes[$0] != payload[$0 - offset]
-            })
-        {
-            let runEnd = (changed..<end).first { !self.filled[$0] } ?? end
-            let old = Array(self.bytes[changed..<runEnd])
-            self.overwritten.append((changed, old))
-            self.overwrittenBytes += old.count
-        }
-        for position in offset..<end {
-            self.bytes[position] = payload[position - offset]
-            self.filled[position] = true
-        }
-        while self.contiguous < self.filled.count, self.filled[self.contiguous] { self.contiguous += 1 }
-    }
-
-    /// How many bytes from the start are filled (kept as segments come: finding the first hole again after every
-    /// segment made the head pass quadratic in tiny segments).
-    private var contiguous = 0
-    /// The prefix length at which `settledPrefix` next looks for a complete head: it doubles after each look, so a
-    /// flow whose head never completes is searched a few times, not once per segment.
-    private var nextLook = 1
-    /// How many times `settledPrefix` searched the prefix for a complete head.
-    private(set) var looks = 0
-    /// Earlier bytes that later segments overwrote with other bytes, where they started.
-    private(set) var overwritten: [(offset: Int, bytes: [UInt8])] = []
-    private var overwrittenBytes = 0
-    static let overwrittenLimit = 64 << 10
-    /// At most this many runs are kept: each becomes a copy of the prefix (up to 32 KiB) when the head is read.
-    static let overwrittenRunLimit = 32
-
-    /// `prefix` with each overwritten run put back in turn: the other copies of the head.
-    func earlierCopies(of prefix: [UInt8]) -> [[UInt8]] {
-        self.overwritten.compactMap { run in
-            guard run.offset < prefix.count else { return nil }
-            var copy = prefix
-            let end = min(prefix.count, run.offset + run.bytes.count)
-            copy.replaceSubrange(run.offset..<end, with: run.bytes[0..<(end - run.offset)])
-            return copy
-        }
-    }
-
-    /// The bytes up to the first hole.
-    var prefix: [UInt8] {
-        Array(self.bytes[0..<self.contiguous])
-    }
-
-    /// The prefix, once later bytes can no longer change what is read from it: it holds a complete upgrade head, or
-    /// it does not start like an HTTP head, or it fills the buffer. Nil while more bytes may matter (or before the
-    /// prefix has doubled since the last look).
-    mutating func settledPrefix() -> [UInt8]? {
-        guard self.contiguous > 0 else { return nil }
-        if self.contiguous >= Self.capacity { return self.prefix }
-        guard (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self.bytes[0]) else { return self.prefix }
-        guard self.contiguous >= self.nextLook else { return nil }
-        self.nextLook = 2 * self.contiguous
-        self.looks += 1
-        let prefix = self.prefix
-        return PcapSanitizer.upgradeHeadEnd(prefix) != nil ? prefix : nil
-    }
+extension Direction {
+    fileprivate var name: String { self == .client ? "client" : "server" }
 }
 
 /// A staged output file written in chunks of 1 MiB.
@@ -645,17 +594,19 @@ extension WebSocketOpcode {
         default: return false
         }
     }
+
+    /// Close, ping and pong: their payloads are read as controls (a reserved opcode's is read by nothing).
+    fileprivate var isControl: Bool {
+        switch self {
+        case .close, .ping, .pong: return true
+        default: return false
+        }
+    }
 }
 
 extension Array where Element == UInt8 {
     fileprivate mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { self.append(contentsOf: $0) }
-    }
-}
-
-extension Array {
-    fileprivate subscript(safe index: Int) -> Element? {
-        index >= 0 && index < self.count ? self[index] : nil
     }
 }
 

@@ -20,6 +20,7 @@ package struct ReportRequest: Sendable {
         options.keepAllFrames()
         options.keepAllMessages()
         options.gateway.showSecrets = self.showSecrets
+        if self.sanitizedPath != nil { options.recordProvenance() }
         return options
     }
 }
@@ -30,6 +31,7 @@ extension ConnectionReport {
     package func keptForReport() -> ConnectionReport {
         var kept = self
         kept.websocket.trimForReport(frames: EvidenceReport.framesListed)
+        kept.provenance = nil
         return kept
     }
 }
@@ -73,8 +75,7 @@ extension EvidenceReport {
     ) throws(WSSniffError) -> EvidenceReport {
         var pipeline = Pipeline(options: request.pipelineOptions)
         var sanitizer = PcapSanitizer()
-        try sanitizer.scanHeads(paths: request.captures)
-        // Each connection's secrets are found as it ends; then it keeps only what the report shows, so memory
+        // Each connection's secrets are found (and their rewrite planned from its provenance) as it ends; then it keeps only what the report shows, so memory
         // follows the open connections and not the size of the capture.
         var connections: [ConnectionReport] = []
         let keep: (ConnectionReport) -> Void = { report in
@@ -82,6 +83,7 @@ extension EvidenceReport {
             connections.append(report.keptForReport())
         }
         try FileInput.run(paths: request.captures, hash: true, pipeline: &pipeline, finished: keep)
+        sanitizer.blankStray(pipeline.takeStrayPayloads())
         pipeline.finish(keep)
         connections = connections.numberedByStart()
         var report = try Self.assemble(
@@ -95,16 +97,34 @@ extension EvidenceReport {
             guard let file = (outputs ?? own)?.file(output) else {
                 throw WSSniffError(.cannotWrite, "--sanitized-pcap \(output) was not staged")
             }
-            let outcome = try sanitizer.write(paths: request.captures, to: file)
+            let outcome = try sanitizer.write(paths: request.captures, input: pipeline.input, to: file)
             try own?.commit()
             report.sanitizedPath = output
             report.sanitizerNotes.append(
                 "\(sanitizer.secretCount) secret values found; \(outcome.rewrittenBytes) bytes rewritten in "
-                    + "\(outcome.rewrittenPackets) of \(outcome.packets) packets."
+                    + "\(outcome.rewrittenPackets) of \(outcome.packets) packets"
+                    + (sanitizer.blankedPayloads > 0
+                        ? "; \(sanitizer.blankedPayloads) cases blanked instead, where bytes could not be searched or "
+                            + "rewritten in place (below)."
+                        : ".")
             )
-            if outcome.fragmentedSegments > 0 {
+            if outcome.blankedCopies > 0 {
                 report.sanitizerNotes.append(
-                    "\(outcome.fragmentedSegments) packets carry secret bytes inside IP fragments: not rewritten."
+                    "\(outcome.blankedCopies) retransmitted copies of HTTP bytes differ from the copy analyzed: "
+                        + "blanked (zero bytes)."
+                )
+            }
+            if !sanitizer.strayRecords.isEmpty {
+                report.sanitizerNotes.append(
+                    "\(sanitizer.strayRecords.count) packets carry TCP payload that no connection's stream took (late "
+                        + "retransmissions after a close, bytes before a stream's start, data on a RST): blanked "
+                        + "(zero bytes), since nothing read them."
+                )
+            }
+            if !sanitizer.fragmentedRecords.isEmpty {
+                report.sanitizerNotes.append(
+                    "\(sanitizer.fragmentedRecords.count) packets carry secret bytes inside IP fragments: not "
+                        + "rewritten."
                 )
             }
             report.sanitizerNotes += sanitizer.notes
@@ -154,10 +174,10 @@ extension EvidenceReport {
 
 extension PcapSanitizer {
     /// Writes the sanitized copy alone to `path`: staged, and put in place once complete.
-    package func write(paths: [String], to path: String) throws(WSSniffError) -> Outcome {
+    package func write(paths: [String], input: InputSummary, to path: String) throws(WSSniffError) -> Outcome {
         let outputs = try ReportFiles.Outputs([path])
         guard let file = outputs.file(path) else { return Outcome() }
-        let outcome = try self.write(paths: paths, to: file)
+        let outcome = try self.write(paths: paths, input: input, to: file)
         try outputs.commit()
         return outcome
     }
