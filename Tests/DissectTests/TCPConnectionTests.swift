@@ -202,7 +202,7 @@ struct TCPConnectionTests {
         let analyzer = result.analyzer
         #expect(Array(analyzer.events.prefix(3)) == Array(Self.exchange.prefix(3)))
         #expect(analyzer.deliveries.map(\.text) == [upgrade, switching, challenge, connect])
-        #expect(analyzer.deliveries.map(\.packet.number) == [4, 5, 7, 6])
+        try #require(analyzer.deliveries.map(\.packet.number) == [4, 5, 7, 6])
         #expect(analyzer.deliveries[2].packet.timestamp == Timestamp(nanoseconds: 10_200_000))
         #expect(analyzer.deliveries[3].packet.timestamp == Timestamp(nanoseconds: 10_170_000))
         #expect(result.statistics.gaps == 0)
