@@ -222,8 +222,9 @@ package struct StreamReassembler {
         self.skipHoles(before: limit, packet: packet, direction: direction, analyzer: &analyzer)
     }
 
-    /// Nothing more will fill the holes (end of input, a RST, the connection given up): every hole before
-    /// buffered data or before the FIN becomes a gap, everything held is delivered, and a FIN seen is delivered.
+    /// Nothing more will fill the holes (end of input, a RST, the connection closed or given up): every hole before
+    /// buffered data, before the FIN or (without one) before the peer's furthest acknowledgment becomes a gap,
+    /// everything held is delivered, and a FIN seen is delivered.
     package mutating func flush<Analyzer: StreamAnalyzer>(
         packet: PacketRef,
         direction: Direction,

@@ -186,10 +186,19 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         }
         let peerWindowIsZero = direction == .client ? self.serverWindowIsZero : self.clientWindowIsZero
         let occupiesSequence = segment.payload.count + segment.missingPayloadLength > 0 || flags.contains(.fin)
-        let mustWait =
-            occupiesSequence
-            && (!self.held(direction).isEmpty
-                || (flags.contains(.ack) && self.stream(direction.opposite).isBehind(segment.acknowledgment)))
+        // Reads the properties directly: a copy of a stream or a queue costs retains on every segment.
+        let mustWait: Bool
+        if !occupiesSequence {
+            mustWait = false
+        } else if direction == .client {
+            mustWait =
+                !self.clientHeld.isEmpty
+                || (flags.contains(.ack) && self.serverStream.isBehind(segment.acknowledgment))
+        } else {
+            mustWait =
+                !self.serverHeld.isEmpty
+                || (flags.contains(.ack) && self.clientStream.isBehind(segment.acknowledgment))
+        }
         if mustWait {
             self.hold(segment, packet: packet, direction: direction, peerWindowIsZero: peerWindowIsZero)
         } else {
@@ -210,12 +219,18 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
     /// `direction`'s stream ended, or its FIN (delivered, held out of order or held for causal order) was
     /// acknowledged by the peer.
     private func isClosed(_ direction: Direction) -> Bool {
-        let stream = self.stream(direction)
-        if stream.hasEndedOrFINAcknowledged {
+        if direction == .client {
+            if self.clientStream.hasEndedOrFINAcknowledged {
+                return true
+            }
+            guard let fin = self.clientHeld.finSequence else { return false }
+            return self.clientStream.isAcknowledged(through: fin)
+        }
+        if self.serverStream.hasEndedOrFINAcknowledged {
             return true
         }
-        guard let fin = self.held(direction).finSequence else { return false }
-        return stream.isAcknowledged(through: fin)
+        guard let fin = self.serverHeld.finSequence else { return false }
+        return self.serverStream.isAcknowledged(through: fin)
     }
 
     /// The segment's acknowledgment: a hint about the receiver's stream (see `StreamReassembler.acknowledge`).
@@ -283,10 +298,6 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
                 analyzer: &self.analyzer!
             )
         }
-    }
-
-    private func stream(_ direction: Direction) -> StreamReassembler {
-        direction == .client ? self.clientStream : self.serverStream
     }
 
     private func held(_ direction: Direction) -> HeldSegments {
