@@ -288,4 +288,45 @@ import Testing
             #expect(!expectations.isEmpty, "\(name) is in samples/expected.json")
         }
     }
+
+    /// A connect stored before the challenge it answers, stamped 2 ms before it (two CPUs' records): the gateway
+    /// analysis sees the challenge first, the connect verifies against it, and the time between them is 0, not
+    /// negative.
+    @Test func aConnectStampedBeforeItsChallengeIsReadAfterIt() throws {
+        let path = TestSupport.samplesDirectory.appendingPathComponent("good-v3.pcap").path
+        var records = try Self.read(path)
+        let marker = Array("connect.challenge".utf8)
+        let challenge = try #require(
+            records.firstIndex { record in
+                record.bytes.count >= marker.count
+                    && (0...(record.bytes.count - marker.count)).contains {
+                        record.bytes[$0..<($0 + marker.count)].elementsEqual(marker)
+                    }
+            }
+        )
+        let server = try #require(records[challenge].segment?.source)
+        let connect = try #require(
+            records.indices.first {
+                $0 > challenge && records[$0].segment.map { $0.source != server && $0.start != $0.end } == true
+            }
+        )
+        var moved = records.remove(at: connect)
+        moved.info.timestamp = Timestamp(nanoseconds: records[challenge].info.timestamp.nanoseconds - 2_000_000)
+        records.insert(moved, at: challenge)
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("connect-first.pcap")
+        try Self.write(records, to: file)
+        let document = try TestSupport.analyzeJSON([file.path], extra: ["--port", "0"])
+        let connection = try #require((document["connections"] as? [[String: Any]])?.first)
+        let verdict = connection["verdict"] as? [String: Any]
+        #expect(verdict?["cause"] as? String == "accepted", "\(verdict ?? [:])")
+        #expect(verdict?["observed"] as? Bool == true)
+        #expect((connection["proof"] as? [String: Any])?["signedForm"] as? String == "v3")
+        let gateway = try #require(connection["gateway"] as? [String: Any])
+        #expect(gateway["challengeToConnectMs"] as? Int == 0)
+        let tcp = connection["tcp"] as? [String: Any]
+        #expect(tcp?["gaps"] as? Int == 0)
+        #expect(tcp?["retransmissions"] as? Int == 0)
+    }
 }
