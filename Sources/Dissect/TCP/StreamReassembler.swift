@@ -29,6 +29,9 @@ package struct StreamReassembler {
 
     /// Sequence space held because a hole comes before it, sorted, disjoint, all after `nextSequence`.
     private var pending: [PendingSegment] = []
+    /// The furthest acknowledgment the peer sent for this direction, when it is ahead of the bytes delivered: the
+    /// bytes before it were sent; those the capture never delivers are a gap at the end (`flush`).
+    private var acknowledged: UInt32?
     /// The sequence number of the FIN, once seen; the stream ends when everything before it is delivered.
     private var finSequence: UInt32?
     private var finPacket = PacketRef(number: 0, timestamp: Timestamp(nanoseconds: 0))
@@ -145,11 +148,15 @@ package struct StreamReassembler {
         self.deliverFINIfReached(direction: direction, analyzer: &analyzer)
     }
 
-    /// The peer acknowledged everything before `acknowledgment`: whatever of it the capture lacks is a gap.
+    /// The peer acknowledged everything before `acknowledgment`. That is a hint, not proof that the capture lost
+    /// what it lacks of it: the records of a capture taken on several CPUs (`-i any`), a multi-queue NIC or a merge
+    /// can hold a peer's ACK before the data it acknowledges. Bytes that arrive later are stream data like any
+    /// other; the holes the acknowledgment covers become gaps only when the capture can no longer fill them: when
+    /// the data held past them reaches the limits, or at `flush` (the end of the connection or of the input).
     ///
     /// RFC 9293 3.4: "An acknowledgment by TCP does not guarantee that the data has been delivered to the end
     /// user, but only that the receiving TCP has taken the responsibility to do so." The receiver had the bytes,
-    /// so they were sent; if the capture never held them, they never will be.
+    /// so they were sent, and a zero-window probe's byte that it acknowledges was taken.
     package mutating func acknowledge<Analyzer: StreamAnalyzer>(
         _ acknowledgment: UInt32,
         packet: PacketRef,
@@ -158,33 +165,66 @@ package struct StreamReassembler {
     ) {
         guard self.isStarted && !self.hasEnded else { return }
         let ahead = SequenceNumber.distance(from: self.nextSequence, to: acknowledgment)
-        guard ahead > 0 && ahead <= Self.maxAcknowledgmentJump else { return }
+        guard ahead > 0 && ahead <= Self.maxAcknowledgmentJump else {
+            if let known = self.acknowledged, SequenceNumber.distance(from: self.nextSequence, to: known) <= 0 {
+                // Delivered up to the hint: forget it before the sequence numbers wrap around to it again.
+                self.acknowledged = nil
+            }
+            return
+        }
         if self.probe != nil {
             self.deliverProbe(direction: direction, analyzer: &analyzer)
         }
-        var target = acknowledgment
-        if let fin = self.finSequence, SequenceNumber.distance(from: fin, to: acknowledgment) > 0 {
-            // The acknowledgment covers the FIN's own sequence number too.
-            target = fin
+        if let known = self.acknowledged, SequenceNumber.distance(from: known, to: acknowledgment) <= 0 {
+            return
         }
-        while SequenceNumber.distance(from: self.nextSequence, to: target) > 0 {
-            var holeEnd = target
-            if let first = self.pending.first, SequenceNumber.distance(from: first.start, to: target) > 0 {
-                holeEnd = first.start
-            }
-            self.skip(
-                SequenceNumber.distance(from: self.nextSequence, to: holeEnd),
-                packet: packet,
-                direction: direction,
-                analyzer: &analyzer
-            )
-            self.deliverContiguousPending(direction: direction, analyzer: &analyzer)
-        }
-        self.deliverFINIfReached(direction: direction, analyzer: &analyzer)
+        self.acknowledged = acknowledgment
     }
 
-    /// Nothing more will fill the holes (end of input, a RST, the connection given up): every hole before
-    /// buffered data or before the FIN becomes a gap, everything held is delivered, and a FIN seen is delivered.
+    /// Whether the next byte to deliver comes before `acknowledgment`: the peer acknowledged bytes of this
+    /// direction that have not reached the analyzer yet (false once the stream ended, and for an acknowledgment
+    /// too far ahead to be taken for one).
+    package func isBehind(_ acknowledgment: UInt32) -> Bool {
+        guard self.isStarted && !self.hasEnded else { return false }
+        let ahead = SequenceNumber.distance(from: self.nextSequence, to: acknowledgment)
+        return ahead > 0 && ahead <= Self.maxAcknowledgmentJump
+    }
+
+    /// The stream ended, or its FIN was seen and the peer acknowledged it: the sender closed and the receiver had
+    /// every byte before the FIN.
+    package var hasEndedOrFINAcknowledged: Bool {
+        if self.hasEnded {
+            return true
+        }
+        guard let fin = self.finSequence else { return false }
+        return self.isAcknowledged(through: fin)
+    }
+
+    /// The peer acknowledged the byte (or FIN) at `sequence`, which this direction has not delivered yet.
+    package func isAcknowledged(through sequence: UInt32) -> Bool {
+        guard let acknowledged = self.acknowledged else { return false }
+        return SequenceNumber.distance(from: sequence, to: acknowledged) > 0
+    }
+
+    /// The capture can no longer deliver this direction's bytes before `limit`: every hole before it becomes a gap
+    /// and what is held after each hole is delivered (a FIN reached on the way ends the stream). Used when a
+    /// segment of the peer that acknowledges these bytes can wait no longer for them.
+    package mutating func giveUp<Analyzer: StreamAnalyzer>(
+        before limit: UInt32,
+        packet: PacketRef,
+        direction: Direction,
+        analyzer: inout Analyzer
+    ) {
+        guard self.isBehind(limit) else { return }
+        if self.probe != nil {
+            self.deliverProbe(direction: direction, analyzer: &analyzer)
+        }
+        self.skipHoles(before: limit, packet: packet, direction: direction, analyzer: &analyzer)
+    }
+
+    /// Nothing more will fill the holes (end of input, a RST, the connection closed or given up): every hole before
+    /// buffered data, before the FIN or (without one) before the peer's furthest acknowledgment becomes a gap,
+    /// everything held is delivered, and a FIN seen is delivered.
     package mutating func flush<Analyzer: StreamAnalyzer>(
         packet: PacketRef,
         direction: Direction,
@@ -210,6 +250,43 @@ package struct StreamReassembler {
                 direction: direction,
                 analyzer: &analyzer
             )
+        } else if let acknowledged = self.acknowledged, self.isBehind(acknowledged) {
+            // The peer acknowledged bytes after everything captured: they were sent, and never captured.
+            self.skip(
+                SequenceNumber.distance(from: self.nextSequence, to: acknowledged),
+                packet: packet,
+                direction: direction,
+                analyzer: &analyzer
+            )
+        }
+        self.deliverFINIfReached(direction: direction, analyzer: &analyzer)
+    }
+
+    /// Declares every hole before `target` a gap, delivering what is held after each (a FIN acknowledged with the
+    /// bytes counts as reached: the target stops at it).
+    private mutating func skipHoles<Analyzer: StreamAnalyzer>(
+        before target: UInt32,
+        packet: PacketRef,
+        direction: Direction,
+        analyzer: inout Analyzer
+    ) {
+        var target = target
+        if let fin = self.finSequence, SequenceNumber.distance(from: fin, to: target) > 0 {
+            // The acknowledgment covers the FIN's own sequence number too.
+            target = fin
+        }
+        while SequenceNumber.distance(from: self.nextSequence, to: target) > 0 {
+            var holeEnd = target
+            if let first = self.pending.first, SequenceNumber.distance(from: first.start, to: target) > 0 {
+                holeEnd = first.start
+            }
+            self.skip(
+                SequenceNumber.distance(from: self.nextSequence, to: holeEnd),
+                packet: packet,
+                direction: direction,
+                analyzer: &analyzer
+            )
+            self.deliverContiguousPending(direction: direction, analyzer: &analyzer)
         }
         self.deliverFINIfReached(direction: direction, analyzer: &analyzer)
     }

@@ -20,10 +20,18 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
     private var clientWindowIsZero = false
     private var serverWindowIsZero = false
     private var isReset = false
+    /// Segments each side sent that wait for the peer's bytes they acknowledge (see `route`).
+    private var clientHeld = HeldSegments()
+    private var serverHeld = HeldSegments()
+    /// The last segment processed, to recognize a copy of it.
+    private var lastSegment: SegmentFingerprint?
+    private let limits: ReassemblyLimits
     /// Handed to the analyzer when it is created.
     private let options: Analyzer.Options
     /// Where each direction's stream bytes were captured, when `ReassemblyLimits.recordsProvenance` asks for it.
     package private(set) var provenance: ConnectionProvenance?
+    /// The last segment processed was held for causal order (its copies are noted when it is processed).
+    private var lastSegmentHeld = false
 
     /// Starts tracking a connection at its first segment (not yet processed: pass it to `process` next).
     package init(
@@ -33,6 +41,7 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         options: Analyzer.Options
     ) {
         self.options = options
+        self.limits = limits
         self.client = segment.source
         self.server = segment.destination
         self.clientStream = StreamReassembler(limits: limits)
@@ -68,8 +77,16 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         serverPorts: Set<UInt16>,
         recordOffset: Int? = nil
     ) -> Bool {
-        self.summary.packets += 1
         self.summary.lastPacket = packet
+        let fingerprint = SegmentFingerprint(segment, packet: packet)
+        if let last = self.lastSegment, fingerprint.isCopy(of: last) {
+            // The same packet stored twice (`-i any` sees it on a container's veth and on the bridge): one segment.
+            self.summary.duplicates += 1
+            self.noteCopy(segment, packet: packet, recordOffset: recordOffset)
+            return self.isFinished
+        }
+        self.lastSegment = fingerprint
+        self.summary.packets += 1
         let flags = segment.flags
         if flags.contains(.syn) {
             self.summary.handshakeSeen = true
@@ -77,7 +94,9 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         if self.analyzer == nil {
             guard self.decideRoles(segment, serverPorts: serverPorts) else { return false }
         }
+        let direction: Direction
         if segment.source == self.client {
+            direction = .client
             self.clientStream.statistics.segments += 1
             if flags.contains(.syn) && !flags.contains(.ack) {
                 self.clientInitialSequence = segment.sequence
@@ -85,17 +104,8 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
             if !flags.contains(.rst) {
                 self.clientWindowIsZero = segment.window == 0
             }
-            self.noteProvenance(segment, direction: .client, packet: packet, recordOffset: recordOffset)
-            Self.handle(
-                segment,
-                packet: packet,
-                direction: .client,
-                peerWindowIsZero: self.serverWindowIsZero,
-                sender: &self.clientStream,
-                receiver: &self.serverStream,
-                analyzer: &self.analyzer!
-            )
         } else {
+            direction = .server
             self.serverStream.statistics.segments += 1
             if flags.contains(.syn) && flags.contains(.ack) && self.clientInitialSequence == nil {
                 // RFC 9293 3.5: the SYN+ACK acknowledges the client's SYN, so its acknowledgment is ISN + 1.
@@ -104,17 +114,8 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
             if !flags.contains(.rst) {
                 self.serverWindowIsZero = segment.window == 0
             }
-            self.noteProvenance(segment, direction: .server, packet: packet, recordOffset: recordOffset)
-            Self.handle(
-                segment,
-                packet: packet,
-                direction: .server,
-                peerWindowIsZero: self.clientWindowIsZero,
-                sender: &self.serverStream,
-                receiver: &self.clientStream,
-                analyzer: &self.analyzer!
-            )
         }
+        self.route(segment, packet: packet, direction: direction, recordOffset: recordOffset)
         if flags.contains(.rst) {
             self.isReset = true
         }
@@ -144,6 +145,7 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
             self.analyzer = Analyzer(client: self.client, server: self.server, options: self.options)
         }
         if !self.isReset {
+            self.releaseAll()
             self.clientStream.flush(packet: packet, direction: .client, analyzer: &self.analyzer!)
             self.serverStream.flush(packet: packet, direction: .server, analyzer: &self.analyzer!)
         }
@@ -210,33 +212,134 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         }
     }
 
-    /// One segment from `sender`'s side: its acknowledgment first (it speaks of bytes sent before it), then its
-    /// own sequence space.
-    private static func handle(
+    /// A copy of the last segment (the same packet stored twice): its bytes are noted as another copy of the same
+    /// stream bytes, now if that segment reached its stream, or with it when it is released if it is held.
+    private mutating func noteCopy(_ segment: TCPSegment, packet: PacketRef, recordOffset: Int?) {
+        guard self.provenance != nil, !segment.payload.isEmpty, self.analyzer != nil else { return }
+        let direction: Direction = segment.source == self.client ? .client : .server
+        if self.lastSegmentHeld {
+            let copy = CapturedCopy(packet: packet, recordOffset: recordOffset)
+            if direction == .client {
+                self.clientHeld.addCopyToLast(copy)
+            } else {
+                self.serverHeld.addCopyToLast(copy)
+            }
+        } else {
+            self.noteProvenance(segment, direction: direction, packet: packet, recordOffset: recordOffset)
+        }
+    }
+
+    // MARK: - Causal order
+
+    /// One segment from `direction`'s side: its acknowledgment first (it speaks of bytes sent before it), then its
+    /// own sequence space, in causal order.
+    ///
+    /// Record order is not causal order: packet sockets on several CPUs (`-i any`), multi-queue NICs and merged
+    /// files store the two directions' packets out of order. A segment's acknowledgment number says which of the
+    /// peer's bytes its sender had received when it sent it (RFC 9293 3.4: the acknowledgment "is the value of the
+    /// next sequence number the sender of the segment is expecting to receive"), so its own bytes go to the
+    /// analyzer after those: a segment that acknowledges peer bytes not delivered yet is held (copied) until they
+    /// are, and what its sender sends after it waits behind it. Held segments are released when the capture can no
+    /// longer deliver those bytes: the held data reaching the reassembly limits, a RST, the end of the connection
+    /// or of the input; the peer's bytes still missing then become gaps first.
+    private mutating func route(_ segment: TCPSegment, packet: PacketRef, direction: Direction, recordOffset: Int?) {
+        let flags = segment.flags
+        self.lastSegmentHeld = false
+        if flags.contains(.rst) {
+            self.releaseAll()
+            self.noteProvenance(segment, direction: direction, packet: packet, recordOffset: recordOffset)
+            if direction == .client {
+                Self.reset(packet, .client, sender: &self.clientStream, receiver: &self.serverStream, &self.analyzer!)
+            } else {
+                Self.reset(packet, .server, sender: &self.serverStream, receiver: &self.clientStream, &self.analyzer!)
+            }
+            return
+        }
+        if direction == .client {
+            Self.acknowledge(segment, packet, .client, receiver: &self.serverStream, &self.analyzer!)
+        } else {
+            Self.acknowledge(segment, packet, .server, receiver: &self.clientStream, &self.analyzer!)
+        }
+        let peerWindowIsZero = direction == .client ? self.serverWindowIsZero : self.clientWindowIsZero
+        let occupiesSequence = segment.payload.count + segment.missingPayloadLength > 0 || flags.contains(.fin)
+        // Reads the properties directly: a copy of a stream or a queue costs retains on every segment.
+        let mustWait: Bool
+        if !occupiesSequence {
+            mustWait = false
+        } else if direction == .client {
+            mustWait =
+                !self.clientHeld.isEmpty
+                || (flags.contains(.ack) && self.serverStream.isBehind(segment.acknowledgment))
+        } else {
+            mustWait =
+                !self.serverHeld.isEmpty
+                || (flags.contains(.ack) && self.clientStream.isBehind(segment.acknowledgment))
+        }
+        if mustWait {
+            self.hold(
+                segment,
+                packet: packet,
+                direction: direction,
+                peerWindowIsZero: peerWindowIsZero,
+                recordOffset: recordOffset
+            )
+        } else {
+            self.processSequence(
+                segment,
+                packet: packet,
+                direction: direction,
+                peerWindowIsZero: peerWindowIsZero,
+                recordOffset: recordOffset
+            )
+        }
+        if !self.clientHeld.isEmpty || !self.serverHeld.isEmpty {
+            self.releaseReady()
+        }
+        // Still held once the limits and releases had their say: a copy of it is noted when it is processed.
+        if direction == .client {
+            self.lastSegmentHeld = !self.clientHeld.isEmpty && self.clientHeld.lastPacketNumber == packet.number
+        } else {
+            self.lastSegmentHeld = !self.serverHeld.isEmpty && self.serverHeld.lastPacketNumber == packet.number
+        }
+        if !self.isFinished && self.isClosed(.client) && self.isClosed(.server) {
+            // Both sides closed and each acknowledged the other's FIN: the connection is over, and whatever its
+            // streams still lack before their FINs is no longer coming.
+            self.releaseAll()
+            self.clientStream.flush(packet: packet, direction: .client, analyzer: &self.analyzer!)
+            self.serverStream.flush(packet: packet, direction: .server, analyzer: &self.analyzer!)
+        }
+    }
+
+    /// `direction`'s stream ended, or its FIN (delivered, held out of order or held for causal order) was
+    /// acknowledged by the peer.
+    private func isClosed(_ direction: Direction) -> Bool {
+        if direction == .client {
+            if self.clientStream.hasEndedOrFINAcknowledged {
+                return true
+            }
+            guard let fin = self.clientHeld.finSequence else { return false }
+            return self.clientStream.isAcknowledged(through: fin)
+        }
+        if self.serverStream.hasEndedOrFINAcknowledged {
+            return true
+        }
+        guard let fin = self.serverHeld.finSequence else { return false }
+        return self.serverStream.isAcknowledged(through: fin)
+    }
+
+    /// The segment's acknowledgment: a hint about the receiver's stream (see `StreamReassembler.acknowledge`).
+    private static func acknowledge(
         _ segment: TCPSegment,
-        packet: PacketRef,
-        direction: Direction,
-        peerWindowIsZero: Bool,
-        sender: inout StreamReassembler,
+        _ packet: PacketRef,
+        _ direction: Direction,
         receiver: inout StreamReassembler,
-        analyzer: inout Analyzer
+        _ analyzer: inout Analyzer
     ) {
         let flags = segment.flags
         if flags.contains(.syn) && flags.contains(.ack) {
             // RFC 9293 3.5: the SYN+ACK's acknowledgment is the client's ISN + 1, where the client's data starts,
             // even when the client's SYN was not captured.
             receiver.start(at: segment.acknowledgment)
-        }
-        if flags.contains(.rst) {
-            // RFC 9293 3.10.7.4 checks a RST's sequence number against the window; a capture has no reliable
-            // window to check against, so every RST is taken. Held data is delivered after its gaps, a FIN held
-            // behind a hole ends its direction, then the connection ends.
-            sender.flush(packet: packet, direction: direction, analyzer: &analyzer)
-            receiver.flush(packet: packet, direction: direction.opposite, analyzer: &analyzer)
-            sender.reset()
-            receiver.reset()
-            analyzer.end(.rst, from: direction, packet: packet)
-            return
         }
         if flags.contains(.ack) {
             receiver.acknowledge(
@@ -246,14 +349,180 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
                 analyzer: &analyzer
             )
         }
-        sender.receive(
-            segment,
-            packet: packet,
-            peerWindowIsZero: peerWindowIsZero,
-            direction: direction,
-            analyzer: &analyzer
-        )
     }
+
+    /// A RST. RFC 9293 3.10.7.4 checks its sequence number against the window; a capture has no reliable window to
+    /// check against, so every RST is taken. Held data is delivered after its gaps, a FIN held behind a hole ends
+    /// its direction, then the connection ends.
+    private static func reset(
+        _ packet: PacketRef,
+        _ direction: Direction,
+        sender: inout StreamReassembler,
+        receiver: inout StreamReassembler,
+        _ analyzer: inout Analyzer
+    ) {
+        sender.flush(packet: packet, direction: direction, analyzer: &analyzer)
+        receiver.flush(packet: packet, direction: direction.opposite, analyzer: &analyzer)
+        sender.reset()
+        receiver.reset()
+        analyzer.end(.rst, from: direction, packet: packet)
+    }
+
+    /// The segment's own sequence space, into its direction's stream.
+    private mutating func processSequence(
+        _ segment: TCPSegment,
+        packet: PacketRef,
+        direction: Direction,
+        peerWindowIsZero: Bool,
+        recordOffset: Int?,
+        copies: [CapturedCopy] = []
+    ) {
+        if self.provenance != nil {
+            // Noted as the segment reaches its stream, with the stream's state before it (held segments too).
+            self.noteProvenance(segment, direction: direction, packet: packet, recordOffset: recordOffset)
+            for copy in copies {
+                self.noteProvenance(segment, direction: direction, packet: copy.packet, recordOffset: copy.recordOffset)
+            }
+        }
+        if direction == .client {
+            self.clientStream.receive(
+                segment,
+                packet: packet,
+                peerWindowIsZero: peerWindowIsZero,
+                direction: .client,
+                analyzer: &self.analyzer!
+            )
+        } else {
+            self.serverStream.receive(
+                segment,
+                packet: packet,
+                peerWindowIsZero: peerWindowIsZero,
+                direction: .server,
+                analyzer: &self.analyzer!
+            )
+        }
+    }
+
+    private func held(_ direction: Direction) -> HeldSegments {
+        direction == .client ? self.clientHeld : self.serverHeld
+    }
+
+    /// Holds a copy of the segment behind its direction's held segments; past the limits, the oldest goes.
+    private mutating func hold(
+        _ segment: TCPSegment,
+        packet: PacketRef,
+        direction: Direction,
+        peerWindowIsZero: Bool,
+        recordOffset: Int?
+    ) {
+        var entry = HeldSegment(segment, packet: packet, peerWindowIsZero: peerWindowIsZero)
+        entry.recordOffset = recordOffset
+        if direction == .client {
+            self.clientHeld.append(entry)
+        } else {
+            self.serverHeld.append(entry)
+        }
+        while self.held(direction).isOver(self.limits) {
+            self.forceRelease(direction)
+        }
+    }
+
+    /// Processes every held segment whose peer bytes have been delivered, in each direction's order, until none
+    /// can go.
+    private mutating func releaseReady() {
+        var progressed = true
+        while progressed {
+            progressed = false
+            if let head = self.clientHeld.first, !(head.waitsFor.map(self.serverStream.isBehind) ?? false) {
+                let next = self.clientHeld.removeFirst()
+                self.processHeld(next, direction: .client)
+                progressed = true
+            }
+            if let head = self.serverHeld.first, !(head.waitsFor.map(self.clientStream.isBehind) ?? false) {
+                let next = self.serverHeld.removeFirst()
+                self.processHeld(next, direction: .server)
+                progressed = true
+            }
+        }
+    }
+
+    /// Nothing more will come (a RST, the end of the connection or of the input): every held segment is processed.
+    /// When each direction's oldest held segment waits for the other, the one that waits for bytes the other does
+    /// not hold goes first (those bytes are lost); otherwise the older record.
+    private mutating func releaseAll() {
+        while !self.clientHeld.isEmpty || !self.serverHeld.isEmpty {
+            self.releaseReady()
+            guard let client = self.clientHeld.first else {
+                if !self.serverHeld.isEmpty {
+                    self.forceRelease(.server)
+                }
+                continue
+            }
+            guard let server = self.serverHeld.first else {
+                self.forceRelease(.client)
+                continue
+            }
+            let clientWaitsForHeld = client.waitsFor.map { SequenceNumber.distance(from: server.dataStart, to: $0) > 0 }
+            let serverWaitsForHeld = server.waitsFor.map { SequenceNumber.distance(from: client.dataStart, to: $0) > 0 }
+            if clientWaitsForHeld ?? false != serverWaitsForHeld ?? false {
+                self.forceRelease(clientWaitsForHeld ?? false ? .server : .client)
+            } else {
+                self.forceRelease(client.packet.number <= server.packet.number ? .client : .server)
+            }
+        }
+    }
+
+    /// Processes `direction`'s oldest held segment although the peer's bytes it acknowledges were not all
+    /// delivered: those the capture can no longer deliver (all but what the peer's own held segments carry) become
+    /// gaps first, so that what the peer sent before them still goes first.
+    private mutating func forceRelease(_ direction: Direction) {
+        guard let head = self.held(direction).first else { return }
+        guard var limit = head.waitsFor else {
+            let next = direction == .client ? self.clientHeld.removeFirst() : self.serverHeld.removeFirst()
+            self.processHeld(next, direction: direction)
+            return
+        }
+        if let peerHead = self.held(direction.opposite).first,
+            SequenceNumber.distance(from: peerHead.dataStart, to: limit) > 0
+        {
+            limit = peerHead.dataStart
+        }
+        if direction == .client {
+            self.serverStream.giveUp(before: limit, packet: head.packet, direction: .server, analyzer: &self.analyzer!)
+            let next = self.clientHeld.removeFirst()
+            self.processHeld(next, direction: .client)
+        } else {
+            self.clientStream.giveUp(before: limit, packet: head.packet, direction: .client, analyzer: &self.analyzer!)
+            let next = self.serverHeld.removeFirst()
+            self.processHeld(next, direction: .server)
+        }
+    }
+
+    private mutating func processHeld(_ held: HeldSegment, direction: Direction) {
+        held.payload.withUnsafeBytes { payload in
+            let segment = TCPSegment(
+                source: held.source,
+                destination: held.destination,
+                sequence: held.sequence,
+                acknowledgment: held.acknowledgment,
+                flags: held.flags,
+                window: held.window,
+                payload: payload,
+                missingPayloadLength: held.missingPayloadLength,
+                checksum: held.checksum
+            )
+            self.processSequence(
+                segment,
+                packet: held.packet,
+                direction: direction,
+                peerWindowIsZero: held.peerWindowIsZero,
+                recordOffset: held.recordOffset,
+                copies: held.copies
+            )
+        }
+    }
+
+    // MARK: - Roles
 
     /// Decides who the client is from the first segment that can tell, and creates the analyzer. Returns false
     /// for a segment that cannot tell (a pure ACK of a connection whose start was not captured).
@@ -331,5 +600,175 @@ private enum ConnectionRoles {
             }
         }
         return false
+    }
+}
+
+/// A record that carried a copy of a segment: for the provenance, every copy of a byte is rewritten.
+private struct CapturedCopy {
+    var packet: PacketRef
+    var recordOffset: Int?
+}
+
+/// A segment waiting for the peer's bytes it acknowledges: its header and a copy of its payload.
+private struct HeldSegment {
+    var source: Endpoint
+    var destination: Endpoint
+    var sequence: UInt32
+    var acknowledgment: UInt32
+    var flags: TCPFlags
+    var window: UInt16
+    var checksum: UInt16
+    var payload: [UInt8]
+    var missingPayloadLength: Int
+    var packet: PacketRef
+    /// The peer's last advertised window was zero when the segment was captured.
+    var peerWindowIsZero: Bool
+    /// Where its payload starts in its record (provenance), and the records that carried copies of it.
+    var recordOffset: Int?
+    var copies: [CapturedCopy] = []
+
+    init(_ segment: TCPSegment, packet: PacketRef, peerWindowIsZero: Bool) {
+        self.source = segment.source
+        self.destination = segment.destination
+        self.sequence = segment.sequence
+        self.acknowledgment = segment.acknowledgment
+        self.flags = segment.flags
+        self.window = segment.window
+        self.checksum = segment.checksum
+        self.payload = [UInt8](segment.payload)
+        self.missingPayloadLength = segment.missingPayloadLength
+        self.packet = packet
+        self.peerWindowIsZero = peerWindowIsZero
+    }
+
+    /// The first sequence number of its data (RFC 9293 3.4: a SYN comes before the first data octet).
+    var dataStart: UInt32 { self.flags.contains(.syn) ? self.sequence &+ 1 : self.sequence }
+
+    /// The peer's sequence number up to which the peer's stream must be delivered before this segment: its
+    /// acknowledgment (nil without the ACK flag: then it only waits behind the segments held before it).
+    var waitsFor: UInt32? { self.flags.contains(.ack) ? self.acknowledgment : nil }
+}
+
+/// One direction's held segments, oldest first.
+private struct HeldSegments {
+    private var segments: [HeldSegment] = []
+    private var start = 0
+    /// Payload bytes held.
+    private(set) var bytes = 0
+
+    var isEmpty: Bool { self.start == self.segments.count }
+    var count: Int { self.segments.count - self.start }
+    var first: HeldSegment? { self.isEmpty ? nil : self.segments[self.start] }
+    /// The record of the segment held last.
+    var lastPacketNumber: Int? { self.isEmpty ? nil : self.segments[self.segments.count - 1].packet.number }
+
+    /// Past the limits on out-of-order data, which held segments share with the reassembler's.
+    func isOver(_ limits: ReassemblyLimits) -> Bool {
+        self.bytes > limits.maxBufferedBytesPerDirection || self.count > limits.maxBufferedSegmentsPerDirection
+    }
+
+    /// The sequence number of the FIN of the last held segment that carried one.
+    private(set) var finSequence: UInt32?
+
+    mutating func append(_ segment: HeldSegment) {
+        self.segments.append(segment)
+        self.bytes += segment.payload.count
+        if segment.flags.contains(.fin) {
+            self.finSequence =
+                segment.dataStart &+ UInt32(truncatingIfNeeded: segment.payload.count + segment.missingPayloadLength)
+        }
+    }
+
+    /// Notes a captured copy of the segment held last.
+    mutating func addCopyToLast(_ copy: CapturedCopy) {
+        guard !self.isEmpty else { return }
+        self.segments[self.segments.count - 1].copies.append(copy)
+    }
+
+    mutating func removeFirst() -> HeldSegment {
+        let segment = self.segments[self.start]
+        self.segments[self.start].payload = []
+        self.start += 1
+        self.bytes -= segment.payload.count
+        if self.start == self.segments.count {
+            self.segments.removeAll(keepingCapacity: self.segments.count <= 64)
+            self.start = 0
+            self.finSequence = nil
+        } else if self.start >= 64 && self.start * 2 >= self.segments.count {
+            self.segments.removeFirst(self.start)
+            self.start = 0
+        }
+        return segment
+    }
+}
+
+/// What makes a segment the same packet stored twice: `-i any` on a host where the peer runs in a container
+/// captures every packet on the container's veth and again on the bridge, microseconds apart.
+///
+/// A copy is the segment just before it on the connection, from the same sender, identical in sequence and
+/// acknowledgment numbers, flags, window, checksum and payload length, with the same first and last 16 payload
+/// bytes, and stored less than 1 ms from it (either way: the two copies may be timestamped on different CPUs).
+/// A TCP retransmission repeats the bytes only after a timer (RFC 6298 2.4: an RTO of at least 1 s; Linux waits at
+/// least 200 ms) or after the peer's duplicate ACKs, which come between the two on the connection: it is never
+/// taken for a copy.
+private struct SegmentFingerprint {
+    /// The longest time between the two copies of one packet.
+    static let maxCopyDelay: Int64 = 1_000_000
+
+    var source: Endpoint
+    var sequence: UInt32
+    var acknowledgment: UInt32
+    var flags: TCPFlags
+    var window: UInt16
+    var checksum: UInt16
+    var length: Int
+    var missingLength: Int
+    /// The first and last (up to) 16 payload bytes, folded.
+    var sample: UInt64
+    var time: Int64
+
+    @inline(__always)
+    init(_ segment: TCPSegment, packet: PacketRef) {
+        self.source = segment.source
+        self.sequence = segment.sequence
+        self.acknowledgment = segment.acknowledgment
+        self.flags = segment.flags
+        self.window = segment.window
+        self.checksum = segment.checksum
+        self.length = segment.payload.count
+        self.missingLength = segment.missingPayloadLength
+        self.time = packet.timestamp.nanoseconds
+        self.sample = Self.sample(segment.payload)
+    }
+
+    /// The first and last 16 payload bytes folded into one word (four loads, not a pass over the payload: this runs
+    /// for every segment).
+    @inline(__always)
+    private static func sample(_ payload: UnsafeRawBufferPointer) -> UInt64 {
+        let count = payload.count
+        guard count >= 16 else {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in payload {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+            return hash
+        }
+        let first = payload.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+        let second = payload.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let third = payload.loadUnaligned(fromByteOffset: count - 16, as: UInt64.self)
+        let fourth = payload.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        let head = (first ^ (second << 17 | second >> 47)) &* 0x9e37_79b9_7f4a_7c15
+        let tail = (third ^ (fourth << 31 | fourth >> 33)) &* 0xc2b2_ae3d_27d4_eb4f
+        return head ^ (tail << 29 | tail >> 35)
+    }
+
+    @inline(__always)
+    func isCopy(of other: SegmentFingerprint) -> Bool {
+        let delay = self.time &- other.time
+        return self.sequence == other.sequence && self.acknowledgment == other.acknowledgment
+            && self.flags == other.flags && self.window == other.window && self.checksum == other.checksum
+            && self.length == other.length && self.missingLength == other.missingLength
+            && self.sample == other.sample && delay < Self.maxCopyDelay && delay > -Self.maxCopyDelay
+            && self.source == other.source
     }
 }

@@ -63,7 +63,8 @@ enum TCPHeaderParser {
                 flags: TCPFlags(rawValue: bytes.u8(13)),
                 window: bytes.be16(14),
                 payload: bytes.dropping(headerLength),
-                missingPayloadLength: missingLength
+                missingPayloadLength: missingLength,
+                checksum: bytes.be16(16)
             )
         )
     }

@@ -24,6 +24,8 @@ package struct TCPSegment {
     package var acknowledgment: UInt32
     package var flags: TCPFlags
     package var window: UInt16
+    /// The header's checksum field as captured (not verified): two captured copies of one packet carry the same.
+    package var checksum: UInt16
     /// The payload bytes present in the capture.
     package var payload: UnsafeRawBufferPointer
     /// Payload bytes the segment carried on the wire but the capture did not keep (snaplen or a cut file).
@@ -38,7 +40,8 @@ package struct TCPSegment {
         flags: TCPFlags,
         window: UInt16,
         payload: UnsafeRawBufferPointer,
-        missingPayloadLength: Int = 0
+        missingPayloadLength: Int = 0,
+        checksum: UInt16 = 0
     ) {
         self.source = source
         self.destination = destination
@@ -48,6 +51,7 @@ package struct TCPSegment {
         self.window = window
         self.payload = payload
         self.missingPayloadLength = missingPayloadLength
+        self.checksum = checksum
     }
 
     /// Sequence space the segment occupies on the wire: payload (captured or not) plus one each for SYN and FIN.

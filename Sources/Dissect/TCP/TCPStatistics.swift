@@ -46,8 +46,12 @@ package struct TCPStatistics: Hashable, Sendable {
     package var firstPacket: PacketRef
     /// The capture record that carried the connection's last segment.
     package var lastPacket: PacketRef
-    /// Segments seen on the connection, both ways, including pure ACKs.
+    /// Segments seen on the connection, both ways, including pure ACKs; a packet the capture stored twice counts
+    /// once.
     package var packets: Int = 0
+    /// Records that repeated the segment just before them (the same packet captured twice, as `-i any` does on a
+    /// container's veth and bridge): not counted in `packets` nor in either direction's `segments`.
+    package var duplicates: Int = 0
 
     package init(firstPacket: PacketRef) {
         self.firstPacket = firstPacket

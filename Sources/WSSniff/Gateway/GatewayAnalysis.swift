@@ -186,7 +186,10 @@ extension GatewayAnalysis {
             analysis.response = Self.answer(among: unmatchedResponses, requestId: analysis.requestId)
         }
         if let challengeTime = analysis.challengeTime, let connectTime = analysis.firstClientMessageTime {
-            analysis.challengeToConnectMs = (connectTime.nanoseconds - challengeTime.nanoseconds) / 1_000_000
+            // The TCP layer delivers the connect after the challenge it answers, but each keeps its own record's
+            // timestamp, and records taken on two CPUs (`-i any`) can be stamped out of order: a connect stamped
+            // before its challenge came right after it, not before it.
+            analysis.challengeToConnectMs = max(0, (connectTime.nanoseconds - challengeTime.nanoseconds) / 1_000_000)
         }
         analysis.gatewayProtocol = ProofAnalysis.gatewayProtocol(
             helloOK: analysis.response?.helloOK,
