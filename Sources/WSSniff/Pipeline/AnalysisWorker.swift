@@ -17,6 +17,8 @@ final class AnalysisWorker: Sendable {
         var server: Endpoint
         var tcp: TCPStatistics
         var websocket: WebSocketConnectionSummary
+        /// Every address pair the connection was captured under, when more than one (see `ConnectionViews`).
+        var views: [ConnectionView]
     }
 
     private let queue = DispatchQueue(label: "wssniff.analysis")

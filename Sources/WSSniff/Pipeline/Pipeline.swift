@@ -79,6 +79,8 @@ package struct Pipeline {
     private let worker: AnalysisWorker?
     /// Start packet numbers of the connections inside the worker: none may be overtaken in start order.
     private var inFlightStarts: [Int: Int] = [:]
+    /// Finished connections held a moment, until another capture point's copy of each could have ended too.
+    private var views: ConnectionViews
 
     package init(options: PipelineOptions) {
         self.gatewayOptions = options.gateway
@@ -90,6 +92,7 @@ package struct Pipeline {
         self.limits = options.limits
         self.websocketOptions = websocket
         self.dissector = WebSocketDissector(limits: options.limits, options: websocket)
+        self.views = ConnectionViews(gatewayPort: options.serverPort)
         if options.concurrentAnalysis {
             let gateway = options.gateway
             let keepFrames = options.keepFrameDetail
@@ -119,8 +122,11 @@ package struct Pipeline {
         let outcome = self.dissector.ingest(info, bytes) { (result: inout WebSocketDissector.Result) in
             done.append(result)
         }
+        if !self.views.isEmpty {
+            self.expireViews(now: info.timestamp, finished)
+        }
         for index in done.indices {
-            self.analyze(&done[index], finished)
+            self.offer(done[index], finished)
         }
         done.removeAll(keepingCapacity: true)
         self.finishedBuffer = done
@@ -164,15 +170,23 @@ package struct Pipeline {
         self.stepsSinceRelease = 0
         dissector.finish { (result: inout WebSocketDissector.Result) in
             let start = result.statistics.firstPacket.number
-            self.analyze(&result, finished)
+            // Connections come in start order now: one held since before this one's start less the window has no
+            // view still to come.
+            var views = self.views
+            self.views = ConnectionViews(gatewayPort: 0)
+            views.expire(startedBefore: result.statistics.firstPacket.timestamp) { self.analyze(&$0, finished) }
+            views.offer(result) { self.analyze(&$0, finished) }
+            self.views = views
             if let worker = self.worker {
                 self.landed(worker.takeCompleted(), finished)
             }
             // Every connection not yet handed over started after this one.
             if self.releaseDue(every: 256) {
-                self.release(before: min(self.inFlightStarts.keys.min() ?? .max, start + 1), finished)
+                let bound = min(self.inFlightStarts.keys.min() ?? .max, self.views.oldestHeldStart ?? .max, start + 1)
+                self.release(before: bound, finished)
             }
         }
+        self.releaseViews(finished)
         if let worker = self.worker {
             self.landed(worker.drain(), finished)
         }
@@ -213,13 +227,47 @@ package struct Pipeline {
         self.input.interface = name
     }
 
+    /// For live capture, while no packet comes: hands on the connections held for another view of theirs once
+    /// `now` (the clock, as packets are stamped) is past their window.
+    package mutating func tick(now: Timestamp, _ finished: (ConnectionReport) -> Void) {
+        guard !self.views.isEmpty else { return }
+        self.expireViews(now: now, finished)
+        if let worker = self.worker, !self.inFlightStarts.isEmpty {
+            self.landed(worker.takeCompleted(), finished)
+        }
+    }
+
+    /// A finished connection goes to `views`, which hands on what it no longer holds.
+    private mutating func offer(_ result: WebSocketDissector.Result, _ finished: (ConnectionReport) -> Void) {
+        // `views` is moved out while it calls back, so the analysis can update the pipeline.
+        var views = self.views
+        self.views = ConnectionViews(gatewayPort: 0)
+        views.offer(result) { self.analyze(&$0, finished) }
+        self.views = views
+    }
+
+    private mutating func expireViews(now: Timestamp, _ finished: (ConnectionReport) -> Void) {
+        var views = self.views
+        self.views = ConnectionViews(gatewayPort: 0)
+        views.expire(now: now) { self.analyze(&$0, finished) }
+        self.views = views
+    }
+
+    private mutating func releaseViews(_ finished: (ConnectionReport) -> Void) {
+        var views = self.views
+        self.views = ConnectionViews(gatewayPort: 0)
+        views.releaseAll { self.analyze(&$0, finished) }
+        self.views = views
+    }
+
     /// Ends a finished connection's dissection and analyzes it, in line or on the worker.
-    private mutating func analyze(_ result: inout WebSocketDissector.Result, _ finished: (ConnectionReport) -> Void) {
+    private mutating func analyze(_ released: inout ConnectionViews.Released, _ finished: (ConnectionReport) -> Void) {
         let job = AnalysisWorker.Job(
-            client: result.client,
-            server: result.server,
-            tcp: result.statistics,
-            websocket: result.analyzer.finish()
+            client: released.result.client,
+            server: released.result.server,
+            tcp: released.result.statistics,
+            websocket: released.result.analyzer.finish(),
+            views: released.views
         )
         if let worker = self.worker {
             self.inFlightStarts[job.tcp.firstPacket.number, default: 0] += 1
@@ -260,9 +308,12 @@ package struct Pipeline {
     /// Waiting reports that started before this may go: no connection still open or still being analyzed started
     /// earlier.
     private var releaseBound: Int? {
-        let open = self.dissector.oldestOpenFirstPacket
-        guard let analyzing = self.inFlightStarts.keys.min() else { return open }
-        return min(open ?? analyzing, analyzing)
+        var bound = self.dissector.oldestOpenFirstPacket
+        for start in [self.inFlightStarts.keys.min(), self.views.oldestHeldStart] {
+            guard let start else { continue }
+            bound = min(bound ?? start, start)
+        }
+        return bound
     }
 
     private static func report(
@@ -290,7 +341,8 @@ package struct Pipeline {
             server: job.server,
             tcp: job.tcp,
             websocket: websocket,
-            gateway: gateway
+            gateway: gateway,
+            views: job.views
         )
     }
 }

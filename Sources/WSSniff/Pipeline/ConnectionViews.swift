@@ -1,0 +1,234 @@
+package import Dissect
+
+/// One address pair under which a connection was captured.
+///
+/// A capture on several interfaces at once (`-i any` on a host whose gateway runs in a container: the container's
+/// veth and the bridge, the second possibly NATed) stores every packet of a connection once per interface. Each copy
+/// is a view: the same TCP connection (same sequence numbers, same bytes) under its own addresses.
+package struct ConnectionView: Hashable, Sendable {
+    package var client: Endpoint
+    package var server: Endpoint
+    /// The records that carried this view's first and last segments, and how many segments it had.
+    package var firstPacket: PacketRef
+    package var lastPacket: PacketRef
+    package var packets: Int
+
+    package init(client: Endpoint, server: Endpoint, tcp: TCPStatistics) {
+        self.client = client
+        self.server = server
+        self.firstPacket = tcp.firstPacket
+        self.lastPacket = tcp.lastPacket
+        self.packets = tcp.packets
+    }
+}
+
+/// Recognizes one connection captured under two (or more) address pairs, so that it is reported once.
+///
+/// Two finished connections are views of one when, direction by direction, they start at the same sequence number
+/// (the initial sequence numbers, or the first bytes seen when no SYN was captured), delivered the same number of
+/// bytes with the same holes and the same fingerprint of those bytes (`StreamDigest`), and started and ended within
+/// `window` of each other, under different addresses. Equal sequence numbers both ways make a coincidence unlikely;
+/// equal bytes are the proof, so a pair that differs in a single byte stays two connections.
+///
+/// Copies of one packet are stored microseconds apart, so a connection's views end within microseconds too. Each
+/// finished connection is held until the capture is `window` past its last packet (by the packets' own timestamps,
+/// or the clock during an idle live capture): a view that ends in that time joins it. At most `capacity`
+/// connections are held; past that the oldest goes on unmatched, so memory stays bounded whatever the traffic.
+struct ConnectionViews {
+    /// How far apart two views' first and last packets may be. Copies of one packet are microseconds apart; this
+    /// leaves room for a busy host's scheduling without holding a finished live connection back noticeably.
+    static let window: Int64 = 100_000_000
+    static let capacity = 256
+
+    /// A connection handed on: its dissection, and its views when it was captured more than once (else empty).
+    typealias Released = (result: WebSocketDissector.Result, views: [ConnectionView])
+
+    private final class Held {
+        var result: WebSocketDissector.Result
+        var views: [ConnectionView]
+        let key: Key
+        var digests: (client: UInt64, server: UInt64)
+        var deadline: Timestamp
+
+        init(_ result: WebSocketDissector.Result, key: Key, digests: (client: UInt64, server: UInt64)) {
+            self.result = result
+            self.key = key
+            self.digests = digests
+            self.views = [ConnectionView(client: result.client, server: result.server, tcp: result.statistics)]
+            self.deadline = Timestamp(nanoseconds: result.statistics.lastPacket.timestamp.nanoseconds &+ window)
+        }
+    }
+
+    /// The first sequence numbers of the client's and the server's streams.
+    private struct Key: Hashable {
+        var client: UInt32?
+        var server: UInt32?
+    }
+
+    /// The gateway port (0: none): the view whose server is on it is the gateway's own, and reported.
+    private let gatewayPort: UInt16
+    /// Held connections in the order they finished; `head` is the first still held.
+    private var queue: [Held?] = []
+    private var head = 0
+    private var index: [Key: Held] = [:]
+
+    init(gatewayPort: UInt16) {
+        self.gatewayPort = gatewayPort
+    }
+
+    var isEmpty: Bool { self.head == self.queue.count }
+
+    /// The record number that started the earliest held connection (nil: none is held).
+    var oldestHeldStart: Int? {
+        var oldest: Int?
+        for held in self.queue[self.head...] {
+            guard let held else { continue }
+            let start = held.result.statistics.firstPacket.number
+            if oldest == nil || start < oldest! { oldest = start }
+        }
+        return oldest
+    }
+
+    /// Takes a finished connection: it joins a held view of the same connection, or is held itself. Returns the
+    /// connections that go on now (the capacity was reached, or the connection cannot be matched at all).
+    mutating func offer(_ result: WebSocketDissector.Result, _ release: (inout Released) -> Void) {
+        let tcp = result.statistics
+        let key = Key(client: tcp.client.firstSequence, server: tcp.server.firstSequence)
+        guard key.client != nil || key.server != nil else {
+            // Neither stream started (only pure ACKs): nothing to match on.
+            var released: Released = (result, [])
+            release(&released)
+            return
+        }
+        let digests = (client: result.analyzer.streamDigest(.client), server: result.analyzer.streamDigest(.server))
+        // A view that guessed its roles the other way round (no SYN, other ports) has the key swapped.
+        for candidate in [key, Key(client: key.server, server: key.client)] {
+            guard let held = self.index[candidate] else { continue }
+            if self.isView(result, digests, of: held, swapped: false)
+                || self.isView(result, digests, of: held, swapped: true)
+            {
+                self.join(result, digests, to: held)
+                return
+            }
+        }
+        let held = Held(result, key: key, digests: digests)
+        self.queue.append(held)
+        self.index[key] = held
+        while self.queue.count - self.head > Self.capacity {
+            self.releaseFirst(release)
+        }
+    }
+
+    /// Hands on every held connection whose time to find a view has passed at `now`.
+    mutating func expire(now: Timestamp, _ release: (inout Released) -> Void) {
+        while self.head < self.queue.count {
+            guard let held = self.queue[self.head] else {
+                self.head += 1
+                continue
+            }
+            guard held.deadline < now else { break }
+            self.releaseFirst(release)
+        }
+        self.compact()
+    }
+
+    /// At the end of the input, while the connections still open are handed over in start order: hands on the
+    /// held connections that started more than `window` before `start`, which no later connection can be a view
+    /// of.
+    mutating func expire(startedBefore start: Timestamp, _ release: (inout Released) -> Void) {
+        while self.head < self.queue.count {
+            guard let held = self.queue[self.head] else {
+                self.head += 1
+                continue
+            }
+            guard held.result.statistics.firstPacket.timestamp.nanoseconds &+ Self.window < start.nanoseconds
+            else { break }
+            self.releaseFirst(release)
+        }
+        self.compact()
+    }
+
+    /// Hands on everything held.
+    mutating func releaseAll(_ release: (inout Released) -> Void) {
+        while self.head < self.queue.count {
+            self.releaseFirst(release)
+        }
+        self.compact()
+    }
+
+    private mutating func releaseFirst(_ release: (inout Released) -> Void) {
+        guard let held = self.queue[self.head] else {
+            self.head += 1
+            return
+        }
+        self.queue[self.head] = nil
+        self.head += 1
+        if self.index[held.key] === held {
+            self.index[held.key] = nil
+        }
+        var released: Released = (held.result, held.views.count > 1 ? held.views : [])
+        release(&released)
+    }
+
+    private mutating func compact() {
+        if self.head == self.queue.count {
+            self.queue.removeAll(keepingCapacity: true)
+            self.head = 0
+        } else if self.head > 1_024 && self.head * 2 > self.queue.count {
+            self.queue.removeFirst(self.head)
+            self.head = 0
+        }
+    }
+
+    /// Whether `result` is the connection `held` under other addresses (`swapped`: with client and server taken the
+    /// other way round, as when a view without SYN guessed its roles by other ports).
+    private func isView(
+        _ result: WebSocketDissector.Result,
+        _ digests: (client: UInt64, server: UInt64),
+        of held: Held,
+        swapped: Bool
+    ) -> Bool {
+        let addresses = swapped ? (result.server, result.client) : (result.client, result.server)
+        // The same addresses again are the same 4-tuple reused, not another view.
+        guard !held.views.contains(where: { $0.client == addresses.0 && $0.server == addresses.1 }) else {
+            return false
+        }
+        let mine = held.result.statistics
+        let theirs = result.statistics
+        let (client, server) = swapped ? (theirs.server, theirs.client) : (theirs.client, theirs.server)
+        let (clientDigest, serverDigest) = swapped ? (digests.server, digests.client) : (digests.client, digests.server)
+        guard Self.sameStream(mine.client, client) && Self.sameStream(mine.server, server),
+            held.digests.client == clientDigest && held.digests.server == serverDigest
+        else { return false }
+        let startApart = abs(mine.firstPacket.timestamp.nanoseconds &- theirs.firstPacket.timestamp.nanoseconds)
+        let endApart = abs(mine.lastPacket.timestamp.nanoseconds &- theirs.lastPacket.timestamp.nanoseconds)
+        return startApart <= Self.window && endApart <= Self.window
+    }
+
+    private static func sameStream(_ one: TCPDirectionStatistics, _ other: TCPDirectionStatistics) -> Bool {
+        one.firstSequence == other.firstSequence && one.bytes == other.bytes && one.gaps == other.gaps
+            && one.gapBytes == other.gapBytes
+    }
+
+    /// Adds a view to a held connection; the view on the gateway port is the one reported, else the first seen.
+    private mutating func join(
+        _ result: WebSocketDissector.Result,
+        _ digests: (client: UInt64, server: UInt64),
+        to held: Held
+    ) {
+        held.views.append(ConnectionView(client: result.client, server: result.server, tcp: result.statistics))
+        held.views.sort { $0.firstPacket.number < $1.firstPacket.number }
+        let deadline = result.statistics.lastPacket.timestamp.nanoseconds &+ Self.window
+        if deadline > held.deadline.nanoseconds { held.deadline = Timestamp(nanoseconds: deadline) }
+        if self.rank(result) < self.rank(held.result) {
+            held.result = result
+            held.digests = digests
+        }
+    }
+
+    /// Lower is preferred: the gateway's own view first, then the view seen first.
+    private func rank(_ result: WebSocketDissector.Result) -> (Int, Int) {
+        let onGatewayPort = self.gatewayPort != 0 && result.server.port == self.gatewayPort
+        return (onGatewayPort ? 0 : 1, result.statistics.firstPacket.number)
+    }
+}
