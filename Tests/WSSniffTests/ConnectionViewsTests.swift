@@ -153,6 +153,49 @@ import WSSniff
         #expect(markdown.contains("also as 172.0.0.1:"))
     }
 
+    /// `report --sanitized-pcap` rewrites the secrets of every copy, not only of the view it reports.
+    @Test func theSanitizedCaptureRewritesEveryView() throws {
+        let original = try Capture.read(Self.samples + "/good-v3.pcap")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wssniff-views-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("doubled.pcap").path
+        let sanitized = directory.appendingPathComponent("sanitized.pcap").path
+        try Data(original.doubled(copyOffset: 3).bytes).write(to: URL(fileURLWithPath: path))
+        var request = ReportRequest()
+        request.captures = [path]
+        request.sanitizedPath = sanitized
+        _ = try EvidenceReport.make(request)
+        let token = "wssniff-reference-token"
+        // Each copy alone: the original's records, then the NATed copy's.
+        for (name, capture) in [("doubled", try Capture.read(path)), ("sanitized", try Capture.read(sanitized))] {
+            for half in 0..<2 {
+                var alone = capture
+                alone.records = capture.records.enumerated().filter { $0.offset % 2 == half }.map(\.element)
+                let aloneText = try Self.messageText(alone, in: directory)
+                #expect(aloneText.contains(token) == (name == "doubled"), "\(name), copy \(half + 1)")
+            }
+        }
+    }
+
+    /// Every message payload of a capture, unredacted, as text.
+    private static func messageText(_ capture: Capture, in directory: URL) throws -> String {
+        let path = directory.appendingPathComponent("alone.pcap").path
+        try Data(capture.bytes).write(to: URL(fileURLWithPath: path))
+        var options = PipelineOptions()
+        options.keepAllMessages()
+        var pipeline = Pipeline(options: options)
+        var text = ""
+        let collect: (ConnectionReport) -> Void = { report in
+            for message in report.websocket.messages {
+                text += String(decoding: message.payload ?? [], as: UTF8.self)
+            }
+        }
+        try FileInput.run(paths: [path], hash: false, pipeline: &pipeline, finished: collect)
+        pipeline.finish(collect)
+        return text
+    }
+
     /// Live capture reports a connection as it ends: the views are joined, and the connection goes out once the
     /// capture is past the window, before the capture stops.
     @Test func liveCaptureReportsTheConnectionOnceWhileRunning() throws {
@@ -294,7 +337,7 @@ import WSSniff
 /// A classic pcap file (microsecond timestamps), its records, and the rewrites a capture on two interfaces makes.
 struct Capture {
     struct Record {
-        /// Microseconds since the epoch.
+        /// Since the epoch, in the file's unit (`ticksPerSecond`).
         var timestamp: Int
         var data: [UInt8]
     }
@@ -305,32 +348,42 @@ struct Capture {
 
     var header: [UInt8]
     var linkType: UInt32
+    /// 1,000,000 for a microsecond pcap, 1,000,000,000 for a nanosecond one.
+    var ticksPerSecond: Int
     var records: [Record]
 
     static func read(_ path: String) throws -> Capture {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        guard bytes.count >= 24, bytes[0..<4] == [0xD4, 0xC3, 0xB2, 0xA1] else {
-            throw CaptureRewriteError("\(path) is not a little-endian microsecond pcap")
+        guard bytes.count >= 24, bytes[0..<4] == [0xD4, 0xC3, 0xB2, 0xA1] || bytes[0..<4] == [0x4D, 0x3C, 0xB2, 0xA1]
+        else {
+            throw CaptureRewriteError("\(path) is not a little-endian pcap")
         }
+        let ticks = bytes[0] == 0xD4 ? 1_000_000 : 1_000_000_000
         var records: [Record] = []
         var offset = 24
         while offset + 16 <= bytes.count {
             let seconds = Int(bytes.loadLittleEndian(at: offset))
-            let micros = Int(bytes.loadLittleEndian(at: offset + 4))
+            let fraction = Int(bytes.loadLittleEndian(at: offset + 4))
             let captured = Int(bytes.loadLittleEndian(at: offset + 8))
             guard offset + 16 + captured <= bytes.count else { break }
             let data = Array(bytes[offset + 16..<offset + 16 + captured])
-            records.append(Record(timestamp: seconds * 1_000_000 + micros, data: data))
+            records.append(Record(timestamp: seconds * ticks + fraction, data: data))
             offset += 16 + captured
         }
-        return Capture(header: Array(bytes[0..<24]), linkType: bytes.loadLittleEndian(at: 20), records: records)
+        return Capture(
+            header: Array(bytes[0..<24]),
+            linkType: bytes.loadLittleEndian(at: 20),
+            ticksPerSecond: ticks,
+            records: records
+        )
     }
 
     var bytes: [UInt8] {
         var out = self.header
         for record in self.records {
             let fields = [
-                record.timestamp / 1_000_000, record.timestamp % 1_000_000, record.data.count, record.data.count,
+                record.timestamp / self.ticksPerSecond, record.timestamp % self.ticksPerSecond, record.data.count,
+                record.data.count,
             ]
             for value in fields {
                 out.appendLittleEndian(UInt32(value))
@@ -348,7 +401,7 @@ struct Capture {
         for record in self.records {
             var copy = record
             copy.data = self.translated(record.data, change)
-            copy.timestamp += copyOffset
+            copy.timestamp += copyOffset * (self.ticksPerSecond / 1_000_000)
             doubled.records += copyOffset < 0 ? [copy, record] : [record, copy]
         }
         return doubled

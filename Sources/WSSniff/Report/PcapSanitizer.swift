@@ -177,17 +177,30 @@ package struct PcapSanitizer {
             let ranges = Redactor.secretValueRanges(in: payload)
             guard !ranges.isEmpty else { continue }
             for range in ranges { self.record(Array(payload[range])) }
-            let flow = self.tracker.use(
-                of: message.direction == .client
-                    ? Flow(source: report.client, destination: report.server)
-                    : Flow(source: report.server, destination: report.client),
-                at: message.startPacket.number
-            )
+            // A connection captured under several address pairs carries the same bytes at the same offsets in each:
+            // every copy is rewritten.
+            var flows = [
+                self.tracker.use(
+                    of: message.direction == .client
+                        ? Flow(source: report.client, destination: report.server)
+                        : Flow(source: report.server, destination: report.client),
+                    at: message.startPacket.number
+                )
+            ]
+            for view in report.views where view.client != report.client || view.server != report.server {
+                flows.append(
+                    self.tracker.use(
+                        of: message.direction == .client
+                            ? Flow(source: view.client, destination: view.server)
+                            : Flow(source: view.server, destination: view.client),
+                        at: view.firstPacket.number
+                    )
+                )
+            }
             let frames = websocket.frames.filter { frame in
                 frame.direction == message.direction && frame.number >= message.firstFrame
                     && frame.number <= message.lastFrame && frame.opcode.isData
             }
-            let base = self.webSocketStart[flow] ?? 0
             let carried = frames.reduce(UInt64(0)) { $0 + $1.payloadLength }
             let who = message.direction == .client ? "client" : "server"
             guard carried == message.wireLength, !frames.isEmpty else {
@@ -202,10 +215,13 @@ package struct PcapSanitizer {
             }
             if message.compressed {
                 // The secret is inside a deflate stream: blank the whole payload (zeros, unmasked).
-                for frame in frames {
-                    let start = base + frame.streamOffset + frame.headerLength
-                    for position in 0..<Int(frame.payloadLength) {
-                        self.patches[flow, default: [:]][start + position] = 0 ^ frame.maskByte(position)
+                for flow in flows {
+                    let base = self.webSocketStart[flow] ?? 0
+                    for frame in frames {
+                        let start = base + frame.streamOffset + frame.headerLength
+                        for position in 0..<Int(frame.payloadLength) {
+                            self.patches[flow, default: [:]][start + position] = 0 ^ frame.maskByte(position)
+                        }
                     }
                 }
                 self.messageNotes.append(
@@ -224,15 +240,18 @@ package struct PcapSanitizer {
                 let filler = Redactor.inPlaceFiller(for: Array(payload[range]), count: range.count)
                 for (position, byte) in zip(range, filler) { replacement[position] = byte }
             }
-            var messageOffset = 0
-            for frame in frames {
-                let start = base + frame.streamOffset + frame.headerLength
-                for position in 0..<Int(frame.payloadLength) {
-                    if let byte = replacement[messageOffset + position] {
-                        self.patches[flow, default: [:]][start + position] = byte ^ frame.maskByte(position)
+            for flow in flows {
+                let base = self.webSocketStart[flow] ?? 0
+                var messageOffset = 0
+                for frame in frames {
+                    let start = base + frame.streamOffset + frame.headerLength
+                    for position in 0..<Int(frame.payloadLength) {
+                        if let byte = replacement[messageOffset + position] {
+                            self.patches[flow, default: [:]][start + position] = byte ^ frame.maskByte(position)
+                        }
                     }
+                    messageOffset += Int(frame.payloadLength)
                 }
-                messageOffset += Int(frame.payloadLength)
             }
         }
     }
