@@ -34,28 +34,35 @@ package struct ConnectionView: Hashable, Sendable {
 /// finished connection is held until the capture is `window` past its last packet (by the packets' own timestamps,
 /// or the clock during an idle live capture): a view that ends in that time joins it. At most `capacity`
 /// connections are held; past that the oldest goes on unmatched, so memory stays bounded whatever the traffic.
+/// What is held is the dissection's summary (the zlib and parser state is already freed), before the gateway
+/// analysis: a connection is analyzed once, as the view it is reported as, and its other view is never analyzed
+/// (so it cannot pass for an earlier connection whose challenge this one reused).
+///
+/// The view reported is the one whose server is on the gateway port: that is the gateway's own side (the container's
+/// interface), the addresses its own logs show; without a gateway port (`--port 0`) or when no view or every view
+/// is on it, the first seen. Counts are that view's alone, never a sum.
 struct ConnectionViews {
     /// How far apart two views' first and last packets may be. Copies of one packet are microseconds apart; this
     /// leaves room for a busy host's scheduling without holding a finished live connection back noticeably.
     static let window: Int64 = 100_000_000
     static let capacity = 256
 
-    /// A connection handed on: its dissection, and its views when it was captured more than once (else empty).
-    typealias Released = (result: WebSocketDissector.Result, views: [ConnectionView])
+    /// Two fingerprints of a connection's streams (`StreamDigest`), the client's and the server's.
+    typealias Digests = (client: UInt64, server: UInt64)
 
     private final class Held {
-        var result: WebSocketDissector.Result
+        var result: AnalysisWorker.Job
         var views: [ConnectionView]
         let key: Key
-        var digests: (client: UInt64, server: UInt64)
+        var digests: Digests
         var deadline: Timestamp
 
-        init(_ result: WebSocketDissector.Result, key: Key, digests: (client: UInt64, server: UInt64)) {
+        init(_ result: AnalysisWorker.Job, key: Key, digests: Digests) {
             self.result = result
             self.key = key
             self.digests = digests
-            self.views = [ConnectionView(client: result.client, server: result.server, tcp: result.statistics)]
-            self.deadline = Timestamp(nanoseconds: result.statistics.lastPacket.timestamp.nanoseconds &+ window)
+            self.views = [ConnectionView(client: result.client, server: result.server, tcp: result.tcp)]
+            self.deadline = Timestamp(nanoseconds: result.tcp.lastPacket.timestamp.nanoseconds &+ window)
         }
     }
 
@@ -83,7 +90,7 @@ struct ConnectionViews {
         var oldest: Int?
         for held in self.queue[self.head...] {
             guard let held else { continue }
-            let start = held.result.statistics.firstPacket.number
+            let start = held.result.tcp.firstPacket.number
             if oldest == nil || start < oldest! { oldest = start }
         }
         return oldest
@@ -91,16 +98,14 @@ struct ConnectionViews {
 
     /// Takes a finished connection: it joins a held view of the same connection, or is held itself. Returns the
     /// connections that go on now (the capacity was reached, or the connection cannot be matched at all).
-    mutating func offer(_ result: WebSocketDissector.Result, _ release: (inout Released) -> Void) {
-        let tcp = result.statistics
+    mutating func offer(_ result: AnalysisWorker.Job, digests: Digests, _ release: (AnalysisWorker.Job) -> Void) {
+        let tcp = result.tcp
         let key = Key(client: tcp.client.firstSequence, server: tcp.server.firstSequence)
         guard key.client != nil || key.server != nil else {
             // Neither stream started (only pure ACKs): nothing to match on.
-            var released: Released = (result, [])
-            release(&released)
+            release(result)
             return
         }
-        let digests = (client: result.analyzer.streamDigest(.client), server: result.analyzer.streamDigest(.server))
         // A view that guessed its roles the other way round (no SYN, other ports) has the key swapped.
         for candidate in [key, Key(client: key.server, server: key.client)] {
             guard let held = self.index[candidate] else { continue }
@@ -120,7 +125,7 @@ struct ConnectionViews {
     }
 
     /// Hands on every held connection whose time to find a view has passed at `now`.
-    mutating func expire(now: Timestamp, _ release: (inout Released) -> Void) {
+    mutating func expire(now: Timestamp, _ release: (AnalysisWorker.Job) -> Void) {
         while self.head < self.queue.count {
             guard let held = self.queue[self.head] else {
                 self.head += 1
@@ -135,13 +140,13 @@ struct ConnectionViews {
     /// At the end of the input, while the connections still open are handed over in start order: hands on the
     /// held connections that started more than `window` before `start`, which no later connection can be a view
     /// of.
-    mutating func expire(startedBefore start: Timestamp, _ release: (inout Released) -> Void) {
+    mutating func expire(startedBefore start: Timestamp, _ release: (AnalysisWorker.Job) -> Void) {
         while self.head < self.queue.count {
             guard let held = self.queue[self.head] else {
                 self.head += 1
                 continue
             }
-            guard held.result.statistics.firstPacket.timestamp.nanoseconds &+ Self.window < start.nanoseconds
+            guard held.result.tcp.firstPacket.timestamp.nanoseconds &+ Self.window < start.nanoseconds
             else { break }
             self.releaseFirst(release)
         }
@@ -149,14 +154,14 @@ struct ConnectionViews {
     }
 
     /// Hands on everything held.
-    mutating func releaseAll(_ release: (inout Released) -> Void) {
+    mutating func releaseAll(_ release: (AnalysisWorker.Job) -> Void) {
         while self.head < self.queue.count {
             self.releaseFirst(release)
         }
         self.compact()
     }
 
-    private mutating func releaseFirst(_ release: (inout Released) -> Void) {
+    private mutating func releaseFirst(_ release: (AnalysisWorker.Job) -> Void) {
         guard let held = self.queue[self.head] else {
             self.head += 1
             return
@@ -166,8 +171,9 @@ struct ConnectionViews {
         if self.index[held.key] === held {
             self.index[held.key] = nil
         }
-        var released: Released = (held.result, held.views.count > 1 ? held.views : [])
-        release(&released)
+        var released = held.result
+        if held.views.count > 1 { released.views = held.views }
+        release(released)
     }
 
     private mutating func compact() {
@@ -183,8 +189,8 @@ struct ConnectionViews {
     /// Whether `result` is the connection `held` under other addresses (`swapped`: with client and server taken the
     /// other way round, as when a view without SYN guessed its roles by other ports).
     private func isView(
-        _ result: WebSocketDissector.Result,
-        _ digests: (client: UInt64, server: UInt64),
+        _ result: AnalysisWorker.Job,
+        _ digests: Digests,
         of held: Held,
         swapped: Bool
     ) -> Bool {
@@ -193,8 +199,8 @@ struct ConnectionViews {
         guard !held.views.contains(where: { $0.client == addresses.0 && $0.server == addresses.1 }) else {
             return false
         }
-        let mine = held.result.statistics
-        let theirs = result.statistics
+        let mine = held.result.tcp
+        let theirs = result.tcp
         let (client, server) = swapped ? (theirs.server, theirs.client) : (theirs.client, theirs.server)
         let (clientDigest, serverDigest) = swapped ? (digests.server, digests.client) : (digests.client, digests.server)
         guard Self.sameStream(mine.client, client) && Self.sameStream(mine.server, server),
@@ -212,13 +218,13 @@ struct ConnectionViews {
 
     /// Adds a view to a held connection; the view on the gateway port is the one reported, else the first seen.
     private mutating func join(
-        _ result: WebSocketDissector.Result,
-        _ digests: (client: UInt64, server: UInt64),
+        _ result: AnalysisWorker.Job,
+        _ digests: Digests,
         to held: Held
     ) {
-        held.views.append(ConnectionView(client: result.client, server: result.server, tcp: result.statistics))
+        held.views.append(ConnectionView(client: result.client, server: result.server, tcp: result.tcp))
         held.views.sort { $0.firstPacket.number < $1.firstPacket.number }
-        let deadline = result.statistics.lastPacket.timestamp.nanoseconds &+ Self.window
+        let deadline = result.tcp.lastPacket.timestamp.nanoseconds &+ Self.window
         if deadline > held.deadline.nanoseconds { held.deadline = Timestamp(nanoseconds: deadline) }
         if self.rank(result) < self.rank(held.result) {
             held.result = result
@@ -227,8 +233,8 @@ struct ConnectionViews {
     }
 
     /// Lower is preferred: the gateway's own view first, then the view seen first.
-    private func rank(_ result: WebSocketDissector.Result) -> (Int, Int) {
+    private func rank(_ result: AnalysisWorker.Job) -> (Int, Int) {
         let onGatewayPort = self.gatewayPort != 0 && result.server.port == self.gatewayPort
-        return (onGatewayPort ? 0 : 1, result.statistics.firstPacket.number)
+        return (onGatewayPort ? 0 : 1, result.tcp.firstPacket.number)
     }
 }

@@ -126,7 +126,7 @@ package struct Pipeline {
             self.expireViews(now: info.timestamp, finished)
         }
         for index in done.indices {
-            self.offer(done[index], finished)
+            self.offer(&done[index], finished)
         }
         done.removeAll(keepingCapacity: true)
         self.finishedBuffer = done
@@ -174,9 +174,9 @@ package struct Pipeline {
             // view still to come.
             var views = self.views
             self.views = ConnectionViews(gatewayPort: 0)
-            views.expire(startedBefore: result.statistics.firstPacket.timestamp) { self.analyze(&$0, finished) }
-            views.offer(result) { self.analyze(&$0, finished) }
+            views.expire(startedBefore: result.statistics.firstPacket.timestamp) { self.analyze($0, finished) }
             self.views = views
+            self.offer(&result, finished)
             if let worker = self.worker {
                 self.landed(worker.takeCompleted(), finished)
             }
@@ -238,37 +238,40 @@ package struct Pipeline {
     }
 
     /// A finished connection goes to `views`, which hands on what it no longer holds.
-    private mutating func offer(_ result: WebSocketDissector.Result, _ finished: (ConnectionReport) -> Void) {
+    /// Ends a finished connection's dissection (its analyzer's summary is all that is kept of it from here on) and
+    /// hands it to `views`, which hands on what it no longer holds.
+    private mutating func offer(_ result: inout WebSocketDissector.Result, _ finished: (ConnectionReport) -> Void) {
+        let digests = (client: result.analyzer.streamDigest(.client), server: result.analyzer.streamDigest(.server))
+        let job = AnalysisWorker.Job(
+            client: result.client,
+            server: result.server,
+            tcp: result.statistics,
+            websocket: result.analyzer.finish(),
+            views: []
+        )
         // `views` is moved out while it calls back, so the analysis can update the pipeline.
         var views = self.views
         self.views = ConnectionViews(gatewayPort: 0)
-        views.offer(result) { self.analyze(&$0, finished) }
+        views.offer(job, digests: digests) { self.analyze($0, finished) }
         self.views = views
     }
 
     private mutating func expireViews(now: Timestamp, _ finished: (ConnectionReport) -> Void) {
         var views = self.views
         self.views = ConnectionViews(gatewayPort: 0)
-        views.expire(now: now) { self.analyze(&$0, finished) }
+        views.expire(now: now) { self.analyze($0, finished) }
         self.views = views
     }
 
     private mutating func releaseViews(_ finished: (ConnectionReport) -> Void) {
         var views = self.views
         self.views = ConnectionViews(gatewayPort: 0)
-        views.releaseAll { self.analyze(&$0, finished) }
+        views.releaseAll { self.analyze($0, finished) }
         self.views = views
     }
 
-    /// Ends a finished connection's dissection and analyzes it, in line or on the worker.
-    private mutating func analyze(_ released: inout ConnectionViews.Released, _ finished: (ConnectionReport) -> Void) {
-        let job = AnalysisWorker.Job(
-            client: released.result.client,
-            server: released.result.server,
-            tcp: released.result.statistics,
-            websocket: released.result.analyzer.finish(),
-            views: released.views
-        )
+    /// Analyzes a finished connection, in line or on the worker.
+    private mutating func analyze(_ job: AnalysisWorker.Job, _ finished: (ConnectionReport) -> Void) {
         if let worker = self.worker {
             self.inFlightStarts[job.tcp.firstPacket.number, default: 0] += 1
             worker.submit(job)
