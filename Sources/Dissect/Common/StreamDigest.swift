@@ -36,17 +36,19 @@ package struct StreamDigest: Hashable, Sendable {
         }
         if count - offset >= 32 {
             var (a, b, c, d) = self.lanes
-            var blocks: UInt64 = 0
-            while count - offset >= 32 {
-                a = Self.mix(a, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
-                b = Self.mix(b, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)))
-                c = Self.mix(c, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self)))
-                d = Self.mix(d, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self)))
-                offset += 32
-                blocks &+= 1
+            var pointer = base + offset
+            let blocks = (count - offset) / 32
+            let end = pointer + blocks * 32
+            while pointer < end {
+                a = Self.mix(a, UInt64(littleEndian: pointer.loadUnaligned(as: UInt64.self)))
+                b = Self.mix(b, UInt64(littleEndian: pointer.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                c = Self.mix(c, UInt64(littleEndian: pointer.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+                d = Self.mix(d, UInt64(littleEndian: pointer.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+                pointer += 32
             }
             self.lanes = (a, b, c, d)
-            self.words &+= blocks &* 4
+            self.words &+= UInt64(blocks) &* 4
+            offset += blocks * 32
         }
         while count - offset >= 8 {
             self.mixWord(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
@@ -94,7 +96,7 @@ package struct StreamDigest: Hashable, Sendable {
     }
 
     private mutating func take(byte: UInt8) {
-        self.partial |= UInt64(byte) << (8 * UInt64(self.partialCount))
+        self.partial |= UInt64(byte) &<< (8 &* UInt64(self.partialCount))
         self.partialCount += 1
         if self.partialCount == 8 {
             self.mixWord(self.partial)
@@ -114,6 +116,6 @@ package struct StreamDigest: Hashable, Sendable {
     @inline(__always)
     private static func mix(_ state: UInt64, _ word: UInt64) -> UInt64 {
         let mixed = (state ^ word) &* 0xFF51_AFD7_ED55_8CCD
-        return (mixed << 31 | mixed >> 33) &+ 0x94D0_49BB_1331_11EB
+        return (mixed &<< 31 | mixed &>> 33) &+ 0x94D0_49BB_1331_11EB
     }
 }
