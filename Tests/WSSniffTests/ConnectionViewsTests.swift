@@ -48,6 +48,26 @@ import WSSniff
         }
     }
 
+    /// The third-party captures (other stacks, other addresses, IPv4 and IPv6), each captured twice.
+    static let corpusFiles: [String] = {
+        var path = #filePath
+        for _ in 0..<4 { path = String(path[..<path.lastIndex(of: "/")!]) }
+        let directory = path + "/shared/corpus/third-party"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasSuffix(".pcap") }.sorted().map { directory + "/" + $0 }
+    }()
+
+    @Test func theCorpusIsThere() {
+        #expect(Self.corpusFiles.count >= 10)
+    }
+
+    @Test(arguments: Self.corpusFiles)
+    func everyCorpusCaptureCapturedTwiceIsReportedOnce(path: String) throws {
+        let original = try Capture.read(path)
+        let name = String(path[path.index(after: path.lastIndex(of: "/")!)...])
+        try Self.expectReportedOnce(original: original, doubled: original.doubled(copyOffset: 3), name: name)
+    }
+
     /// Several connections at once, each captured twice: as many connections as in the original.
     @Test func interleavedConnectionsCapturedTwiceStayAsMany() throws {
         let original = try Capture.read(Self.samples + "/interleaved.pcap")
