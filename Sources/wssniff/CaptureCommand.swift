@@ -201,9 +201,10 @@ struct CaptureCommand: ParsableCommand {
             }
             flushStandardOutput()
         }
-        let statistics = capture.run { info, bytes in
-            pipeline.ingest(info, bytes, finished: emit)
-        }
+        let statistics = capture.run(
+            idle: { now in pipeline.tick(now: now, emit) },
+            { info, bytes in pipeline.ingest(info, bytes, finished: emit) }
+        )
         pipeline.finish(emit)
         var summary = "\(statistics.captured) packets captured"
         if self.write != nil {

@@ -134,4 +134,19 @@ package struct ConnectionProvenance: Hashable, Sendable {
     package subscript(direction: Direction) -> StreamProvenance {
         direction == .client ? self.client : self.server
     }
+
+    /// Adds the copies of another capture of the same connection (the same stream offsets under other addresses:
+    /// a second capture point), so that every copy of a byte is found. `swapped`: its client is this one's server.
+    package mutating func add(_ other: ConnectionProvenance, swapped: Bool) {
+        self.client.add(swapped ? other.server : other.client)
+        self.server.add(swapped ? other.client : other.server)
+    }
+}
+
+extension StreamProvenance {
+    /// Adds another capture's copies of the same stream.
+    package mutating func add(_ other: StreamProvenance) {
+        self.ranges += other.ranges
+        self.stray += other.stray
+    }
 }

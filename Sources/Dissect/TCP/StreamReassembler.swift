@@ -60,6 +60,7 @@ package struct StreamReassembler {
         guard !self.isStarted else { return }
         self.isStarted = true
         self.nextSequence = sequence
+        self.statistics.firstSequence = sequence
     }
 
     /// Takes one segment sent in this direction (not a RST: the connection handles those with `flush` and

@@ -31,6 +31,9 @@ package struct TCPDirectionStatistics: Hashable, Sendable {
     package var zeroWindowProbes: Int = 0
     /// How this direction ended: `nil` while it is open.
     package var end: StreamEnd?
+    /// The sequence number of the stream's first byte: the initial sequence number + 1 when the SYN (or the
+    /// SYN+ACK that acknowledges it) was captured, else the first byte captured. `nil`: no byte and no SYN seen.
+    package var firstSequence: UInt32?
 
     package init() {}
 }

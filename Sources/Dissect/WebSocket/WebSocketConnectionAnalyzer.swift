@@ -70,6 +70,10 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     /// Where each direction's layers lie in its stream, with `options.recordsStreamMap`.
     private var clientStreamMap: WebSocketStreamMap?
     private var serverStreamMap: WebSocketStreamMap?
+    /// Fingerprints of the bytes (and holes) each direction delivered, for telling two captured copies of one
+    /// connection from two connections.
+    private var clientDigest = StreamDigest()
+    private var serverDigest = StreamDigest()
 
     package init(client: Endpoint, server: Endpoint, options: WebSocketAnalysisOptions) {
         self.options = options
@@ -86,6 +90,11 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     package mutating func receive(_ bytes: UnsafeRawBufferPointer, from direction: Direction, packet: PacketRef) {
         guard bytes.count > 0 else { return }
         defer { self.advanceStreamPosition(direction, by: bytes.count) }
+        if direction == .client {
+            self.clientDigest.add(bytes)
+        } else {
+            self.serverDigest.add(bytes)
+        }
         if case .undecided = self.mode {
             self.decideMode(firstBytes: bytes, from: direction)
         }
@@ -101,6 +110,11 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
 
     package mutating func gap(_ length: Int, in direction: Direction, packet: PacketRef) {
         defer { self.advanceStreamPosition(direction, by: length) }
+        if direction == .client {
+            self.clientDigest.addHole(length)
+        } else {
+            self.serverDigest.addHole(length)
+        }
         if self.hasParser(direction) {
             self.gapBytes += length
             self.withParser(direction) { parser, numbers, sink in parser.gap(length, packet: packet, sink) }
@@ -151,6 +165,11 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     // MARK: - Result
 
     /// Ends both directions (the capture may end first) and gives the summary.
+    /// The fingerprint of the stream `direction` delivered so far (bytes and holes; see `StreamDigest`).
+    package func streamDigest(_ direction: Direction) -> UInt64 {
+        direction == .client ? self.clientDigest.value : self.serverDigest.value
+    }
+
     package mutating func finish() -> WebSocketConnectionSummary {
         let packet =
             self.tcpEndings.last?.packet ?? self.frames.last?.endPacket

@@ -251,12 +251,16 @@ package final class LiveCapture {
     ///
     /// A failure after the capture started (a write error, the device going away) ends the loop too: it is returned
     /// in `failure`, with the counts up to it, and the `-w` file ends with the last whole packet written.
+    ///
+    /// `idle` is called after each wait for packets (at most every 100 ms while none come) with the time, as packets
+    /// are stamped: work that waits for the capture to move on can go on while it does not.
     package func run(
+        idle: (Timestamp) -> Void = { _ in },
         _ body: (CaptureRecordInfo, RawSpan) -> Void
     ) -> LiveCaptureStatistics {
         var statistics = LiveCaptureStatistics()
         do {
-            try self.pump(&statistics, body)
+            try self.pump(&statistics, idle, body)
         } catch {
             statistics.stopReason = "error"
             statistics.failure = error
@@ -274,6 +278,7 @@ package final class LiveCapture {
 
     private func pump(
         _ statistics: inout LiveCaptureStatistics,
+        _ idle: (Timestamp) -> Void,
         _ body: (CaptureRecordInfo, RawSpan) -> Void
     ) throws(WSSniffError) {
         statistics.linkType = self.linkType
@@ -331,6 +336,9 @@ package final class LiveCapture {
             }
             // Read what is there (a signal is noticed between packets), then go back to waiting.
             try self.drain(until: nil, &statistics, body)
+            var clock = timespec()
+            clock_gettime(CLOCK_REALTIME, &clock)
+            idle(Timestamp(seconds: Int64(clock.tv_sec), nanoseconds: Int64(clock.tv_nsec)))
         }
         if let dumper = self.dumper, pcap_dump_flush(dumper) != 0 {
             throw WSSniffError(

@@ -21,6 +21,8 @@ final class AnalysisWorker: Sendable {
         /// The snaplen that cut packets of the input so far (`nil`: none was cut).
         var snaplen: Int?
         var provenance: ConnectionProvenance? = nil
+        /// Every address pair the connection was captured under, when more than one (see `ConnectionViews`).
+        var views: [ConnectionView]
     }
 
     private let queue = DispatchQueue(label: "wssniff.analysis")

@@ -86,6 +86,8 @@ package struct Pipeline {
     private let worker: AnalysisWorker?
     /// Start packet numbers of the connections inside the worker: none may be overtaken in start order.
     private var inFlightStarts: [Int: Int] = [:]
+    /// Finished connections held a moment, until another capture point's copy of each could have ended too.
+    private var views: ConnectionViews
 
     package init(options: PipelineOptions) {
         self.gatewayOptions = options.gateway
@@ -102,6 +104,7 @@ package struct Pipeline {
         self.limits = options.limits
         self.websocketOptions = websocket
         self.dissector = WebSocketDissector(limits: options.limits, options: websocket)
+        self.views = ConnectionViews(gatewayPort: options.serverPort)
         if options.concurrentAnalysis {
             let gateway = options.gateway
             let keepFrames = options.keepFrameDetail
@@ -137,8 +140,11 @@ package struct Pipeline {
         let outcome = self.dissector.ingest(info, bytes) { (result: inout WebSocketDissector.Result) in
             done.append(result)
         }
+        if !self.views.isEmpty {
+            self.expireViews(now: info.timestamp, finished)
+        }
         for index in done.indices {
-            self.analyze(&done[index], finished)
+            self.offer(&done[index], finished)
         }
         done.removeAll(keepingCapacity: true)
         self.finishedBuffer = done
@@ -182,15 +188,23 @@ package struct Pipeline {
         self.stepsSinceRelease = 0
         dissector.finish { (result: inout WebSocketDissector.Result) in
             let start = result.statistics.firstPacket.number
-            self.analyze(&result, finished)
+            // Connections come in start order now: one held since before this one's start less the window has no
+            // view still to come.
+            var views = self.views
+            self.views = ConnectionViews(gatewayPort: 0)
+            views.expire(startedBefore: result.statistics.firstPacket.timestamp) { self.analyze($0, finished) }
+            self.views = views
+            self.offer(&result, finished)
             if let worker = self.worker {
                 self.landed(worker.takeCompleted(), finished)
             }
             // Every connection not yet handed over started after this one.
             if self.releaseDue(every: 256) {
-                self.release(before: min(self.inFlightStarts.keys.min() ?? .max, start + 1), finished)
+                let bound = min(self.inFlightStarts.keys.min() ?? .max, self.views.oldestHeldStart ?? .max, start + 1)
+                self.release(before: bound, finished)
             }
         }
+        self.releaseViews(finished)
         if let worker = self.worker {
             self.landed(worker.drain(), finished)
         }
@@ -231,16 +245,53 @@ package struct Pipeline {
         self.input.interface = name
     }
 
-    /// Ends a finished connection's dissection and analyzes it, in line or on the worker.
-    private mutating func analyze(_ result: inout WebSocketDissector.Result, _ finished: (ConnectionReport) -> Void) {
+    /// For live capture, while no packet comes: hands on the connections held for another view of theirs once
+    /// `now` (the clock, as packets are stamped) is past their window.
+    package mutating func tick(now: Timestamp, _ finished: (ConnectionReport) -> Void) {
+        guard !self.views.isEmpty else { return }
+        self.expireViews(now: now, finished)
+        if let worker = self.worker, !self.inFlightStarts.isEmpty {
+            self.landed(worker.takeCompleted(), finished)
+        }
+    }
+
+    /// A finished connection goes to `views`, which hands on what it no longer holds.
+    /// Ends a finished connection's dissection (its analyzer's summary is all that is kept of it from here on) and
+    /// hands it to `views`, which hands on what it no longer holds.
+    private mutating func offer(_ result: inout WebSocketDissector.Result, _ finished: (ConnectionReport) -> Void) {
+        let digests = (client: result.analyzer.streamDigest(.client), server: result.analyzer.streamDigest(.server))
         let job = AnalysisWorker.Job(
             client: result.client,
             server: result.server,
             tcp: result.statistics,
             websocket: result.analyzer.finish(),
             snaplen: self.input.cutSnaplen,
-            provenance: result.provenance
+            provenance: result.provenance,
+            views: []
         )
+        // `views` is moved out while it calls back, so the analysis can update the pipeline.
+        var views = self.views
+        self.views = ConnectionViews(gatewayPort: 0)
+        views.offer(job, digests: digests) { self.analyze($0, finished) }
+        self.views = views
+    }
+
+    private mutating func expireViews(now: Timestamp, _ finished: (ConnectionReport) -> Void) {
+        var views = self.views
+        self.views = ConnectionViews(gatewayPort: 0)
+        views.expire(now: now) { self.analyze($0, finished) }
+        self.views = views
+    }
+
+    private mutating func releaseViews(_ finished: (ConnectionReport) -> Void) {
+        var views = self.views
+        self.views = ConnectionViews(gatewayPort: 0)
+        views.releaseAll { self.analyze($0, finished) }
+        self.views = views
+    }
+
+    /// Analyzes a finished connection, in line or on the worker.
+    private mutating func analyze(_ job: AnalysisWorker.Job, _ finished: (ConnectionReport) -> Void) {
         if let worker = self.worker {
             self.inFlightStarts[job.tcp.firstPacket.number, default: 0] += 1
             worker.submit(job)
@@ -280,9 +331,12 @@ package struct Pipeline {
     /// Waiting reports that started before this may go: no connection still open or still being analyzed started
     /// earlier.
     private var releaseBound: Int? {
-        let open = self.dissector.oldestOpenFirstPacket
-        guard let analyzing = self.inFlightStarts.keys.min() else { return open }
-        return min(open ?? analyzing, analyzing)
+        var bound = self.dissector.oldestOpenFirstPacket
+        for start in [self.inFlightStarts.keys.min(), self.views.oldestHeldStart] {
+            guard let start else { continue }
+            bound = min(bound ?? start, start)
+        }
+        return bound
     }
 
     private static func report(
@@ -309,7 +363,8 @@ package struct Pipeline {
             tcp: job.tcp,
             websocket: websocket,
             gateway: gateway,
-            provenance: job.provenance
+            provenance: job.provenance,
+            views: job.views
         )
     }
 }

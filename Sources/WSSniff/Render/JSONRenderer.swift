@@ -57,7 +57,7 @@ package enum JSONRenderer {
 
     package static func connection(_ report: ConnectionReport, options: RenderOptions) -> JSON {
         let tcp = report.tcp
-        return .object([
+        var members: [(String, JSON)] = [
             ("index", .integer(report.index)),
             ("client", Self.endpoint(report.client)),
             ("server", Self.endpoint(report.server)),
@@ -84,6 +84,24 @@ package enum JSONRenderer {
             ("gateway", Self.gateway(report.gateway, options: options)),
             ("proof", Self.proof(report.gateway.proof)),
             ("verdict", Self.verdict(report.gateway.verdict)),
+        ]
+        if !report.views.isEmpty {
+            // Only for a connection captured more than once: every other document stays as it was.
+            members.append(("views", .array(report.views.map { Self.view($0, of: report) })))
+        }
+        return .object(members)
+    }
+
+    /// One address pair the connection was captured under; `reported` marks the one `client` and `server` show.
+    static func view(_ view: ConnectionView, of report: ConnectionReport) -> JSON {
+        .object([
+            ("client", Self.endpoint(view.client)),
+            ("server", Self.endpoint(view.server)),
+            ("packets", .integer(view.packets)),
+            ("firstPacket", .integer(view.firstPacket.number)),
+            ("lastPacket", .integer(view.lastPacket.number)),
+            ("startTime", .string(view.firstPacket.timestamp.rfc3339)),
+            ("reported", .bool(view.client == report.client && view.server == report.server)),
         ])
     }
 }

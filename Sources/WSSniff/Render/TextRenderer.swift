@@ -63,6 +63,7 @@ package enum TextRenderer {
         if tcp.outOfOrder > 0 { notes.append("\(tcp.outOfOrder) out-of-order segments") }
         if tcp.conflictingOverlaps > 0 { notes.append("\(tcp.conflictingOverlaps) overlaps with different bytes") }
         if !notes.isEmpty { line += "\n    " + notes.joined(separator: ", ") }
+        if let views = report.otherViewsSentence { line += "\n    " + views }
         return line
     }
 

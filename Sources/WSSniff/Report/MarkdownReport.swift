@@ -109,6 +109,10 @@ extension EvidenceReport {
             "\(report.client) to \(report.server), packets \(report.tcp.firstPacket.number) to "
                 + "\(report.tcp.lastPacket.number), TCP end `\(report.tcp.end.rawValue)`. \(verdict.summary)"
         )
+        if let views = report.otherViewsSentence {
+            out.append("")
+            out.append(Self.cell(views.prefix(1).uppercased() + views.dropFirst() + "."))
+        }
         out.append("")
         out.append("```mermaid")
         out.append(MermaidDiagram.sequence(report, redactor: self.redactor))
