@@ -170,6 +170,33 @@ struct TCPConnectionTests {
         #expect(result.statistics.end == .fin)
     }
 
+    @Test("a chain of records each stored before the one it answers: every segment waits only for its own ACK")
+    func chainStoredBackwards() throws {
+        // Each record's acknowledgment covers the data of the record stored after it (as moving every ACK ahead of
+        // the data it acknowledges does, applied to records that carry data too): the exchange after the upgrade is
+        // stored in the reverse of the order it was sent, so one direction's records are out of their own order as
+        // well (the close before the connect). Holding each direction's segments in record order deadlocks both:
+        // the response waits for the close, the close for the response.
+        var capture = CausalCapture()
+        capture.handshake()
+        capture.record(true, 101, ack: 901, [.ack, .psh], upgrade)
+        capture.record(false, 901, ack: 119, [.ack, .psh], switching)
+        capture.record(true, 128, ack: 941, [.ack, .psh], clientClose)
+        capture.record(false, 931, ack: 128, [.ack, .psh], response)
+        capture.record(true, 119, ack: 931, [.ack, .psh], connect)
+        capture.record(false, 920, ack: 119, [.ack, .psh], challenge)
+        capture.record(true, 135, ack: 941, [.ack, .fin])
+        capture.record(false, 941, ack: 136, [.ack, .fin])
+        capture.record(true, 136, ack: 942)
+        let result = try #require(capture.results.first)
+        #expect(result.analyzer.events == Self.exchange)
+        #expect(result.statistics.gaps == 0)
+        #expect(result.statistics.retransmissions == 0)
+        #expect(result.statistics.clientBytes == 34)
+        #expect(result.statistics.serverBytes == 40)
+        #expect(result.statistics.end == .fin)
+    }
+
     @Test("adjacent records of the two directions swapped: challenge/connect and response/close in causal order")
     func swappedPairs() throws {
         var capture = CausalCapture()

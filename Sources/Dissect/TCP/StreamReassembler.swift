@@ -185,6 +185,18 @@ package struct StreamReassembler {
     /// Whether the next byte to deliver comes before `acknowledgment`: the peer acknowledged bytes of this
     /// direction that have not reached the analyzer yet (false once the stream ended, and for an acknowledgment
     /// too far ahead to be taken for one).
+    /// What a peer's held segment waits on: where the stream's next byte is, and whether it ended. It changes
+    /// whenever bytes are delivered or given up.
+    package struct ReleaseMark: Equatable {
+        var next: UInt32
+        var started: Bool
+        var ended: Bool
+    }
+
+    package var releaseMark: ReleaseMark {
+        ReleaseMark(next: self.nextSequence, started: self.isStarted, ended: self.hasEnded)
+    }
+
     package func isBehind(_ acknowledgment: UInt32) -> Bool {
         guard self.isStarted && !self.hasEnded else { return false }
         let ahead = SequenceNumber.distance(from: self.nextSequence, to: acknowledgment)

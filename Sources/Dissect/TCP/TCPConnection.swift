@@ -25,6 +25,9 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
     private var serverHeld = HeldSegments()
     /// The last segment processed, to recognize a copy of it.
     private var lastSegment: SegmentFingerprint?
+    /// The peer stream's `releaseMark` when each direction's held segments were last searched for ready ones.
+    private var clientSearchedAt: StreamReassembler.ReleaseMark?
+    private var serverSearchedAt: StreamReassembler.ReleaseMark?
     private let limits: ReassemblyLimits
     /// Handed to the analyzer when it is created.
     private let options: Analyzer.Options
@@ -267,13 +270,9 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         if !occupiesSequence {
             mustWait = false
         } else if direction == .client {
-            mustWait =
-                !self.clientHeld.isEmpty
-                || (flags.contains(.ack) && self.serverStream.isBehind(segment.acknowledgment))
+            mustWait = flags.contains(.ack) && self.serverStream.isBehind(segment.acknowledgment)
         } else {
-            mustWait =
-                !self.serverHeld.isEmpty
-                || (flags.contains(.ack) && self.clientStream.isBehind(segment.acknowledgment))
+            mustWait = flags.contains(.ack) && self.clientStream.isBehind(segment.acknowledgment)
         }
         if mustWait {
             self.hold(
@@ -427,21 +426,37 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         }
     }
 
-    /// Processes every held segment whose peer bytes have been delivered, in each direction's order, until none
-    /// can go.
+    /// Processes every held segment whose peer bytes have been delivered, until none can go.
+    ///
+    /// Not only each direction's oldest: one sender's segments can be stored out of their own order too (a chain of
+    /// records each stored before the one it answers), and a later-stored segment may be the one that unblocks the
+    /// peer. The reassembler puts released bytes in sequence order, so a segment released before an earlier one of
+    /// its direction waits in its out-of-order buffer. A direction's held segments are searched again only once the
+    /// peer's stream has moved since the last search (nothing else can make one ready), so a loss that holds many
+    /// segments costs no search per packet.
     private mutating func releaseReady() {
         var progressed = true
         while progressed {
             progressed = false
-            if let head = self.clientHeld.first, !(head.waitsFor.map(self.serverStream.isBehind) ?? false) {
-                let next = self.clientHeld.removeFirst()
-                self.processHeld(next, direction: .client)
-                progressed = true
+            if !self.clientHeld.isEmpty, self.clientSearchedAt != self.serverStream.releaseMark {
+                self.clientSearchedAt = self.serverStream.releaseMark
+                while let index = self.clientHeld.firstIndex(where: { held in
+                    !(held.waitsFor.map { self.serverStream.isBehind($0) } ?? false)
+                }) {
+                    let next = self.clientHeld.remove(at: index)
+                    self.processHeld(next, direction: .client)
+                    progressed = true
+                }
             }
-            if let head = self.serverHeld.first, !(head.waitsFor.map(self.clientStream.isBehind) ?? false) {
-                let next = self.serverHeld.removeFirst()
-                self.processHeld(next, direction: .server)
-                progressed = true
+            if !self.serverHeld.isEmpty, self.serverSearchedAt != self.clientStream.releaseMark {
+                self.serverSearchedAt = self.clientStream.releaseMark
+                while let index = self.serverHeld.firstIndex(where: { held in
+                    !(held.waitsFor.map { self.clientStream.isBehind($0) } ?? false)
+                }) {
+                    let next = self.serverHeld.remove(at: index)
+                    self.processHeld(next, direction: .server)
+                    progressed = true
+                }
             }
         }
     }
@@ -683,6 +698,25 @@ private struct HeldSegments {
     mutating func addCopyToLast(_ copy: CapturedCopy) {
         guard !self.isEmpty else { return }
         self.segments[self.segments.count - 1].copies.append(copy)
+    }
+
+    /// The index (from the oldest, 0) of the first held segment that satisfies `ready`.
+    func firstIndex(where ready: (HeldSegment) -> Bool) -> Int? {
+        for index in self.start..<self.segments.count where ready(self.segments[index]) {
+            return index - self.start
+        }
+        return nil
+    }
+
+    /// Takes out the held segment at `index` (from the oldest, 0).
+    mutating func remove(at index: Int) -> HeldSegment {
+        guard index > 0 else { return self.removeFirst() }
+        let segment = self.segments.remove(at: self.start + index)
+        self.bytes -= segment.payload.count
+        if segment.flags.contains(.fin), !self.segments[self.start...].contains(where: { $0.flags.contains(.fin) }) {
+            self.finSequence = nil
+        }
+        return segment
     }
 
     mutating func removeFirst() -> HeldSegment {
