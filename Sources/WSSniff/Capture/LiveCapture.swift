@@ -223,20 +223,7 @@ package final class LiveCapture {
         let handler: @convention(c) (Int32) -> Void = { _ in
             stopRequested.store(true, ordering: .relaxed)
         }
-        for number in [SIGINT, SIGTERM] {
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = handler
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = 0
-            sigaction(number, &action, nil)
-        }
-        // A parent may have started us with these signals blocked (the mask survives exec): unblock them, or Ctrl-C
-        // and SIGTERM would never reach the handler.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        SignalHandlers.install([SIGINT, SIGTERM], keepIgnored: false, handler)
     }
 
     /// Asks a running capture loop to stop, as a signal would.

@@ -522,24 +522,39 @@ private struct ConnectionPlan {
     /// Blanks stream offsets `range` of `direction` in every captured copy: zero bytes, or, with a masking key, the
     /// bytes that unmask to zero (`maskStart`: the stream offset of the masked payload's first byte).
     mutating func blank(_ direction: Direction, _ range: Range<Int>, mask: UInt32? = nil, maskStart: Int = 0) {
-        guard let index = direction == .client ? self.client : self.server, !range.isEmpty else { return }
-        for copy in index.copies(overlapping: range) {
-            guard let recordOffset = copy.recordOffset else {
-                self.fragmentedRecords.insert(copy.record)
-                continue
-            }
-            let low = max(range.lowerBound, copy.streamOffset)
-            let high = min(range.upperBound, copy.streamOffset + copy.length)
-            let start = recordOffset + low - copy.streamOffset
+        for copy in self.copies(direction, range) {
             self.blanks[copy.record, default: []].append(
-                Blank(range: start..<(start + high - low), mask: mask, phase: (low - maskStart) & 3)
+                Blank(
+                    range: copy.start..<(copy.start + copy.stream.count),
+                    mask: mask,
+                    phase: (copy.stream.lowerBound - maskStart) & 3
+                )
             )
         }
     }
 
     /// Writes `byte(offset)` over stream offsets `range` of `direction`, in every captured copy.
     mutating func rewrite(_ direction: Direction, _ range: Range<Int>, _ byte: (Int) -> UInt8) {
-        guard let index = direction == .client ? self.client : self.server, !range.isEmpty else { return }
+        for copy in self.copies(direction, range) {
+            for offset in copy.stream {
+                self.writes[copy.record, default: [:]][copy.start + offset - copy.stream.lowerBound] = byte(offset)
+            }
+        }
+    }
+
+    /// One captured copy of part of a stream range: its record, where in the record it starts, and the stream
+    /// offsets it carries.
+    private struct MappedCopy {
+        var record: Int
+        var start: Int
+        var stream: Range<Int>
+    }
+
+    /// Each captured copy of stream offsets `range` of `direction`. Copies in reassembled IP fragments have no one
+    /// record offset: their records are counted, not mapped.
+    private mutating func copies(_ direction: Direction, _ range: Range<Int>) -> [MappedCopy] {
+        guard let index = direction == .client ? self.client : self.server, !range.isEmpty else { return [] }
+        var mapped: [MappedCopy] = []
         for copy in index.copies(overlapping: range) {
             guard let recordOffset = copy.recordOffset else {
                 self.fragmentedRecords.insert(copy.record)
@@ -547,10 +562,11 @@ private struct ConnectionPlan {
             }
             let low = max(range.lowerBound, copy.streamOffset)
             let high = min(range.upperBound, copy.streamOffset + copy.length)
-            for offset in low..<high {
-                self.writes[copy.record, default: [:]][recordOffset + offset - copy.streamOffset] = byte(offset)
-            }
+            mapped.append(
+                MappedCopy(record: copy.record, start: recordOffset + low - copy.streamOffset, stream: low..<high)
+            )
         }
+        return mapped
     }
 }
 

@@ -526,22 +526,6 @@ private enum TemporaryFiles {
             signal(number, SIG_DFL)
             raise(number)
         }
-        for number in Self.signals {
-            var current = sigaction()
-            sigaction(number, nil, &current)
-            // A signal the parent told us to ignore (nohup) stays ignored.
-            if unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == 1 { continue }
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = handler
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = 0
-            sigaction(number, &action, nil)
-        }
-        // A parent may have started us with these signals blocked (the mask survives exec): unblock them, or they
-        // would never reach the handler and the process would run on.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        for number in Self.signals { sigaddset(&unblock, number) }
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        SignalHandlers.install(Self.signals, keepIgnored: true, handler)
     }
 }
