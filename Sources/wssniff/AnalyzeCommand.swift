@@ -44,12 +44,16 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         var options = PipelineOptions()
         options.serverPort = self.port
-        options.orderByStart = true
-        options.concurrentAnalysis = true
+        // Text read from a pipe is printed live, each connection as it ends (as `capture` does): a connection still
+        // open must not hold back the ones after it. Otherwise connections are listed in the order they started.
+        let live = self.format == .text && self.files.contains { FileInput.isStream($0) }
+        options.orderByStart = !live
+        options.concurrentAnalysis = !live
+        let opened: FileInput.Opened
         do {
             try self.output.apply(to: &options)
             // Every input must open as a capture before anything is printed: output is streamed.
-            try FileInput.check(paths: self.files)
+            opened = try FileInput.check(paths: self.files, hash: !self.noHash)
         } catch {
             throw fail(error)
         }
@@ -75,6 +79,7 @@ struct AnalyzeCommand: ParsableCommand {
                 print((count == 1 ? "\n    " : ",\n    ") + text, terminator: "")
             } else {
                 print(TextRenderer.connection(numbered, options: render))
+                if live { flushStandardOutput() }
             }
         }
         do {
@@ -82,6 +87,7 @@ struct AnalyzeCommand: ParsableCommand {
                 paths: self.files,
                 hash: !self.noHash,
                 progress: !self.quiet,
+                opened: opened,
                 pipeline: &pipeline,
                 finished: emit
             )

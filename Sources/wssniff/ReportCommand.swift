@@ -17,7 +17,7 @@ struct ReportCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Capture files (pcap or pcapng), read in order.")
+    @Argument(help: "Capture files (pcap or pcapng), read in order; - reads standard input.")
     var files: [String]
 
     @Option(help: "The gateway port: connections to it count as WebSocket even without their upgrade. 0: none.")
@@ -43,7 +43,24 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         var request = ReportRequest()
-        request.captures = self.files
+        // A report reads its input several times (the analysis, the secret scan, the sanitized copy): a stream is
+        // copied once to a private temporary file first.
+        var spooled: [(spool: String, original: String)] = []
+        do {
+            try FileInput.checkStandardInput(self.files)
+            for path in self.files {
+                if FileInput.isStream(path) {
+                    let spool = try InputSpool.spool(path, because: "a report reads its input more than once")
+                    spooled.append((spool, path))
+                    request.captures.append(spool)
+                } else {
+                    request.captures.append(path)
+                }
+            }
+        } catch {
+            throw fail(error)
+        }
+        defer { InputSpool.removeAll() }
         request.port = self.port
         request.identityPath = self.identity
         request.configPath = self.config
@@ -55,7 +72,8 @@ struct ReportCommand: ParsableCommand {
             Diagnostics.warning("--show-secrets: tokens and passwords are shown unredacted in this report")
         }
         do {
-            let report = try EvidenceReport.make(request)
+            var report = try EvidenceReport.make(request)
+            for (spool, original) in spooled { report.input.rename(file: spool, to: original) }
             let markdown = try report.write(request)
             if self.output == nil { print(markdown, terminator: "") }
             for warning in report.input.warnings { Diagnostics.warning(warning) }
