@@ -33,7 +33,15 @@ struct CaptureCommand: ParsableCommand {
     @Option(help: "A BPF capture filter used instead of `tcp port N`.")
     var filter: String?
 
-    @Option(name: [.short, .customLong("write")], help: "Write every captured packet to this pcap file.")
+    @Option(
+        name: [.short, .customLong("write")],
+        help: ArgumentHelp(
+            "Write every captured packet to this pcap file; - writes it to standard output.",
+            discussion: "With -w - standard output carries the pcap and nothing else; the per-connection lines go "
+                + "to standard error.",
+            valueName: "file"
+        )
+    )
     var write: String?
 
     @Option(help: "With -w: start a new file once the current one reaches this many megabytes (1,000,000 bytes).")
@@ -77,6 +85,9 @@ struct CaptureCommand: ParsableCommand {
         }
         if (self.rotateSize != nil || self.rotateCount != nil) && self.write == nil {
             throw ValidationError("--rotate-size and --rotate-count need -w FILE")
+        }
+        if self.rotateSize != nil && self.write == "-" {
+            throw ValidationError("--rotate-size needs -w FILE: standard output (-w -) cannot be rotated")
         }
         if let size = self.rotateSize, size <= 0 {
             throw ValidationError("--rotate-size must be at least 1 (megabyte)")
@@ -144,9 +155,12 @@ struct CaptureCommand: ParsableCommand {
         if runAs == nil && self.user != nil && CaptureUser.isRoot {
             identity = "; keeping root (--user \(self.user ?? "root"))"
         }
+        // With `-w -` standard output is the pcap: every line of text goes to standard error.
+        let pcapOnStandardOutput = self.write == "-"
+        let writing = self.write.map { $0 == "-" ? ", writing the pcap to standard output" : ", writing \($0)" }
         Diagnostics.note(
             "capturing on \(self.interface) (\(capture.linkType)), filter \"\(captureOptions.filter)\""
-                + (self.write.map { ", writing \($0)" } ?? "") + identity + "; Ctrl-C to stop"
+                + (writing ?? "") + identity + "; Ctrl-C to stop"
         )
         var connections = 0
         // For --report: each connection's secrets are collected as it ends; then it keeps only what the report shows
@@ -161,13 +175,19 @@ struct CaptureCommand: ParsableCommand {
             guard !self.quiet else { return }
             var numbered = report
             numbered.index = connections
+            let line: String
             switch self.format {
             case .text:
-                print(TextRenderer.connection(numbered, options: render))
+                line = TextRenderer.connection(numbered, options: render)
             case .json, .jsonl:
-                print(JSONRenderer.connection(numbered, options: render).serialized())
+                line = JSONRenderer.connection(numbered, options: render).serialized()
             }
-            flushStandardOutput()
+            if pcapOnStandardOutput {
+                Diagnostics.text(line + "\n")
+            } else {
+                print(line)
+                flushStandardOutput()
+            }
         }
         let statistics = capture.run { info, bytes in
             pipeline.ingest(info, bytes, finished: emit)
@@ -175,7 +195,7 @@ struct CaptureCommand: ParsableCommand {
         pipeline.finish(emit)
         var summary = "\(statistics.captured) packets captured"
         if self.write != nil {
-            summary += ", \(statistics.written) written to \(statistics.files.joined(separator: ", "))"
+            summary += ", \(statistics.written) written to \(self.write == "-" ? "standard output" : statistics.files.joined(separator: ", "))"
         }
         summary += "; kernel: \(statistics.kernelReceived) received, \(statistics.kernelDropped) dropped"
         if statistics.interfaceDropped > 0 { summary += ", \(statistics.interfaceDropped) dropped by the interface" }

@@ -144,7 +144,8 @@ package final class LiveCapture {
             pcap_dump_close(dumper)
             throw WSSniffError(.cannotWrite, "cannot write \(path): \(reason)")
         }
-        if let owner = self.options.fileOwner, let file {
+        // `-w -` is standard output (libpcap writes there): whatever it is, it is not ours to give away.
+        if let owner = self.options.fileOwner, let file, base != "-" {
             try owner.own(descriptor: fileno(file), path: path)
         }
         self.dumper = dumper
