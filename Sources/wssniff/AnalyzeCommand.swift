@@ -24,8 +24,20 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
-    @Option(help: "The gateway port: connections to it count as WebSocket even without their upgrade. 0: none.")
-    var port: UInt16 = 42919
+    @Option(
+        parsing: .unconditional,
+        help: "The gateway port: connections to it count as WebSocket even without their upgrade. 0: none."
+    )
+    var port: Int = 42919
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Show only connection N, as numbered in the output (`connections[].index` in JSON).",
+            valueName: "N"
+        )
+    )
+    var connection: Int?
 
     @Flag(help: "Skip the SHA-256 of each input file.")
     var noHash = false
@@ -39,11 +51,17 @@ struct AnalyzeCommand: ParsableCommand {
         if self.format == .jsonl {
             throw ValidationError("analyze writes one JSON document: use --format json")
         }
+        if let number = self.connection, number < 1 {
+            throw ValidationError("--connection must be a connection number (1 or more), not \(number)")
+        }
+        _ = try NumberChecks.port(self.port)
+        try self.output.validate()
+        try FileInput.checkStandardInput(self.files)
     }
 
     func run() throws {
         var options = PipelineOptions()
-        options.serverPort = self.port
+        options.serverPort = UInt16(self.port)
         // Text read from a pipe is printed live, each connection as it ends (as `capture` does): a connection still
         // open must not hold back the ones after it. Otherwise connections are listed in the order they started.
         let live = self.format == .text && self.files.contains { FileInput.isStream($0) }
@@ -63,6 +81,8 @@ struct AnalyzeCommand: ParsableCommand {
         // Each connection is printed as soon as it and every connection that started before it have ended, so
         // memory follows the open connections, not the size of the capture.
         var count = 0
+        var shown = 0
+        var tally = VerdictTally()
         if json {
             print(
                 "{\n  \"schema\": \"\(JSONRenderer.schema)\",\n  \"secretsRedacted\": \(render.redactor.enabled),"
@@ -72,11 +92,17 @@ struct AnalyzeCommand: ParsableCommand {
         }
         let emit: (ConnectionReport) -> Void = { report in
             count += 1
+            tally.add(report)
+            // --failed and --connection choose what is printed; every connection is numbered and counted.
+            guard self.output.shows(report) && self.connection.map({ $0 == count }) != false else {
+                return
+            }
+            shown += 1
             var numbered = report
             numbered.index = count
             if json {
                 let text = JSONRenderer.connection(numbered, options: render).serialized(indent: 2, level: 2)
-                print((count == 1 ? "\n    " : ",\n    ") + text, terminator: "")
+                print((shown == 1 ? "\n    " : ",\n    ") + text, terminator: "")
             } else {
                 print(TextRenderer.connection(numbered, options: render))
                 if live { flushStandardOutput() }
@@ -96,17 +122,28 @@ struct AnalyzeCommand: ParsableCommand {
         }
         pipeline.finish(emit)
         let input = pipeline.input
+        let hint = tally.hint(port: options.serverPort, truncatedPackets: input.truncatedPackets, live: false)
         if json {
             print(
-                (count == 0 ? "" : "\n  ") + "],\n  \"input\": "
+                (shown == 0 ? "" : "\n  ") + "],\n  \"input\": "
                     + JSONRenderer.input(input).serialized(indent: 2, level: 1) + "\n}"
             )
         } else {
             print(TextRenderer.header(input))
-            print(TextRenderer.footer(connections: count))
+            print(self.output.footer(tally, shown: shown))
+            if let hint { print(hint) }
         }
         for warning in input.warnings {
             Diagnostics.warning(warning)
+        }
+        if json, let hint { Diagnostics.note(hint) }
+        if let number = self.connection, number > count {
+            throw fail(
+                WSSniffError(
+                    .usage,
+                    "--connection \(number): the input has \(TextRenderer.count(count, "connection")), numbered 1 to \(count)"
+                )
+            )
         }
     }
 }
@@ -136,6 +173,9 @@ struct OutputOptions: ParsableArguments {
     )
     var checkPayloads = false
 
+    @Flag(help: "Show only the connections whose verdict is not `accepted` (the tally still counts all).")
+    var failed = false
+
     @Flag(help: "Do not redact tokens, passwords and other secrets. The output then says so.")
     var showSecrets = false
 
@@ -145,10 +185,11 @@ struct OutputOptions: ParsableArguments {
     )
     var identity: String?
 
-    @Option(help: "The protocol version the gateway speaks when the capture does not show it.")
+    @Option(parsing: .unconditional, help: "The protocol version the gateway speaks when the capture does not show it.")
     var gatewayProtocol: Int64 = 3
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "The most TCP connections tracked at once (1...10000000).",
             discussion: "Past it the least recently active connection is reported as still open and freed; the "
@@ -156,6 +197,25 @@ struct OutputOptions: ParsableArguments {
         )
     )
     var maxConnections: Int = ReassemblyLimits().maxConnections
+
+    func validate() throws {
+        try NumberChecks.protocolVersion(self.gatewayProtocol)
+        guard (1...10_000_000).contains(self.maxConnections) else {
+            throw ValidationError(
+                "--max-connections must be a number of connections from 1 to 10000000, not \(self.maxConnections)"
+            )
+        }
+    }
+
+    /// Whether `report` is printed: all of them, or only the failing ones with `--failed`.
+    func shows(_ report: ConnectionReport) -> Bool {
+        !self.failed || report.gateway.verdict.cause != .accepted
+    }
+
+    /// The closing line: the tally, and how many connections were shown when some were left out.
+    func footer(_ tally: VerdictTally, shown: Int) -> String {
+        tally.total == shown ? tally.summary : "\(tally.summary) (\(shown) shown)"
+    }
 
     var renderOptions: RenderOptions {
         var options = RenderOptions()

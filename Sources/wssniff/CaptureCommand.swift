@@ -27,8 +27,8 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The interface to capture on.")
     var interface: String = "lo"
 
-    @Option(help: "The gateway port; the capture filter is `tcp port N`.")
-    var port: UInt16 = 42919
+    @Option(parsing: .unconditional, help: "The gateway port; the capture filter is `tcp port N`.")
+    var port: Int = 42919
 
     @Option(help: "A BPF capture filter used instead of `tcp port N`.")
     var filter: String?
@@ -44,16 +44,22 @@ struct CaptureCommand: ParsableCommand {
     )
     var write: String?
 
-    @Option(help: "With -w: start a new file once the current one reaches this many megabytes (1,000,000 bytes).")
+    @Option(
+        parsing: .unconditional,
+        help: "With -w: start a new file once the current one reaches this many megabytes (1,000,000 bytes)."
+    )
     var rotateSize: Int?
 
-    @Option(help: "With --rotate-size: keep at most this many files, reusing their names in a ring.")
+    @Option(
+        parsing: .unconditional,
+        help: "With --rotate-size: keep at most this many files, reusing their names in a ring."
+    )
     var rotateCount: Int?
 
-    @Option(help: "Stop after this many packets.")
+    @Option(parsing: .unconditional, help: "Stop after this many packets.")
     var count: Int?
 
-    @Option(help: "Stop after this many seconds.")
+    @Option(parsing: .unconditional, help: "Stop after this many seconds.")
     var duration: Double?
 
     @Option(help: "Output format: text, or jsonl (one JSON object per line).")
@@ -77,11 +83,13 @@ struct CaptureCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if let count = self.count, count <= 0 {
-            throw ValidationError("--count must be at least 1")
-        }
+        _ = try NumberChecks.port(self.port)
+        try self.output.validate()
+        try NumberChecks.positive(self.count, option: "--count", of: "packets")
         if let duration = self.duration, !(duration > 0) || !duration.isFinite {
-            throw ValidationError("--duration must be a positive number of seconds")
+            let given = duration.isFinite && abs(duration) < 1e15 && duration == duration.rounded()
+                ? String(Int64(duration)) : "\(duration)"
+            throw ValidationError("--duration must be a positive number of seconds, not \(given)")
         }
         if (self.rotateSize != nil || self.rotateCount != nil) && self.write == nil {
             throw ValidationError("--rotate-size and --rotate-count need -w FILE")
@@ -89,12 +97,8 @@ struct CaptureCommand: ParsableCommand {
         if self.rotateSize != nil && self.write == "-" {
             throw ValidationError("--rotate-size needs -w FILE: standard output (-w -) cannot be rotated")
         }
-        if let size = self.rotateSize, size <= 0 {
-            throw ValidationError("--rotate-size must be at least 1 (megabyte)")
-        }
-        if let count = self.rotateCount, count <= 0 {
-            throw ValidationError("--rotate-count must be at least 1")
-        }
+        try NumberChecks.positive(self.rotateSize, option: "--rotate-size", of: "megabytes")
+        try NumberChecks.positive(self.rotateCount, option: "--rotate-count", of: "files")
         if self.rotateCount != nil && self.rotateSize == nil {
             throw ValidationError("--rotate-count goes with --rotate-size")
         }
@@ -106,7 +110,8 @@ struct CaptureCommand: ParsableCommand {
     func run() throws {
         var captureOptions = LiveCaptureOptions()
         captureOptions.interface = self.interface
-        captureOptions.filter = self.filter ?? "tcp port \(self.port)"
+        let port = UInt16(self.port)
+        captureOptions.filter = self.filter ?? "tcp port \(port)"
         captureOptions.writePath = self.write
         captureOptions.count = self.count
         captureOptions.duration = self.duration
@@ -114,7 +119,7 @@ struct CaptureCommand: ParsableCommand {
         captureOptions.rotateCount = self.rotateCount
 
         var options = PipelineOptions()
-        options.serverPort = self.port
+        options.serverPort = port
         do {
             try self.output.apply(to: &options)
         } catch {
@@ -163,16 +168,18 @@ struct CaptureCommand: ParsableCommand {
                 + (writing ?? "") + identity + "; Ctrl-C to stop"
         )
         var connections = 0
+        var tally = VerdictTally()
         // For --report: each connection's secrets are collected as it ends; then it keeps only what the report shows
         // (as `wssniff report` does), so a long capture does not hold every frame and message.
         var secretScan = PcapSanitizer()
         let emit: (ConnectionReport) -> Void = { report in
             connections += 1
+            tally.add(report)
             if self.report != nil {
                 secretScan.scanMessages(report)
                 finished.append(report.keptForReport())
             }
-            guard !self.quiet else { return }
+            guard !self.quiet && self.output.shows(report) else { return }
             var numbered = report
             numbered.index = connections
             let line: String
@@ -193,21 +200,24 @@ struct CaptureCommand: ParsableCommand {
             pipeline.ingest(info, bytes, finished: emit)
         }
         pipeline.finish(emit)
-        var summary = "\(statistics.captured) packets captured"
+        var summary = "\(TextRenderer.count(statistics.captured, "packet")) captured"
         if self.write != nil {
             summary += ", \(statistics.written) written to \(self.write == "-" ? "standard output" : statistics.files.joined(separator: ", "))"
         }
         summary += "; kernel: \(statistics.kernelReceived) received, \(statistics.kernelDropped) dropped"
         if statistics.interfaceDropped > 0 { summary += ", \(statistics.interfaceDropped) dropped by the interface" }
-        summary += "; \(connections) connections; stopped by \(statistics.stopReason)"
+        summary += "; \(tally.summary); stopped by \(statistics.stopReason)"
         Diagnostics.note(summary)
+        if let hint = tally.hint(port: port, truncatedPackets: pipeline.input.truncatedPackets, live: true) {
+            Diagnostics.note(hint)
+        }
         if let failure = statistics.failure {
             throw fail(failure)
         }
         if let path = self.report {
             var request = ReportRequest()
             request.markdownPath = path
-            request.port = self.port
+            request.port = port
             request.showSecrets = self.output.showSecrets
             do {
                 try EvidenceReport.assemble(

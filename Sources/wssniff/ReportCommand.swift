@@ -20,8 +20,11 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "Capture files (pcap or pcapng), read in order; - reads standard input.")
     var files: [String]
 
-    @Option(help: "The gateway port: connections to it count as WebSocket even without their upgrade. 0: none.")
-    var port: UInt16 = 42919
+    @Option(
+        parsing: .unconditional,
+        help: "The gateway port: connections to it count as WebSocket even without their upgrade. 0: none."
+    )
+    var port: Int = 42919
 
     @Option(help: "An OpenClaw device identity file: its device id and public key are compared with the capture's.")
     var identity: String?
@@ -40,6 +43,10 @@ struct ReportCommand: ParsableCommand {
 
     @Flag(help: "Do not redact tokens, passwords and other secrets. The output then says so.")
     var showSecrets = false
+
+    func validate() throws {
+        _ = try NumberChecks.port(self.port)
+    }
 
     func run() throws {
         var request = ReportRequest()
@@ -61,7 +68,7 @@ struct ReportCommand: ParsableCommand {
             throw fail(error)
         }
         defer { InputSpool.removeAll() }
-        request.port = self.port
+        request.port = UInt16(self.port)
         request.identityPath = self.identity
         request.configPath = self.config
         request.markdownPath = self.output

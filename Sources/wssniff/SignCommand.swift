@@ -69,7 +69,10 @@ struct SignCommand: ParsableCommand {
     @Option(help: "client.deviceFamily as it will be sent (v3 signs it trimmed and ASCII-lowercased).")
     var deviceFamily: String = ""
 
-    @Option(help: ArgumentHelp("device.signedAt, ms since the epoch (default: now).", valueName: "ms"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("device.signedAt, ms since the epoch (default: now).", valueName: "ms")
+    )
     var signedAt: Int64?
 
     @Option(help: "The payload form: v3 or v2.")
@@ -86,6 +89,7 @@ struct SignCommand: ParsableCommand {
     static let tokenVariable = "OPENCLAW_GATEWAY_TOKEN"
 
     func validate() throws {
+        try NumberChecks.epochMilliseconds(self.signedAt, option: "--signed-at")
         if self.token != nil && self.tokenFile != nil {
             throw ValidationError("--token and --token-file both give the token: use one")
         }

@@ -33,6 +33,7 @@ struct VerifyCommand: ParsableCommand {
     var nonce: String
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "The challenge's ts (ms since the epoch): the gateway's clock for the signedAt check.",
             valueName: "ms"
@@ -48,7 +49,7 @@ struct VerifyCommand: ParsableCommand {
     )
     var identity: String?
 
-    @Option(help: "The protocol version the gateway speaks.")
+    @Option(parsing: .unconditional, help: "The protocol version the gateway speaks.")
     var gatewayProtocol: Int64 = 3
 
     @Option(help: "Output format: text or json.")
@@ -58,6 +59,8 @@ struct VerifyCommand: ParsableCommand {
     var showSecrets = false
 
     func validate() throws {
+        try NumberChecks.epochMilliseconds(self.challengeTs, option: "--challenge-ts")
+        try NumberChecks.protocolVersion(self.gatewayProtocol)
         if self.nonce.isEmpty {
             throw ValidationError("--nonce is empty: pass the nonce of the gateway's connect.challenge event")
         }

@@ -60,12 +60,15 @@ extension EvidenceReport {
             let outcome = try sanitizer.write(paths: request.captures, to: output)
             report.sanitizedPath = output
             report.sanitizerNotes.append(
-                "\(sanitizer.secretCount) secret values found; \(outcome.rewrittenBytes) bytes rewritten in "
-                    + "\(outcome.rewrittenPackets) of \(outcome.packets) packets."
+                "\(TextRenderer.count(sanitizer.secretCount, "secret value")) found; "
+                    + "\(TextRenderer.count(outcome.rewrittenBytes, "byte")) rewritten in \(outcome.rewrittenPackets) of "
+                    + "\(TextRenderer.count(outcome.packets, "packet"))."
             )
             if outcome.fragmentedSegments > 0 {
                 report.sanitizerNotes.append(
-                    "\(outcome.fragmentedSegments) packets carry secret bytes inside IP fragments: not rewritten."
+                    "\(TextRenderer.count(outcome.fragmentedSegments, "packet")) "
+                        + "\(outcome.fragmentedSegments == 1 ? "carries" : "carry") secret bytes inside IP fragments: "
+                        + "not rewritten."
                 )
             }
             report.sanitizerNotes += sanitizer.notes
