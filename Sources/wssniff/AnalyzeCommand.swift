@@ -8,21 +8,23 @@ struct AnalyzeCommand: ParsableCommand {
         commandName: "analyze",
         abstract: "Analyze one or more pcap or pcapng files.",
         discussion: """
-            Several files are read in order as one continuous capture (as tcpdump -C writes them), so a connection
+            Several files are read in order as one continuous capture (as tcpdump -C writes them), so a connection \
             that spans two files is followed across them.
 
             Examples:
               wssniff analyze capture.pcap
               wssniff analyze --format json capture.pcapng > analysis.json
               wssniff analyze --port 18789 part1.pcap part2.pcap
+              tcpdump -i lo -U -w - port 42919 | wssniff analyze -
+              wssniff analyze --failed capture.pcap
             """
     )
 
-    @Argument(help: "Capture files (pcap or pcapng), read in order.")
+    @Argument(help: "Capture files (pcap or pcapng), read in order; - reads standard input.")
     var files: [String]
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    @Option(help: "The output format.")
+    var format: AnalyzeFormat = .text
 
     @Option(
         parsing: .unconditional,
@@ -148,10 +150,24 @@ struct AnalyzeCommand: ParsableCommand {
     }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+/// `analyze --format`: text or json. `jsonl` parses only to be refused with a pointer to json.
+enum AnalyzeFormat: String, ExpressibleByArgument, CaseIterable {
     case text
     case json
     case jsonl
+
+    /// The formats the help lists: the ones accepted.
+    static var allValueStrings: [String] { ["text", "json"] }
+}
+
+/// `capture --format`: text or jsonl. `json` parses only to be refused with a pointer to jsonl.
+enum CaptureFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case jsonl
+    case json
+
+    /// The formats the help lists: the ones accepted.
+    static var allValueStrings: [String] { ["text", "jsonl"] }
 }
 
 /// Output settings shared by `analyze` and `capture`.

@@ -10,17 +10,19 @@ struct CaptureCommand: ParsableCommand {
         discussion: """
             Needs root, or the capabilities granted once:
               sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v wssniff)"
-            Started as root, it drops to --user (default nobody) once the device and the -w and --report files
-            are open, before it reads a packet; with --rotate-size, that user must be able to create files in the
-            -w file's directory. Started without root (setcap), it clears its capabilities at the same point.
-            Ctrl-C (SIGINT), SIGTERM, --count and --duration all stop it cleanly: the -w file then holds every
-            packet captured so far and is a valid pcap file. A write error (a full disk) stops the capture with
+            Started as root, it drops to --user (default nobody) once the device and the -w and --report files \
+            are open, before it reads a packet; with --rotate-size, that user must be able to create files in the \
+            -w file's directory. Started without root (setcap), it clears its capabilities at the same point. \
+            Ctrl-C (SIGINT), SIGTERM, --count and --duration all stop it cleanly: the -w file then holds every \
+            packet captured so far and is a valid pcap file. A write error (a full disk) stops the capture with \
             exit status 74; the file then ends with the last whole packet written.
 
             Examples:
               sudo wssniff capture -w gateway.pcap
               sudo wssniff capture --port 18789 --format jsonl
-              sudo wssniff capture -i any --filter 'tcp port 42919 or tcp port 18789' --duration 60 -w out.pcap
+              sudo wssniff capture -i any --filter 'tcp port 42919 or tcp port 18789' \\
+                  --duration 60 -w out.pcap
+              sudo wssniff capture -w - | tshark -r - -Y websocket
             """
     )
 
@@ -62,8 +64,8 @@ struct CaptureCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Stop after this many seconds.")
     var duration: Double?
 
-    @Option(help: "Output format: text, or jsonl (one JSON object per line).")
-    var format: OutputFormat = .text
+    @Option(help: "The output format (jsonl: one JSON object per line).")
+    var format: CaptureFormat = .text
 
     @Option(help: "When the capture ends, write the Markdown bug report (as `wssniff report`) here, mode 0600.")
     var report: String?
@@ -87,7 +89,8 @@ struct CaptureCommand: ParsableCommand {
         try self.output.validate()
         try NumberChecks.positive(self.count, option: "--count", of: "packets")
         if let duration = self.duration, !(duration > 0) || !duration.isFinite {
-            let given = duration.isFinite && abs(duration) < 1e15 && duration == duration.rounded()
+            let given =
+                duration.isFinite && abs(duration) < 1e15 && duration == duration.rounded()
                 ? String(Int64(duration)) : "\(duration)"
             throw ValidationError("--duration must be a positive number of seconds, not \(given)")
         }
@@ -202,7 +205,8 @@ struct CaptureCommand: ParsableCommand {
         pipeline.finish(emit)
         var summary = "\(TextRenderer.count(statistics.captured, "packet")) captured"
         if self.write != nil {
-            summary += ", \(statistics.written) written to \(self.write == "-" ? "standard output" : statistics.files.joined(separator: ", "))"
+            summary +=
+                ", \(statistics.written) written to \(self.write == "-" ? "standard output" : statistics.files.joined(separator: ", "))"
         }
         summary += "; kernel: \(statistics.kernelReceived) received, \(statistics.kernelDropped) dropped"
         if statistics.interfaceDropped > 0 { summary += ", \(statistics.interfaceDropped) dropped by the interface" }

@@ -5,15 +5,17 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write bug-report evidence: a redacted Markdown report, its JSON twin, and a sanitized capture.",
+        usage: "wssniff report [<options>] <files> ...",
         discussion: """
-            The Markdown (GitHub-flavored, with a Mermaid sequence diagram per failing connection) goes to -o, or
-            to stdout. Every file written is created with mode 0600. Secrets are redacted everywhere unless
+            The Markdown (GitHub-flavored, with a Mermaid sequence diagram per failing connection) goes to -o, or \
+            to stdout. Every file written is created with mode 0600. Secrets are redacted everywhere unless \
             --show-secrets; the sanitized capture keeps every packet with secret bytes overwritten in place.
 
             Examples:
               wssniff report gateway.pcap -o report.md
-              wssniff report gateway.pcap --config ~/.openclaw/openclaw.json --json report.json \\
-                --sanitized-pcap gateway-sanitized.pcap -o report.md
+              wssniff report gateway.pcap --config ~/.openclaw/openclaw.json \\
+                  --json report.json --sanitized-pcap gateway-sanitized.pcap -o report.md
+              ssh host 'cat gateway.pcap' | wssniff report - -o report.md
             """
     )
 

@@ -9,19 +9,21 @@ struct SignCommand: ParsableCommand {
         commandName: "sign",
         abstract: "Sign a device proof for a challenge nonce and print the payload and the device object.",
         discussion: """
-            Builds the payload string exactly as the gateway rebuilds it (docs/proof-format.md), signs it with the
-            identity's Ed25519 key and prints the payload and a `device` object ready to send in the connect
-            params. The other connect fields must be sent as given here: client.id, client.mode, role, the scopes
+            Builds the payload string exactly as the gateway rebuilds it (docs/proof-format.md), signs it with the \
+            identity's Ed25519 key and prints the payload and a `device` object ready to send in the connect \
+            params. The other connect fields must be sent as given here: client.id, client.mode, role, the scopes \
             in the same order, client.platform and client.deviceFamily (v3), and the token as auth.token.
 
-            The token appears in the printed payload only with --show-secrets; the private key never does. Give the
-            token with --token-file or the OPENCLAW_GATEWAY_TOKEN environment variable rather than --token: a
+            The token appears in the printed payload only with --show-secrets; the private key never does. Give the \
+            token with --token-file or the OPENCLAW_GATEWAY_TOKEN environment variable rather than --token: a \
             command-line argument shows in `ps` and in the shell's history.
 
             Examples:
-              wssniff sign --identity ~/.openclaw/identity/device.json --nonce NONCE --scope operator.read
-              wssniff sign --identity device.json --nonce NONCE --client-id openclaw-macos --client-mode ui \\
-                  --platform macOS --form v3 --format json
+              wssniff sign --identity ~/.openclaw/identity/device.json --nonce NONCE \\
+                  --scope operator.read --token-file ~/.openclaw/token
+              wssniff sign --identity device.json --nonce NONCE \\
+                  --client-id openclaw-macos --client-mode ui --platform macOS \\
+                  --form v3 --format json
 
             Exit codes: 0 signed, 64 bad usage, 65 the identity file cannot be used, 66 it cannot be read.
             """
@@ -75,10 +77,10 @@ struct SignCommand: ParsableCommand {
     )
     var signedAt: Int64?
 
-    @Option(help: "The payload form: v3 or v2.")
+    @Option(help: "The payload form.")
     var form: SignForm = .v3
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "The output format.")
     var format: OfflineFormat = .text
 
     @Flag(help: "Show the token in the printed payload instead of a redacted digest.")

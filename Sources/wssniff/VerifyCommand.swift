@@ -8,20 +8,23 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify the device proof of a connect frame offline, as the gateway would.",
+        usage: "wssniff verify [<options>] <connect-file> --nonce <nonce>",
         discussion: """
-            For a user who has only logs: CONNECT_FILE (or - for stdin) holds the connect frame, either the whole
-            {"type":"req","method":"connect",...} or just its params object. With the challenge nonce it prints the
-            candidate payloads the gateway builds and which one verifies, the gateway's checks, and the verdict
+            For a user who has only logs: CONNECT_FILE (or - for stdin) holds the connect frame, either the whole \
+            {"type":"req","method":"connect",...} or just its params object. With the challenge nonce it prints the \
+            candidate payloads the gateway builds and which one verifies, the gateway's checks, and the verdict \
             the gateway would give (predicted: its answer is not in the input). See docs/proof-format.md.
 
             Examples:
               wssniff verify connect.json --nonce 5b2c0f9e-8a1d-4c3e-9f7a-2d6b1e0c4a88
-              pbpaste | wssniff verify - --nonce NONCE --challenge-ts 1773446400000 --format json
-              wssniff verify connect.json --nonce NONCE --identity ~/.openclaw/identity/device.json
+              pbpaste | wssniff verify - --nonce NONCE --challenge-ts 1773446400000 \\
+                  --format json
+              wssniff verify connect.json --nonce NONCE \\
+                  --identity ~/.openclaw/identity/device.json
 
             --identity reads only the public key and deviceId of the file; the private key is never read.
 
-            Exit codes: 0 the proof was analyzed (whatever the verdict), 64 bad usage, 65 the connect or the
+            Exit codes: 0 the proof was analyzed (whatever the verdict), 64 bad usage, 65 the connect or the \
             identity file cannot be parsed, 66 a file cannot be read.
             """
     )
@@ -52,7 +55,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The protocol version the gateway speaks.")
     var gatewayProtocol: Int64 = 3
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "The output format.")
     var format: OfflineFormat = .text
 
     @Flag(help: "Show the token in payload strings instead of a redacted digest. The output then says so.")

@@ -215,7 +215,8 @@ package final class CaptureFileReader {
                 return self.finish()
             }
             if present < 12 {
-                let type = present >= 4 ? self.pcapng.byteOrder.u32(try self.window.bytes(at: offset, count: 4), 0) : nil
+                let type =
+                    present >= 4 ? self.pcapng.byteOrder.u32(try self.window.bytes(at: offset, count: 4), 0) : nil
                 return self.finish(self.cutBlockWarning(offset: offset, remaining: present, type: type))
             }
             let head = try self.window.bytes(at: offset, count: 12)

@@ -140,7 +140,11 @@ struct FileWindow: ~Copyable {
         if self.isStream {
             try self.fill(through: offset + count)
             guard offset >= self.windowStart, offset + count <= self.windowStart + self.windowLength else {
-                throw .readFailed(self.path, offset: offset, "\(count) bytes requested that were not kept or never came")
+                throw .readFailed(
+                    self.path,
+                    offset: offset,
+                    "\(count) bytes requested that were not kept or never came"
+                )
             }
         } else {
             try self.remap(at: offset, count: count)

@@ -39,7 +39,8 @@ package enum FileInput {
             let reader = stream.reader
             // A mapped file's SHA-256 is computed on the other core while this one analyzes it; a stream's, as it is
             // read.
-            let digest = hash && !reader.isStream ? BackgroundHash(path: Self.hashPath(path), limit: reader.fileSize) : nil
+            let digest =
+                hash && !reader.isStream ? BackgroundHash(path: Self.hashPath(path), limit: reader.fileSize) : nil
             var packets = 0
             var meter = progress && !reader.isStream ? ProgressMeter(path: path, size: reader.fileSize) : nil
             do {

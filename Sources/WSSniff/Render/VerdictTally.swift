@@ -56,7 +56,9 @@ package struct VerdictTally: Sendable {
             live
             ? "capture's filter is `tcp port \(port)` unless --filter says otherwise"
             : "the capture filter must keep that port's packets (`tcpdump -i lo -w FILE port N`)"
-        let other = port == 0 ? "If the gateway listens on a port of its own" : "If the gateway listens on another port than \(port)"
+        let other =
+            port == 0
+            ? "If the gateway listens on a port of its own" : "If the gateway listens on another port than \(port)"
         var advice: [String]
         if self.total == 0 {
             advice = [
