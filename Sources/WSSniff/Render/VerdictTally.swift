@@ -67,7 +67,10 @@ package struct VerdictTally: Sendable {
             ]
         } else if self.websocket == 0 {
             advice = [
-                "none of the \(TextRenderer.count(self.total, "TCP connection")) is WebSocket. \(other), "
+                (self.total == 1
+                    ? "the TCP connection is not WebSocket. "
+                    : "none of the \(self.total) TCP connections is WebSocket. ")
+                    + "\(other), "
                     + "pass --port N (connections to it count as WebSocket even "
                     + "without their upgrade); \(filter). A capture that starts after the client connected misses "
                     + "the upgrade."
