@@ -33,6 +33,10 @@ import Testing
         var printed: [String: Int] = [:]
         for part in parts {
             let fields = part.split(separator: " ")
+            guard fields.count == 2 else {
+                Issue.record("not a count and a cause: \(part)")
+                continue
+            }
             printed[String(fields[1]), default: 0] += Int(fields[0]) ?? -1
         }
         #expect(printed == counts)
