@@ -58,7 +58,11 @@ struct AnalyzeCommand: ParsableCommand {
         }
         _ = try NumberChecks.port(self.port)
         try self.output.validate()
-        try FileInput.checkStandardInput(self.files)
+        do {
+            try FileInput.checkStandardInput(self.files)
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
     func run() throws {
@@ -80,8 +84,9 @@ struct AnalyzeCommand: ParsableCommand {
         let render = self.output.renderOptions
         var pipeline = Pipeline(options: options)
         let json = self.format != .text
-        // Each connection is printed as soon as it and every connection that started before it have ended, so
-        // memory follows the open connections, not the size of the capture.
+        // Each connection is printed as soon as it has ended (from a pipe, in text) or as soon as it and every
+        // connection that started before it have ended, so memory follows the open connections, not the size of the
+        // capture.
         var count = 0
         var shown = 0
         var tally = VerdictTally()
@@ -143,7 +148,10 @@ struct AnalyzeCommand: ParsableCommand {
             throw fail(
                 WSSniffError(
                     .usage,
-                    "--connection \(number): the input has \(TextRenderer.count(count, "connection")), numbered 1 to \(count)"
+                    "--connection \(number): "
+                        + (count == 0
+                            ? "the input has no connection"
+                            : "the input has \(TextRenderer.count(count, "connection")), numbered 1 to \(count)")
                 )
             )
         }

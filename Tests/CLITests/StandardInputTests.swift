@@ -280,6 +280,12 @@ import Testing
         #expect(stat(path, &status) == 0)
         #expect(status.st_mode & 0o777 == 0o600)
         kill(process.processIdentifier, SIGTERM)
+        let exitDeadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < exitDeadline { usleep(10_000) }
+        if process.isRunning {
+            Issue.record("wssniff report - did not stop on SIGTERM")
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(access(path, F_OK) != 0, "the spooled copy is removed on SIGTERM")

@@ -74,6 +74,8 @@ package enum InputSpool {
             spoolTable[slot] = copy
             if slot == 0 {
                 atexit { removeSpooledFiles() }
+                var unblock = sigset_t()
+                sigemptyset(&unblock)
                 for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
                     Glibc.signal(signal) { number in
                         // Only async-signal-safe calls here: unlink, signal, raise.
@@ -81,7 +83,10 @@ package enum InputSpool {
                         Glibc.signal(number, SIG_DFL)
                         raise(number)
                     }
+                    sigaddset(&unblock, signal)
                 }
+                // A parent may have left them blocked (a thread pool's mask is inherited): they must arrive.
+                pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
             }
             return
         }

@@ -322,10 +322,6 @@ package enum TextRenderer {
     package static func count(_ value: Int, _ noun: String) -> String {
         value == 1 ? "1 \(noun)" : "\(value) \(noun)s"
     }
-
-    package static func footer(connections: Int) -> String {
-        connections == 1 ? "1 TCP connection" : "\(connections) TCP connections"
-    }
 }
 
 extension String {
