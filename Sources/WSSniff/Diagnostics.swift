@@ -14,6 +14,11 @@ package enum Diagnostics {
         Self.write("wssniff: \(message)\n")
     }
 
+    /// Output text sent to standard error as it is, when standard output carries something else (`capture -w -`).
+    package static func text(_ text: String) {
+        Self.write(text)
+    }
+
     private static func write(_ text: String) {
         var text = text
         text.withUTF8 { buffer in

@@ -8,24 +8,38 @@ struct AnalyzeCommand: ParsableCommand {
         commandName: "analyze",
         abstract: "Analyze one or more pcap or pcapng files.",
         discussion: """
-            Several files are read in order as one continuous capture (as tcpdump -C writes them), so a connection
+            Several files are read in order as one continuous capture (as tcpdump -C writes them), so a connection \
             that spans two files is followed across them.
 
             Examples:
               wssniff analyze capture.pcap
               wssniff analyze --format json capture.pcapng > analysis.json
               wssniff analyze --port 18789 part1.pcap part2.pcap
+              tcpdump -i lo -U -w - port 42919 | wssniff analyze -
+              wssniff analyze --failed capture.pcap
             """
     )
 
-    @Argument(help: "Capture files (pcap or pcapng), read in order.")
+    @Argument(help: "Capture files (pcap or pcapng), read in order; - reads standard input.")
     var files: [String]
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    @Option(help: "The output format.")
+    var format: AnalyzeFormat = .text
 
-    @Option(help: "The gateway port: connections to it count as WebSocket even without their upgrade. 0: none.")
-    var port: UInt16 = 42919
+    @Option(
+        parsing: .unconditional,
+        help: "The gateway port: connections to it count as WebSocket even without their upgrade. 0: none."
+    )
+    var port: Int = 42919
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Show only connection N, as numbered in the output (`connections[].index` in JSON).",
+            valueName: "N"
+        )
+    )
+    var connection: Int?
 
     @Flag(help: "Skip the SHA-256 of each input file.")
     var noHash = false
@@ -39,26 +53,43 @@ struct AnalyzeCommand: ParsableCommand {
         if self.format == .jsonl {
             throw ValidationError("analyze writes one JSON document: use --format json")
         }
+        if let number = self.connection, number < 1 {
+            throw ValidationError("--connection must be a connection number (1 or more), not \(number)")
+        }
+        _ = try NumberChecks.port(self.port)
+        try self.output.validate()
+        do {
+            try FileInput.checkStandardInput(self.files)
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
     func run() throws {
         var options = PipelineOptions()
-        options.serverPort = self.port
-        options.orderByStart = true
-        options.concurrentAnalysis = true
+        options.serverPort = UInt16(self.port)
+        // Text read from a pipe is printed live, each connection as it ends (as `capture` does): a connection still
+        // open must not hold back the ones after it. Otherwise connections are listed in the order they started.
+        let live = self.format == .text && self.files.contains { FileInput.isStream($0) }
+        options.orderByStart = !live
+        options.concurrentAnalysis = !live
+        let opened: FileInput.Opened
         do {
             try self.output.apply(to: &options)
             // Every input must open as a capture before anything is printed: output is streamed.
-            try FileInput.check(paths: self.files)
+            opened = try FileInput.check(paths: self.files, hash: !self.noHash)
         } catch {
             throw fail(error)
         }
         let render = self.output.renderOptions
         var pipeline = Pipeline(options: options)
         let json = self.format != .text
-        // Each connection is printed as soon as it and every connection that started before it have ended, so
-        // memory follows the open connections, not the size of the capture.
+        // Each connection is printed as soon as it has ended (from a pipe, in text) or as soon as it and every
+        // connection that started before it have ended, so memory follows the open connections, not the size of the
+        // capture.
         var count = 0
+        var shown = 0
+        var tally = VerdictTally()
         if json {
             print(
                 "{\n  \"schema\": \"\(JSONRenderer.schema)\",\n  \"secretsRedacted\": \(render.redactor.enabled),"
@@ -68,13 +99,20 @@ struct AnalyzeCommand: ParsableCommand {
         }
         let emit: (ConnectionReport) -> Void = { report in
             count += 1
+            tally.add(report)
+            // --failed and --connection choose what is printed; every connection is numbered and counted.
+            guard self.output.shows(report) && self.connection.map({ $0 == count }) != false else {
+                return
+            }
+            shown += 1
             var numbered = report
             numbered.index = count
             if json {
                 let text = JSONRenderer.connection(numbered, options: render).serialized(indent: 2, level: 2)
-                print((count == 1 ? "\n    " : ",\n    ") + text, terminator: "")
+                print((shown == 1 ? "\n    " : ",\n    ") + text, terminator: "")
             } else {
                 print(TextRenderer.connection(numbered, options: render))
+                if live { flushStandardOutput() }
             }
         }
         do {
@@ -82,6 +120,7 @@ struct AnalyzeCommand: ParsableCommand {
                 paths: self.files,
                 hash: !self.noHash,
                 progress: !self.quiet,
+                opened: opened,
                 pipeline: &pipeline,
                 finished: emit
             )
@@ -90,25 +129,53 @@ struct AnalyzeCommand: ParsableCommand {
         }
         pipeline.finish(emit)
         let input = pipeline.input
+        let hint = tally.hint(port: options.serverPort, truncatedPackets: input.truncatedPackets, live: false)
         if json {
             print(
-                (count == 0 ? "" : "\n  ") + "],\n  \"input\": "
+                (shown == 0 ? "" : "\n  ") + "],\n  \"input\": "
                     + JSONRenderer.input(input).serialized(indent: 2, level: 1) + "\n}"
             )
         } else {
             print(TextRenderer.header(input))
-            print(TextRenderer.footer(connections: count))
+            print(self.output.footer(tally, shown: shown))
+            if let hint { print(hint) }
         }
         for warning in input.warnings {
             Diagnostics.warning(warning)
         }
+        if json, let hint { Diagnostics.note(hint) }
+        if let number = self.connection, number > count {
+            throw fail(
+                WSSniffError(
+                    .usage,
+                    "--connection \(number): "
+                        + (count == 0
+                            ? "the input has no connection"
+                            : "the input has \(TextRenderer.count(count, "connection")), numbered 1 to \(count)")
+                )
+            )
+        }
     }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+/// `analyze --format`: text or json. `jsonl` parses only to be refused with a pointer to json.
+enum AnalyzeFormat: String, ExpressibleByArgument, CaseIterable {
     case text
     case json
     case jsonl
+
+    /// The formats the help lists: the ones accepted.
+    static var allValueStrings: [String] { ["text", "json"] }
+}
+
+/// `capture --format`: text or jsonl. `json` parses only to be refused with a pointer to jsonl.
+enum CaptureFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case jsonl
+    case json
+
+    /// The formats the help lists: the ones accepted.
+    static var allValueStrings: [String] { ["text", "jsonl"] }
 }
 
 /// Output settings shared by `analyze` and `capture`.
@@ -130,6 +197,9 @@ struct OutputOptions: ParsableArguments {
     )
     var checkPayloads = false
 
+    @Flag(help: "Show only the connections whose verdict is not `accepted` (the tally still counts all).")
+    var failed = false
+
     @Flag(help: "Do not redact tokens, passwords and other secrets. The output then says so.")
     var showSecrets = false
 
@@ -139,10 +209,11 @@ struct OutputOptions: ParsableArguments {
     )
     var identity: String?
 
-    @Option(help: "The protocol version the gateway speaks when the capture does not show it.")
+    @Option(parsing: .unconditional, help: "The protocol version the gateway speaks when the capture does not show it.")
     var gatewayProtocol: Int64 = 3
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "The most TCP connections tracked at once (1...10000000).",
             discussion: "Past it the least recently active connection is reported as still open and freed; the "
@@ -150,6 +221,25 @@ struct OutputOptions: ParsableArguments {
         )
     )
     var maxConnections: Int = ReassemblyLimits().maxConnections
+
+    func validate() throws {
+        try NumberChecks.protocolVersion(self.gatewayProtocol)
+        guard (1...10_000_000).contains(self.maxConnections) else {
+            throw ValidationError(
+                "--max-connections must be a number of connections from 1 to 10000000, not \(self.maxConnections)"
+            )
+        }
+    }
+
+    /// Whether `report` is printed: all of them, or only the failing ones with `--failed`.
+    func shows(_ report: ConnectionReport) -> Bool {
+        !self.failed || report.gateway.verdict.cause != .accepted
+    }
+
+    /// The closing line: the tally, and how many connections were shown when some were left out.
+    func footer(_ tally: VerdictTally, shown: Int) -> String {
+        tally.total == shown ? tally.summary : "\(tally.summary) (\(shown) shown)"
+    }
 
     var renderOptions: RenderOptions {
         var options = RenderOptions()

@@ -10,47 +10,63 @@ struct CaptureCommand: ParsableCommand {
         discussion: """
             Needs root, or the capabilities granted once:
               sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v wssniff)"
-            Started as root, it drops to --user (default nobody) once the device and the -w and --report files
-            are open, before it reads a packet (the --report file is put in place by a process that keeps root
-            only for that rename); with --rotate-size, that user must be able to create files in the
-            -w file's directory. Started without root (setcap), it clears its capabilities at the same point.
-            Ctrl-C (SIGINT), SIGTERM, --count and --duration all stop it cleanly: the -w file then holds every
-            packet captured so far and is a valid pcap file. A write error (a full disk) stops the capture with
+            Started as root, it drops to --user (default nobody) once the device and the -w and --report files \
+            are open, before it reads a packet (the --report file is put in place by a process that keeps root \
+            only for that rename); with --rotate-size, that user must be able to create files in the \
+            -w file's directory. Started without root (setcap), it clears its capabilities at the same point. \
+            Ctrl-C (SIGINT), SIGTERM, --count and --duration all stop it cleanly: the -w file then holds every \
+            packet captured so far and is a valid pcap file. A write error (a full disk) stops the capture with \
             exit status 74; the file then ends with the last whole packet written.
 
             Examples:
               sudo wssniff capture -w gateway.pcap
               sudo wssniff capture --port 18789 --format jsonl
-              sudo wssniff capture -i any --filter 'tcp port 42919 or tcp port 18789' --duration 60 -w out.pcap
+              sudo wssniff capture -i any --filter 'tcp port 42919 or tcp port 18789' \\
+                  --duration 60 -w out.pcap
+              sudo wssniff capture -w - | tshark -r - -Y websocket
             """
     )
 
     @Option(name: .shortAndLong, help: "The interface to capture on.")
     var interface: String = "lo"
 
-    @Option(help: "The gateway port; the capture filter is `tcp port N`.")
-    var port: UInt16 = 42919
+    @Option(parsing: .unconditional, help: "The gateway port; the capture filter is `tcp port N`.")
+    var port: Int = 42919
 
     @Option(help: "A BPF capture filter used instead of `tcp port N`.")
     var filter: String?
 
-    @Option(name: [.short, .customLong("write")], help: "Write every captured packet to this pcap file.")
+    @Option(
+        name: [.short, .customLong("write")],
+        help: ArgumentHelp(
+            "Write every captured packet to this pcap file; - writes it to standard output.",
+            discussion: "With -w - standard output carries the pcap and nothing else; the per-connection lines go "
+                + "to standard error.",
+            valueName: "file"
+        )
+    )
     var write: String?
 
-    @Option(help: "With -w: start a new file once the current one reaches this many megabytes (1,000,000 bytes).")
+    @Option(
+        parsing: .unconditional,
+        help: "With -w: start a new file once the current one reaches this many megabytes (1,000,000 bytes)."
+    )
     var rotateSize: Int?
 
-    @Option(help: "With --rotate-size: keep at most this many files, reusing their names in a ring.")
+    @Option(
+        parsing: .unconditional,
+        help: "With --rotate-size: keep at most this many files, reusing their names in a ring."
+    )
     var rotateCount: Int?
 
-    @Option(help: "Stop after this many packets.")
+    @Option(parsing: .unconditional, help: "Stop after this many packets.")
     var count: Int?
 
-    @Option(help: "Stop after this many seconds.")
+    @Option(parsing: .unconditional, help: "Stop after this many seconds.")
     var duration: Double?
 
-    @Option(help: "Output format: text, or jsonl (one JSON object per line).")
-    var format: OutputFormat = .text
+    @Option(help: "The output format (jsonl: one JSON object per line).")
+    var format: CaptureFormat = .text
 
     @Option(
         help: "When the capture ends, write the Markdown bug report (as `wssniff report`) here: a new file, mode 0600."
@@ -72,21 +88,23 @@ struct CaptureCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if let count = self.count, count <= 0 {
-            throw ValidationError("--count must be at least 1")
-        }
+        _ = try NumberChecks.port(self.port)
+        try self.output.validate()
+        try NumberChecks.positive(self.count, option: "--count", of: "packets")
         if let duration = self.duration, !(duration > 0) || !duration.isFinite {
-            throw ValidationError("--duration must be a positive number of seconds")
+            let given =
+                duration.isFinite && abs(duration) < 1e15 && duration == duration.rounded()
+                ? String(Int64(duration)) : "\(duration)"
+            throw ValidationError("--duration must be a positive number of seconds, not \(given)")
         }
         if (self.rotateSize != nil || self.rotateCount != nil) && self.write == nil {
             throw ValidationError("--rotate-size and --rotate-count need -w FILE")
         }
-        if let size = self.rotateSize, size <= 0 {
-            throw ValidationError("--rotate-size must be at least 1 (megabyte)")
+        if self.rotateSize != nil && self.write == "-" {
+            throw ValidationError("--rotate-size needs -w FILE: standard output (-w -) cannot be rotated")
         }
-        if let count = self.rotateCount, count <= 0 {
-            throw ValidationError("--rotate-count must be at least 1")
-        }
+        try NumberChecks.positive(self.rotateSize, option: "--rotate-size", of: "megabytes")
+        try NumberChecks.positive(self.rotateCount, option: "--rotate-count", of: "files")
         if self.rotateCount != nil && self.rotateSize == nil {
             throw ValidationError("--rotate-count goes with --rotate-size")
         }
@@ -116,7 +134,8 @@ struct CaptureCommand: ParsableCommand {
     func run() throws {
         var captureOptions = LiveCaptureOptions()
         captureOptions.interface = self.interface
-        captureOptions.filter = self.filter ?? "tcp port \(self.port)"
+        let port = UInt16(self.port)
+        captureOptions.filter = self.filter ?? "tcp port \(port)"
         captureOptions.writePath = self.write
         captureOptions.count = self.count
         captureOptions.duration = self.duration
@@ -124,7 +143,7 @@ struct CaptureCommand: ParsableCommand {
         captureOptions.rotateCount = self.rotateCount
 
         var options = PipelineOptions()
-        options.serverPort = self.port
+        options.serverPort = port
         do {
             try self.output.apply(to: &options)
         } catch {
@@ -176,51 +195,66 @@ struct CaptureCommand: ParsableCommand {
         if runAs == nil && self.user != nil && CaptureUser.isRoot {
             identity = "; keeping root (--user \(self.user ?? "root"))"
         }
+        // With `-w -` standard output is the pcap: every line of text goes to standard error.
+        let pcapOnStandardOutput = self.write == "-"
+        let writing = self.write.map { $0 == "-" ? ", writing the pcap to standard output" : ", writing \($0)" }
         Diagnostics.note(
             "capturing on \(self.interface) (\(capture.linkType)), filter \"\(captureOptions.filter)\""
-                + (self.write.map { ", writing \($0)" } ?? "") + identity + "; Ctrl-C to stop"
+                + (writing ?? "") + identity + "; Ctrl-C to stop"
         )
         var connections = 0
+        var tally = VerdictTally()
         // For --report: each connection's secrets are collected as it ends; then it keeps only what the report shows
         // (as `wssniff report` does), so a long capture does not hold every frame and message.
         var secretScan = PcapSanitizer()
         let emit: (ConnectionReport) -> Void = { report in
             connections += 1
+            tally.add(report)
             if self.report != nil {
                 secretScan.scanMessages(report)
                 finished.append(report.keptForReport())
             }
-            guard !self.quiet else { return }
+            guard !self.quiet && self.output.shows(report) else { return }
             var numbered = report
             numbered.index = connections
+            let line: String
             switch self.format {
             case .text:
-                print(TextRenderer.connection(numbered, options: render))
+                line = TextRenderer.connection(numbered, options: render)
             case .json, .jsonl:
-                print(JSONRenderer.connection(numbered, options: render).serialized())
+                line = JSONRenderer.connection(numbered, options: render).serialized()
             }
-            flushStandardOutput()
+            if pcapOnStandardOutput {
+                Diagnostics.text(line + "\n")
+            } else {
+                print(line)
+                flushStandardOutput()
+            }
         }
         let statistics = capture.run(
             idle: { now in pipeline.tick(now: now, emit) },
             { info, bytes in pipeline.ingest(info, bytes, finished: emit) }
         )
         pipeline.finish(emit)
-        var summary = "\(statistics.captured) packets captured"
+        var summary = "\(TextRenderer.count(statistics.captured, "packet")) captured"
         if self.write != nil {
-            summary += ", \(statistics.written) written to \(statistics.files.joined(separator: ", "))"
+            summary +=
+                ", \(statistics.written) written to \(self.write == "-" ? "standard output" : statistics.files.joined(separator: ", "))"
         }
         summary += "; kernel: \(statistics.kernelReceived) received, \(statistics.kernelDropped) dropped"
         if statistics.interfaceDropped > 0 { summary += ", \(statistics.interfaceDropped) dropped by the interface" }
-        summary += "; \(connections) connections; stopped by \(statistics.stopReason)"
+        summary += "; \(tally.summary); stopped by \(statistics.stopReason)"
         Diagnostics.note(summary)
+        if let hint = tally.hint(port: port, truncatedPackets: pipeline.input.truncatedPackets, live: true) {
+            Diagnostics.note(hint)
+        }
         if let failure = statistics.failure {
             throw fail(failure)
         }
         if let path = self.report, let outputs = reportOutputs {
             var request = ReportRequest()
             request.markdownPath = path
-            request.port = self.port
+            request.port = port
             request.showSecrets = self.output.showSecrets
             do throws(WSSniffError) {
                 try EvidenceReport.assemble(

@@ -9,17 +9,21 @@ struct SignCommand: ParsableCommand {
         commandName: "sign",
         abstract: "Sign a device proof for a challenge nonce and print the payload and the device object.",
         discussion: """
-            Builds the payload string exactly as the gateway rebuilds it (docs/proof-format.md), signs it with the
-            identity's Ed25519 key and prints the payload and a `device` object ready to send in the connect
-            params. The other connect fields must be sent as given here: client.id, client.mode, role, the scopes
+            Builds the payload string exactly as the gateway rebuilds it (docs/proof-format.md), signs it with the \
+            identity's Ed25519 key and prints the payload and a `device` object ready to send in the connect \
+            params. The other connect fields must be sent as given here: client.id, client.mode, role, the scopes \
             in the same order, client.platform and client.deviceFamily (v3), and the token as auth.token.
 
-            The token appears in the printed payload only with --show-secrets; the private key never does.
+            The token appears in the printed payload only with --show-secrets; the private key never does. Give the \
+            token with --token-file or the OPENCLAW_GATEWAY_TOKEN environment variable rather than --token: a \
+            command-line argument shows in `ps` and in the shell's history.
 
             Examples:
-              wssniff sign --identity ~/.openclaw/identity/device.json --nonce NONCE --scope operator.read
-              wssniff sign --identity device.json --nonce NONCE --client-id openclaw-macos --client-mode ui \\
-                  --platform macOS --form v3 --format json
+              wssniff sign --identity ~/.openclaw/identity/device.json --nonce NONCE \\
+                  --scope operator.read --token-file ~/.openclaw/token
+              wssniff sign --identity device.json --nonce NONCE \\
+                  --client-id openclaw-macos --client-mode ui --platform macOS \\
+                  --form v3 --format json
 
             Exit codes: 0 signed, 64 bad usage, 65 the identity file cannot be used, 66 it cannot be read.
             """
@@ -43,8 +47,23 @@ struct SignCommand: ParsableCommand {
     @Option(name: .customLong("scope"), help: "A scope, repeated in the order the connect sends them.")
     var scopes: [String] = []
 
-    @Option(help: "The token the gateway will sign: auth.token, else auth.deviceToken, else auth.bootstrapToken.")
-    var token: String = ""
+    @Option(
+        help: ArgumentHelp(
+            "The token the gateway will sign: auth.token, else auth.deviceToken, else auth.bootstrapToken.",
+            discussion: "Visible to other users in `ps` and kept in the shell's history: prefer --token-file or "
+                + "OPENCLAW_GATEWAY_TOKEN.",
+            valueName: "token"
+        )
+    )
+    var token: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Read the token from this file (its first line; - reads standard input).",
+            valueName: "file"
+        )
+    )
+    var tokenFile: String?
 
     @Option(help: "client.platform as it will be sent (v3 signs it trimmed and ASCII-lowercased).")
     var platform: String = ""
@@ -52,19 +71,33 @@ struct SignCommand: ParsableCommand {
     @Option(help: "client.deviceFamily as it will be sent (v3 signs it trimmed and ASCII-lowercased).")
     var deviceFamily: String = ""
 
-    @Option(help: ArgumentHelp("device.signedAt, ms since the epoch (default: now).", valueName: "ms"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("device.signedAt, ms since the epoch (default: now).", valueName: "ms")
+    )
     var signedAt: Int64?
 
-    @Option(help: "The payload form: v3 or v2.")
+    @Option(help: "The payload form.")
     var form: SignForm = .v3
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "The output format.")
     var format: OfflineFormat = .text
 
     @Flag(help: "Show the token in the printed payload instead of a redacted digest.")
     var showSecrets = false
 
+    /// The environment variable the token is taken from when neither --token nor --token-file is given (the name the
+    /// gateway itself reads its token from).
+    static let tokenVariable = "OPENCLAW_GATEWAY_TOKEN"
+
     func validate() throws {
+        try NumberChecks.epochMilliseconds(self.signedAt, option: "--signed-at")
+        if self.token != nil && self.tokenFile != nil {
+            throw ValidationError("--token and --token-file both give the token: use one")
+        }
+        if self.tokenFile == "-" && self.identity == "-" {
+            throw ValidationError("--token-file - and --identity - would both read standard input: use a file for one")
+        }
         if self.nonce.allSatisfy({ $0.isWhitespace }) {
             throw ValidationError("--nonce is empty: pass the nonce of the gateway's connect.challenge event")
         }
@@ -72,8 +105,10 @@ struct SignCommand: ParsableCommand {
 
     func run() throws {
         let key: SigningKey
+        let token: String
         do {
             key = try Self.signingKey(self.identity)
+            token = try self.resolvedToken()
         } catch {
             throw fail(error)
         }
@@ -83,7 +118,7 @@ struct SignCommand: ParsableCommand {
             clientMode: self.clientMode,
             role: self.role,
             scopes: self.scopes,
-            token: self.token,
+            token: token,
             platform: self.platform,
             deviceFamily: self.deviceFamily,
             signedAtMs: self.signedAt ?? Self.nowMs(),
@@ -95,7 +130,7 @@ struct SignCommand: ParsableCommand {
         } catch {
             throw fail(WSSniffError(error.code == .invalidArgument ? .usage : .invalidCapture, error.message))
         }
-        if self.showSecrets && !self.token.isEmpty {
+        if self.showSecrets && !token.isEmpty {
             Diagnostics.warning("--show-secrets: the token is shown unredacted in this output")
         }
         switch self.format {
@@ -115,17 +150,52 @@ struct SignCommand: ParsableCommand {
                 send.append("client.platform \"\(self.platform)\"")
                 if !self.deviceFamily.isEmpty { send.append("client.deviceFamily \"\(self.deviceFamily)\"") }
             }
-            if !self.token.isEmpty { send.append("auth.token (the token signed above)") }
+            if !token.isEmpty { send.append("auth.token (the token signed above)") }
             lines.append("send with: " + send.joined(separator: ", "))
             print(lines.joined(separator: "\n"))
         }
     }
 
-    /// Reads the identity file, private key included; errors never quote key material.
+    /// The token to sign: --token, else the first line of --token-file, else `OPENCLAW_GATEWAY_TOKEN`, else none.
+    private func resolvedToken() throws(WSSniffError) -> String {
+        if let token = self.token {
+            return token
+        }
+        if let path = self.tokenFile {
+            let bytes = try readInput(path, what: "token file")
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw WSSniffError(.invalidCapture, "the token file \(path) is not UTF-8 text")
+            }
+            // The first line, without its line ending: `echo TOKEN > file` and editors add one.
+            let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let token = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+            if token.isEmpty {
+                throw WSSniffError(.usage, "the token file \(path) is empty: its first line is the token")
+            }
+            return token
+        }
+        if let value = getenv(Self.tokenVariable), value.pointee != 0 {
+            Diagnostics.note("signing the token from \(Self.tokenVariable)")
+            return String(cString: value)
+        }
+        return ""
+    }
+
+    /// Reads the identity file, private key included; errors never quote key material. Warns when the file's
+    /// `deviceId` is not the one its key gives.
     private static func signingKey(_ path: String) throws(WSSniffError) -> SigningKey {
         let bytes = try readInput(path, what: "identity file")
         do {
-            return try IdentityFile.signingKey(from: bytes)
+            let key = try IdentityFile.signingKey(from: bytes)
+            let publicPart = try IdentityFile.publicPart(from: bytes)
+            if let stated = publicPart.fileDeviceId, !publicPart.deviceIdMatches {
+                Diagnostics.warning(
+                    "\(path): its deviceId \(stated) is not the SHA-256 of its public key (\(key.deviceId)); the proof "
+                        + "is signed for \(key.deviceId), which is what the gateway derives from the key. A client "
+                        + "that sends the file's deviceId is refused (device-id-mismatch)."
+                )
+            }
+            return key
         } catch {
             throw WSSniffError(.invalidCapture, "\(path): \(error.message)")
         }

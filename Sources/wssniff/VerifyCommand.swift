@@ -8,21 +8,25 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify the device proof of a connect frame offline, as the gateway would.",
+        usage: "wssniff verify [<options>] <connect-file> --nonce <nonce>",
         discussion: """
-            For a user who has only logs: CONNECT_FILE (or - for stdin) holds the connect frame, either the whole
-            {"type":"req","method":"connect",...} or just its params object. With the challenge nonce it prints the
-            candidate payloads the gateway builds and which one verifies, the gateway's checks, and the verdict
+            For a user who has only logs: CONNECT_FILE (or - for stdin) holds the connect frame, either the whole \
+            {"type":"req","method":"connect",...} or just its params object. With the challenge nonce it prints the \
+            candidate payloads the gateway builds and which one verifies, the gateway's checks, and the verdict \
             the gateway would give (predicted: its answer is not in the input). See docs/proof-format.md.
 
             Examples:
               wssniff verify connect.json --nonce 5b2c0f9e-8a1d-4c3e-9f7a-2d6b1e0c4a88
-              pbpaste | wssniff verify - --nonce NONCE --challenge-ts 1773446400000 --format json
-              wssniff verify connect.json --nonce NONCE --identity ~/.openclaw/identity/device.json
-              wssniff verify connect.json --nonce NONCE --earlier-nonce NONCE_OF_AN_EARLIER_CONNECTION
+              pbpaste | wssniff verify - --nonce NONCE --challenge-ts 1773446400000 \\
+                  --format json
+              wssniff verify connect.json --nonce NONCE \\
+                  --identity ~/.openclaw/identity/device.json
+              wssniff verify connect.json --nonce NONCE \\
+                  --earlier-nonce NONCE_OF_AN_EARLIER_CONNECTION
 
             --identity reads only the public key and deviceId of the file; the private key is never read.
 
-            Exit codes: 0 the proof was analyzed (whatever the verdict), 64 bad usage, 65 the connect or the
+            Exit codes: 0 the proof was analyzed (whatever the verdict), 64 bad usage, 65 the connect or the \
             identity file cannot be parsed, 66 a file cannot be read.
             """
     )
@@ -34,6 +38,7 @@ struct VerifyCommand: ParsableCommand {
     var nonce: String
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "The challenge's ts (ms since the epoch): the gateway's clock for the signedAt check.",
             valueName: "ms"
@@ -59,16 +64,18 @@ struct VerifyCommand: ParsableCommand {
     )
     var earlierNonces: [String] = []
 
-    @Option(help: "The protocol version the gateway speaks.")
+    @Option(parsing: .unconditional, help: "The protocol version the gateway speaks.")
     var gatewayProtocol: Int64 = 3
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "The output format.")
     var format: OfflineFormat = .text
 
     @Flag(help: "Show the token in payload strings instead of a redacted digest. The output then says so.")
     var showSecrets = false
 
     func validate() throws {
+        try NumberChecks.epochMilliseconds(self.challengeTs, option: "--challenge-ts")
+        try NumberChecks.protocolVersion(self.gatewayProtocol)
         if self.nonce.isEmpty {
             throw ValidationError("--nonce is empty: pass the nonce of the gateway's connect.challenge event")
         }

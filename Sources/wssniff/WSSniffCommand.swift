@@ -12,10 +12,11 @@ struct WSSniffCommand: ParsableCommand {
             Examples:
               wssniff analyze samples/websocket-echo.pcap
               wssniff analyze --format json capture.pcapng | jq '.connections[].tcp'
-              sudo wssniff capture -w gateway.pcap             # port 42919 on lo, Ctrl-C to stop
+              sudo wssniff capture -w gateway.pcap     # port 42919 on lo; Ctrl-C stops
+              tcpdump -i lo -U -w - port 42919 | wssniff analyze -
               sudo wssniff capture --port 18789 --duration 30 -w gateway.pcap
 
-            Exit codes: 0 success, 64 bad usage, 65 invalid capture file, 66 cannot open input,
+            Exit codes: 0 success, 64 bad usage, 65 invalid capture file, 66 cannot open input, \
             69 capture device unavailable, 74 cannot write output, 77 capture not permitted.
             """,
         version: WSSniffVersion.string,

@@ -173,7 +173,7 @@ import Testing
         try Self.sanitize(capture) { sanitized in
             #expect(sanitized.report.secrets.contains(Self.referenceToken))
             #expect(
-                sanitized.report.sanitizerNotes.first?.hasPrefix("1 secret values found; 23 bytes rewritten") == true
+                sanitized.report.sanitizerNotes.first?.hasPrefix("1 secret value found; 23 bytes rewritten") == true
             )
             let leaks = try Self.places(of: [Self.referenceToken], in: sanitized.copy, analyze: true)
             #expect(leaks == [])

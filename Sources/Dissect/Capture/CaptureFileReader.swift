@@ -5,11 +5,14 @@ package enum CaptureFileFormat: Hashable, Sendable {
     case pcapng
 }
 
-/// Reads the records of a pcap or pcapng file, one at a time, straight from a sliding memory mapping.
+/// Reads the records of a pcap or pcapng file, one at a time, straight from a sliding memory mapping, or from a pipe.
 ///
 /// Pull-based like `pcap_next_ex`: each ``next(_:)`` call hands one record's bytes to a closure; the bytes are
-/// borrowed from the mapping and valid only during the call. No bytes are copied. Only about 16 MiB of the file is
-/// mapped at any time, so the resident size stays flat for files of any size.
+/// borrowed from the mapping (or the read buffer) and valid only during the call. A regular file is mapped, about
+/// 4 MiB at a time, and no bytes are copied; anything else (standard input as `-`, a FIFO, `/dev/stdin` on a pipe)
+/// is read into a buffer that holds about one record, and a record is handed out as soon as it has arrived whole.
+/// Either way the resident size stays flat for inputs of any size, and the same parser reads the records, so the
+/// records, warnings and errors are the same.
 ///
 /// Damage is handled like this: a file that is not a capture at all throws a ``CaptureError`` from `init`; a file
 /// cut in the middle of a record, a corrupt block length or an absurd record length ends the reading with a
@@ -32,7 +35,7 @@ package final class CaptureFileReader {
 
     package let path: String
     package let format: CaptureFileFormat
-    private var window: MappedFileWindow
+    private var window: FileWindow
     private var state: State
     private var pcapng = PcapngFormat(byteOrder: .little)
     private var offset: Int
@@ -51,64 +54,66 @@ package final class CaptureFileReader {
     private var snaplenWarning: Int?
     private var unknownInterfaceWarning: Int?
 
-    /// Opens `path` and reads its file header.
+    /// Opens `path` (`-`: standard input) and reads its file header; a streamed input is read up to it.
     ///
     /// - Parameters:
     ///   - firstNumber: the number of the first record, so that several files can be numbered as one input.
-    ///   - windowSize: how many bytes to map at a time (rounded up to a page); tests make it small.
+    ///   - windowSize: how many bytes to map (or read) at a time (rounded up to a page); tests make it small.
+    ///   - observer: for an input that is read rather than mapped, sees every byte read, in order, once: the whole
+    ///     input by the time ``next(_:)`` returns false.
     package init(
         path: String,
         firstNumber: Int = 1,
-        windowSize: Int = CaptureFileReader.defaultWindowSize
+        windowSize: Int = CaptureFileReader.defaultWindowSize,
+        observer: ((UnsafeRawBufferPointer) -> Void)? = nil
     ) throws(CaptureError) {
-        var window = try MappedFileWindow(path: path, windowSize: windowSize)
-        let size = window.fileSize
-        if size == 0 {
-            throw .emptyFile(path)
+        var window = try FileWindow(path: path, windowSize: windowSize, observer: observer)
+        let name = path == "-" ? "standard input" : path
+        let present = try window.available(from: 0, upTo: 12)
+        if present == 0 {
+            throw .emptyFile(name)
         }
-        let head = try window.bytes(at: 0, count: min(size, 12))
+        let head = try window.bytes(at: 0, count: present)
         guard head.count >= 4 else {
-            throw .notACaptureFile(path, firstBytes: head)
+            throw .notACaptureFile(name, firstBytes: head)
         }
         if head.le32(0) == PcapngFormat.BlockType.sectionHeader {
-            guard size >= PcapngFormat.minimumSectionHeaderLength, head.count >= 12 else {
-                throw .truncatedHeader(
-                    path,
-                    size: size,
-                    needed: PcapngFormat.minimumSectionHeaderLength,
-                    format: "pcapng"
-                )
+            let minimum = PcapngFormat.minimumSectionHeaderLength
+            let size = try window.available(from: 0, upTo: minimum)
+            guard size >= minimum, head.count >= 12 else {
+                throw .truncatedHeader(name, size: size, needed: minimum, format: "pcapng")
             }
             guard let order = PcapngFormat.sectionByteOrder(head) else {
-                throw .corruptHeader(path, "the pcapng section header has no byte-order magic 1a2b3c4d at offset 8")
+                throw .corruptHeader(name, "the pcapng section header has no byte-order magic 1a2b3c4d at offset 8")
             }
             let length = Int(order.u32(head, 4))
-            guard length >= PcapngFormat.minimumSectionHeaderLength, length % 4 == 0, length <= size,
-                length <= Self.maximumMetadataBlockLength
+            guard length >= minimum, length % 4 == 0, length <= Self.maximumMetadataBlockLength,
+                try window.available(from: 0, upTo: length) == length
             else {
-                throw .corruptHeader(path, "the first pcapng section header claims \(length) bytes")
+                throw .corruptHeader(name, "the first pcapng section header claims \(length) bytes")
             }
             let block = try window.bytes(at: 0, count: length)
             if let problem = PcapngFormat.sectionHeaderProblem(block, byteOrder: order) {
-                throw .corruptHeader(path, problem)
+                throw .corruptHeader(name, problem)
             }
             self.state = .pcapng
             self.pcapng = PcapngFormat(byteOrder: order)
             self.format = .pcapng
             self.offset = 0
         } else if PcapFormat.recognize(magic: head.le32(0)) != nil {
+            let size = try window.available(from: 0, upTo: PcapFormat.fileHeaderLength)
             guard size >= PcapFormat.fileHeaderLength else {
-                throw .truncatedHeader(path, size: size, needed: PcapFormat.fileHeaderLength, format: "pcap")
+                throw .truncatedHeader(name, size: size, needed: PcapFormat.fileHeaderLength, format: "pcap")
             }
             let header = try window.bytes(at: 0, count: PcapFormat.fileHeaderLength)
             guard let pcap = PcapFormat(fileHeader: header) else {
-                throw .corruptHeader(path, "unreadable pcap file header")
+                throw .corruptHeader(name, "unreadable pcap file header")
             }
             self.state = .pcap(pcap)
             self.format = .pcap(nanosecond: pcap.nanosecond)
             self.offset = PcapFormat.fileHeaderLength
         } else {
-            throw .notACaptureFile(path, firstBytes: head)
+            throw .notACaptureFile(name, firstBytes: head)
         }
         self.path = path
         self.window = window
@@ -118,9 +123,22 @@ package final class CaptureFileReader {
         }
     }
 
-    /// The size of the file in bytes when it was opened.
+    /// The size of the file in bytes when it was opened; for an input that is read rather than mapped, the bytes read
+    /// so far (all of them once ``next(_:)`` has returned false).
     package var fileSize: Int {
-        self.window.fileSize
+        self.window.size
+    }
+
+    /// Numbers the records from `number` on, for an input opened before the files ahead of it were read; only before
+    /// the first record.
+    package func numberRecords(from number: Int) {
+        precondition(self.recordCount == 0, "records already handed out")
+        self.nextNumber = number
+    }
+
+    /// Whether the input is read as a stream (a pipe, a FIFO) rather than mapped: its size is known only at the end.
+    package var isStream: Bool {
+        self.window.isStream
     }
 
     /// How far the reader has got, in bytes from the start of the file.
@@ -151,21 +169,23 @@ package final class CaptureFileReader {
         _ body: (CaptureRecordInfo, UnsafeRawBufferPointer) throws -> Void
     ) throws -> Bool {
         let offset = self.offset
-        let remaining = self.window.fileSize - offset
-        if remaining == 0 {
+        self.window.release(before: offset)
+        let headerLength = pcap.recordHeaderLength
+        let present = try self.window.available(from: offset, upTo: headerLength)
+        if present == 0 {
             return self.finish()
         }
-        let headerLength = pcap.recordHeaderLength
-        if remaining < headerLength {
-            return self.finish(.truncatedRecord(record: self.nextNumber, offset: offset, present: remaining))
+        if present < headerLength {
+            return self.finish(.truncatedRecord(record: self.nextNumber, offset: offset, present: present))
         }
         let header = pcap.recordHeader(try self.window.bytes(at: offset, count: headerLength))
         let captured = header.capturedLength
         if captured > Self.maximumCapturedLength {
             return self.finish(.absurdCapturedLength(record: self.nextNumber, offset: offset, length: captured))
         }
-        if captured > remaining - headerLength {
-            return self.finish(.truncatedRecord(record: self.nextNumber, offset: offset, present: remaining))
+        if try self.window.available(from: offset, upTo: headerLength + captured) < headerLength + captured {
+            let present = try self.window.remaining(from: offset)
+            return self.finish(.truncatedRecord(record: self.nextNumber, offset: offset, present: present))
         }
         if pcap.snaplen > 0 && captured > pcap.snaplen {
             self.noteSnaplenExceeded()
@@ -189,12 +209,15 @@ package final class CaptureFileReader {
         typealias Block = PcapngFormat.BlockType
         while true {
             let offset = self.offset
-            let remaining = self.window.fileSize - offset
-            if remaining == 0 {
+            self.window.release(before: offset)
+            let present = try self.window.available(from: offset, upTo: 12)
+            if present == 0 {
                 return self.finish()
             }
-            if remaining < 12 {
-                return self.finish(self.cutBlockWarning(offset: offset, remaining: remaining, format: self.pcapng))
+            if present < 12 {
+                let type =
+                    present >= 4 ? self.pcapng.byteOrder.u32(try self.window.bytes(at: offset, count: 4), 0) : nil
+                return self.finish(self.cutBlockWarning(offset: offset, remaining: present, type: type))
             }
             let head = try self.window.bytes(at: offset, count: 12)
             var order = self.pcapng.byteOrder
@@ -211,8 +234,9 @@ package final class CaptureFileReader {
             guard length >= 12, length % 4 == 0 else {
                 return self.finish(.corruptBlock(offset: offset, reason: "block length \(length) is invalid"))
             }
-            if length > remaining {
-                return self.finish(self.cutBlockWarning(offset: offset, remaining: remaining, format: self.pcapng))
+            if try self.window.available(from: offset, upTo: length) < length {
+                let remaining = try self.window.remaining(from: offset)
+                return self.finish(self.cutBlockWarning(offset: offset, remaining: remaining, type: type))
             }
             let trailer = try self.window.bytes(at: offset + length - 4, count: 4)
             guard Int(order.u32(trailer, 0)) == length else {
@@ -345,13 +369,11 @@ package final class CaptureFileReader {
         return (info, block.slice(dataOffset, captured))
     }
 
-    private func cutBlockWarning(offset: Int, remaining: Int, format: PcapngFormat) -> CaptureWarning.Kind {
-        if remaining >= 4 {
-            let type = (try? self.window.bytes(at: offset, count: 4)).map { format.byteOrder.u32($0, 0) }
-            typealias Block = PcapngFormat.BlockType
-            if type == Block.enhancedPacket || type == Block.simplePacket || type == Block.packet {
-                return .truncatedRecord(record: self.nextNumber, offset: offset, present: remaining)
-            }
+    /// The warning for a block cut by the end of the input; `type`: its block type, when at least 4 bytes remain.
+    private func cutBlockWarning(offset: Int, remaining: Int, type: UInt32?) -> CaptureWarning.Kind {
+        typealias Block = PcapngFormat.BlockType
+        if type == Block.enhancedPacket || type == Block.simplePacket || type == Block.packet {
+            return .truncatedRecord(record: self.nextNumber, offset: offset, present: remaining)
         }
         return .trailingBytes(offset: offset, count: remaining)
     }
@@ -371,6 +393,8 @@ package final class CaptureFileReader {
             self.warnings.append(CaptureWarning(warning))
         }
         self.finished = true
+        // A streamed input is read to its end, so its size and digest cover every byte, as a mapped file's do.
+        self.window.drain()
         return false
     }
 

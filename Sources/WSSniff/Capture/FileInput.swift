@@ -4,27 +4,45 @@ import Glibc
 import ProofVerify
 
 /// Reads capture files in order through the pipeline, as one continuous capture (rotated files continue each other).
+///
+/// A path of `-` is standard input. An input that cannot be mapped (standard input, a FIFO, `/dev/stdin` on a pipe)
+/// is read as a stream: its records reach the pipeline as they arrive, and its SHA-256 is computed over the bytes read.
 package enum FileInput {
+    /// Inputs already opened by ``check(paths:hash:)``: a stream's header can be read only once.
+    package struct Opened {
+        fileprivate var streams: [Int: OpenedStream] = [:]
+
+        package init() {}
+    }
+
     /// Feeds every record of every file to `pipeline`, numbering records continuously across files.
+    ///
+    /// - Parameter opened: what ``check(paths:hash:)`` opened ahead; streams among `paths` must be in it when it was
+    ///   called (they are opened here otherwise).
     package static func run(
         paths: [String],
         hash: Bool = true,
         progress: Bool = false,
+        opened: Opened = Opened(),
         pipeline: inout Pipeline,
         finished: (ConnectionReport) -> Void
     ) throws(WSSniffError) {
         var nextNumber = 1
-        for path in paths {
-            let reader: CaptureFileReader
-            do {
-                reader = try CaptureFileReader(path: path, firstNumber: nextNumber)
-            } catch {
-                throw Self.translate(error, path: path)
+        for (index, path) in paths.enumerated() {
+            let stream: OpenedStream
+            if let ahead = opened.streams[index] {
+                stream = ahead
+                stream.reader.numberRecords(from: nextNumber)
+            } else {
+                stream = try OpenedStream(path: path, hash: hash, firstNumber: nextNumber)
             }
-            // The file's SHA-256 is computed on the other core while this one analyzes it.
-            let digest = hash ? BackgroundHash(path: path, limit: reader.fileSize) : nil
+            let reader = stream.reader
+            // A mapped file's SHA-256 is computed on the other core while this one analyzes it; a stream's, as it is
+            // read.
+            let digest =
+                hash && !reader.isStream ? BackgroundHash(path: Self.hashPath(path), limit: reader.fileSize) : nil
             var packets = 0
-            var meter = progress ? ProgressMeter(path: path, size: reader.fileSize) : nil
+            var meter = progress && !reader.isStream ? ProgressMeter(path: path, size: reader.fileSize) : nil
             do {
                 while try reader.next({ info, bytes in
                     packets += 1
@@ -38,10 +56,18 @@ package enum FileInput {
                 throw WSSniffError(.invalidCapture, "\(path): \(error)")
             }
             nextNumber += packets
+            let sha256: String?
+            if let digest {
+                sha256 = try digest.wait()
+            } else if hash {
+                sha256 = try stream.streamDigest()
+            } else {
+                sha256 = nil
+            }
             pipeline.addFile(
                 InputSummary.File(
                     path: path,
-                    sha256: try digest?.wait(),
+                    sha256: sha256,
                     size: reader.fileSize,
                     packets: packets,
                     warnings: reader.warnings.map { "\($0)" }
@@ -51,15 +77,42 @@ package enum FileInput {
     }
 
     /// Opens each file as a capture and reads its header, so a command that streams its output can fail before it
-    /// prints anything.
-    package static func check(paths: [String]) throws(WSSniffError) {
-        for path in paths {
-            do {
-                _ = try CaptureFileReader(path: path)
-            } catch {
-                throw Self.translate(error, path: path)
+    /// prints anything. Streams stay open (their header cannot be read twice): pass the result to
+    /// ``run(paths:hash:progress:opened:pipeline:finished:)``.
+    @discardableResult
+    package static func check(paths: [String], hash: Bool = true) throws(WSSniffError) -> Opened {
+        try Self.checkStandardInput(paths)
+        var opened = Opened()
+        for (index, path) in paths.enumerated() {
+            let stream = try OpenedStream(path: path, hash: hash, firstNumber: 1)
+            if stream.reader.isStream {
+                opened.streams[index] = stream
             }
         }
+        return opened
+    }
+
+    /// Refuses `-` twice: standard input can be read only once.
+    package static func checkStandardInput(_ paths: [String]) throws(WSSniffError) {
+        if paths.filter({ $0 == "-" }).count > 1 {
+            throw WSSniffError(.usage, "- (standard input) can be read only once: name it once")
+        }
+    }
+
+    /// Whether `path` must be read as a stream: standard input, or anything that is not a regular file.
+    package static func isStream(_ path: String) -> Bool {
+        var status = stat()
+        let result = path == "-" ? fstat(STDIN_FILENO, &status) : stat(path, &status)
+        return result == 0 && (status.st_mode & S_IFMT) != S_IFREG
+    }
+
+    /// The path a mapped input is hashed through: standard input redirected from a file has no name of its own.
+    private static func hashPath(_ path: String) -> String {
+        path == "-" ? "/dev/stdin" : path
+    }
+
+    fileprivate static func translateError(_ error: CaptureError, path: String) -> WSSniffError {
+        Self.translate(error, path: path)
     }
 
     private static func translate(_ error: CaptureError, path: String) -> WSSniffError {
@@ -67,7 +120,8 @@ package enum FileInput {
         case .cannotOpen:
             return WSSniffError(.cannotOpenInput, "\(error)")
         default:
-            return WSSniffError(.invalidCapture, "\(path): \(error)")
+            // The message names the file already; standard input is named so in it.
+            return WSSniffError(.invalidCapture, path == "-" ? "\(error)" : "\(path): \(error)")
         }
     }
 
@@ -96,6 +150,48 @@ package enum FileInput {
             throw WSSniffError(.cannotOpenInput, "cannot hash \(path): libcrypto could not set up SHA-256")
         }
         return digest
+    }
+}
+
+/// An opened input, with the SHA-256 of a streamed one computed as its bytes are read.
+private final class OpenedStream {
+    let reader: CaptureFileReader
+    private let hasher: StreamHasher?
+
+    init(path: String, hash: Bool, firstNumber: Int) throws(WSSniffError) {
+        let hasher = hash ? StreamHasher() : nil
+        do {
+            self.reader = try CaptureFileReader(
+                path: path,
+                firstNumber: firstNumber,
+                observer: hasher.map { hasher in { bytes in hasher.update(bytes) } }
+            )
+        } catch {
+            throw FileInput.translateError(error, path: path)
+        }
+        self.hasher = self.reader.isStream ? hasher : nil
+    }
+
+    /// The SHA-256 of every byte read from the stream; call once the reader has returned false.
+    func streamDigest() throws(WSSniffError) -> String? {
+        guard let hasher = self.hasher else { return nil }
+        guard let digest = hasher.finalize() else {
+            throw WSSniffError(.cannotOpenInput, "cannot hash \(self.reader.path): libcrypto could not set up SHA-256")
+        }
+        return digest
+    }
+}
+
+/// A SHA-256 fed by the stream reader as it reads.
+private final class StreamHasher {
+    private var digest: FileDigest? = FileDigest()
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        self.digest?.update(bytes)
+    }
+
+    func finalize() -> String? {
+        self.digest.take()?.finalize()
     }
 }
 

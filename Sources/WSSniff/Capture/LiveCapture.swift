@@ -375,7 +375,7 @@ package final class LiveCapture {
                     let path = Self.rotatedName(self.options.writePath ?? "", index: self.fileIndex)
                     throw WSSniffError(
                         .cannotWrite,
-                        "cannot write \(path): \(reason); capture stopped after \(statistics.written) packets "
+                        "cannot write \(path): \(reason); capture stopped after \(TextRenderer.count(statistics.written, "packet")) "
                             + "written, and the file ends with the last whole one"
                     )
                 }

@@ -180,7 +180,8 @@ package struct Pipeline {
         self.dissector = WebSocketDissector(limits: self.limits, options: self.websocketOptions)
         if dissector.evictions > 0 {
             self.input.warnings.append(
-                "\(dissector.evictions) connections were reported before they ended: more than "
+                "\(TextRenderer.count(dissector.evictions, "connection")) "
+                    + "\(dissector.evictions == 1 ? "was" : "were") reported before they ended: more than "
                     + "\(self.limits.maxConnections) were open at once, and the least recently active one gave way "
                     + "each time (its later packets start a new connection)"
             )

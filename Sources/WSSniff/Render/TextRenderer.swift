@@ -9,9 +9,10 @@ package enum TextRenderer {
             lines.append("interface \(interface)")
         }
         for file in input.files {
-            lines.append("file \(file.path) (\(file.size) bytes, \(file.packets) packets)")
+            let name = file.path == "-" ? "standard input" : "file \(file.path)"
+            lines.append("\(name) (\(Self.count(file.size, "byte")), \(Self.count(file.packets, "packet")))")
         }
-        var summary = "\(input.packets) packets, \(input.bytes) bytes"
+        var summary = "\(Self.count(input.packets, "packet")), \(Self.count(input.bytes, "byte"))"
         if !input.linkTypes.isEmpty {
             summary += ", link type \(input.linkTypes.map(\.description).joined(separator: ", "))"
         }
@@ -21,7 +22,8 @@ package enum TextRenderer {
         lines.append(summary)
         if input.truncatedPackets > 0 {
             lines.append(
-                "\(input.truncatedPackets) packets were cut short by the snaplen: their missing bytes are gaps"
+                "\(Self.count(input.truncatedPackets, "packet")) \(input.truncatedPackets == 1 ? "was" : "were") cut "
+                    + "short by the snaplen: their missing bytes are gaps"
             )
         }
         for warning in input.warnings {
@@ -58,10 +60,14 @@ package enum TextRenderer {
         case .open: line += ", still open at the end of the capture"
         }
         var notes: [String] = []
-        if tcp.gaps > 0 { notes.append("\(tcp.gaps) gaps (\(tcp.gapBytes) bytes never captured)") }
-        if tcp.retransmissions > 0 { notes.append("\(tcp.retransmissions) retransmissions") }
-        if tcp.outOfOrder > 0 { notes.append("\(tcp.outOfOrder) out-of-order segments") }
-        if tcp.conflictingOverlaps > 0 { notes.append("\(tcp.conflictingOverlaps) overlaps with different bytes") }
+        if tcp.gaps > 0 {
+            notes.append("\(Self.count(tcp.gaps, "gap")) (\(Self.count(tcp.gapBytes, "byte")) never captured)")
+        }
+        if tcp.retransmissions > 0 { notes.append(Self.count(tcp.retransmissions, "retransmission")) }
+        if tcp.outOfOrder > 0 { notes.append(Self.count(tcp.outOfOrder, "out-of-order segment")) }
+        if tcp.conflictingOverlaps > 0 {
+            notes.append(Self.count(tcp.conflictingOverlaps, "overlap") + " with different bytes")
+        }
         if !notes.isEmpty { line += "\n    " + notes.joined(separator: ", ") }
         if let views = report.otherViewsSentence { line += "\n    " + views }
         return line
@@ -140,7 +146,7 @@ package enum TextRenderer {
             }
         }
         if shown < summary.frameCount {
-            lines.append(indent + "(\(summary.frameCount - shown) more frames; --frames lists them all)")
+            lines.append(indent + "(\(Self.count(summary.frameCount - shown, "more frame")); --frames lists them all)")
         }
         for violation in summary.violations where violation.frame == nil {
             lines.append(indent + "! \(violation.rule.rawValue) (\(violation.rule.rfcSection)): \(violation.detail)")
@@ -319,12 +325,8 @@ package enum TextRenderer {
     }
 
     /// "1 frame", "2 frames".
-    static func count(_ value: Int, _ noun: String) -> String {
+    package static func count(_ value: Int, _ noun: String) -> String {
         value == 1 ? "1 \(noun)" : "\(value) \(noun)s"
-    }
-
-    package static func footer(connections: Int) -> String {
-        connections == 1 ? "1 TCP connection" : "\(connections) TCP connections"
     }
 }
 

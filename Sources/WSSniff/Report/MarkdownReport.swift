@@ -82,7 +82,8 @@ extension EvidenceReport {
         ]
         if let interface = self.input.interface { rows.append(("capture interface", interface)) }
         for file in self.input.files {
-            rows.append(("input file", "\(file.path) (\(file.size) bytes, \(file.packets) packets)"))
+            let counts = "\(TextRenderer.count(file.size, "byte")), \(TextRenderer.count(file.packets, "packet"))"
+            rows.append(("input file", "\(file.path == "-" ? "standard input" : file.path) (\(counts))"))
             rows.append(("SHA-256", file.sha256 ?? "not computed"))
         }
         rows.append(("link types", self.input.linkTypes.map(\.description).joined(separator: ", ")))

@@ -10,6 +10,9 @@ package struct ReportRequest: Sendable {
     package var jsonPath: String?
     package var sanitizedPath: String?
     package var showSecrets = false
+    /// The names the report gives inputs read from a private copy (a capture from standard input or a FIFO is
+    /// spooled to a temporary file first): the copy's path, then the name the user gave.
+    package var inputNames: [String: String] = [:]
 
     package init() {}
 
@@ -61,7 +64,8 @@ extension EvidenceReport {
         try FileInput.check(paths: request.captures)
         let outputs = try ReportFiles.Outputs([request.markdownPath, request.jsonPath, request.sanitizedPath])
         defer { outputs.discard() }
-        let report = try Self.make(request, outputs: outputs)
+        var report = try Self.make(request, outputs: outputs)
+        for (spool, original) in request.inputNames { report.input.rename(file: spool, to: original) }
         let markdown = try report.write(request, into: outputs)
         try outputs.commit()
         return (report, markdown)
@@ -101,30 +105,31 @@ extension EvidenceReport {
             try own?.commit()
             report.sanitizedPath = output
             report.sanitizerNotes.append(
-                "\(sanitizer.secretCount) secret values found; \(outcome.rewrittenBytes) bytes rewritten in "
-                    + "\(outcome.rewrittenPackets) of \(outcome.packets) packets"
+                "\(TextRenderer.count(sanitizer.secretCount, "secret value")) found; "
+                    + "\(TextRenderer.count(outcome.rewrittenBytes, "byte")) rewritten in \(outcome.rewrittenPackets) of "
+                    + "\(TextRenderer.count(outcome.packets, "packet"))"
                     + (sanitizer.blankedPayloads > 0
-                        ? "; \(sanitizer.blankedPayloads) cases blanked instead, where bytes could not be searched or "
-                            + "rewritten in place (below)."
+                        ? "; \(TextRenderer.count(sanitizer.blankedPayloads, "case")) blanked instead, where bytes could "
+                            + "not be searched or rewritten in place (below)."
                         : ".")
             )
             if outcome.blankedCopies > 0 {
                 report.sanitizerNotes.append(
-                    "\(outcome.blankedCopies) retransmitted copies of HTTP bytes differ from the copy analyzed: "
-                        + "blanked (zero bytes)."
+                    "\(outcome.blankedCopies) retransmitted \(outcome.blankedCopies == 1 ? "copy" : "copies") of HTTP "
+                        + "bytes differ from the copy analyzed: blanked (zero bytes)."
                 )
             }
             if !sanitizer.strayRecords.isEmpty {
                 report.sanitizerNotes.append(
-                    "\(sanitizer.strayRecords.count) packets carry TCP payload that no connection's stream took (late "
-                        + "retransmissions after a close, bytes before a stream's start, data on a RST): blanked "
-                        + "(zero bytes), since nothing read them."
+                    "\(TextRenderer.count(sanitizer.strayRecords.count, "packet")) with TCP payload that no "
+                        + "connection's stream took (late retransmissions after a close, bytes before a stream's start, "
+                        + "data on a RST): blanked (zero bytes), since nothing read them."
                 )
             }
             if !sanitizer.fragmentedRecords.isEmpty {
                 report.sanitizerNotes.append(
-                    "\(sanitizer.fragmentedRecords.count) packets carry secret bytes inside IP fragments: not "
-                        + "rewritten."
+                    "\(TextRenderer.count(sanitizer.fragmentedRecords.count, "packet")) with secret bytes inside IP "
+                        + "fragments: not rewritten."
                 )
             }
             report.sanitizerNotes += sanitizer.notes
