@@ -141,6 +141,12 @@ package final class CaptureFileReader {
         self.window.isStream
     }
 
+    /// A stream only: called before the reader waits for its writer (nothing is there to read yet).
+    package var stallHandler: (() -> Void)? {
+        get { self.window.stallHandler }
+        set { self.window.stallHandler = newValue }
+    }
+
     /// How far the reader has got, in bytes from the start of the file.
     package var bytesRead: Int {
         self.offset

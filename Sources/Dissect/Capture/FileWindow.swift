@@ -43,6 +43,9 @@ struct FileWindow: ~Copyable {
     private var keepFrom = 0
     /// Streamed: sees every byte read, in order, once (the input's SHA-256).
     private let observer: ((UnsafeRawBufferPointer) -> Void)?
+    /// Streamed: called before a read() that would wait for the writer (nothing to read yet), so that what waits
+    /// for more input (a finished connection held for a copy of it) can go on meanwhile.
+    var stallHandler: (() -> Void)?
 
     /// Opens `path` read-only (`-` is standard input) and learns whether it can be mapped; reads or maps nothing yet.
     ///
@@ -235,6 +238,10 @@ struct FileWindow: ~Copyable {
     private mutating func readOnce(maximum: Int) throws(CaptureError) -> Int {
         guard let base = self.base, maximum > 0 else { return 0 }
         let target = UnsafeMutableRawPointer(mutating: base) + self.windowLength
+        if let stallHandler = self.stallHandler {
+            var ready = pollfd(fd: self.fd, events: Int16(POLLIN), revents: 0)
+            if poll(&ready, 1, 0) == 0 { stallHandler() }
+        }
         while true {
             let count = read(self.fd, target, min(maximum, self.capacity - self.windowLength))
             if count < 0 {

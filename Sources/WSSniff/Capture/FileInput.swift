@@ -44,11 +44,18 @@ package enum FileInput {
             var packets = 0
             var meter = progress && !reader.isStream ? ProgressMeter(path: path, size: reader.fileSize) : nil
             do {
-                while try reader.next({ info, bytes in
-                    packets += 1
-                    pipeline.ingest(info, bytes.bytes, finished: finished)
-                    if packets & 0x3fff == 0 { meter?.update(bytes: reader.bytesRead, packets: packets) }
-                }) {}
+                // While a stream's writer is quiet, connections held for another capture point's copy of them go
+                // on: their copy would have come with them.
+                let releaseWaiting = { pipeline.releaseWaiting(finished) }
+                try withoutActuallyEscaping(releaseWaiting) { stalled in
+                    if reader.isStream { reader.stallHandler = stalled }
+                    defer { reader.stallHandler = nil }
+                    while try reader.next({ info, bytes in
+                        packets += 1
+                        pipeline.ingest(info, bytes.bytes, finished: finished)
+                        if packets & 0x3fff == 0 { meter?.update(bytes: reader.bytesRead, packets: packets) }
+                    }) {}
+                }
                 meter?.finish()
             } catch let error as CaptureError {
                 throw Self.translate(error, path: path)

@@ -256,7 +256,16 @@ package struct Pipeline {
         }
     }
 
-    /// A finished connection goes to `views`, which hands on what it no longer holds.
+    /// Hands on every finished connection still waiting for another capture point's copy of it: the input went
+    /// quiet (a stream's writer has nothing more yet), and copies are captured together.
+    package mutating func releaseWaiting(_ finished: (ConnectionReport) -> Void) {
+        guard !self.views.isEmpty else { return }
+        self.releaseViews(finished)
+        if let worker = self.worker, !self.inFlightStarts.isEmpty {
+            self.landed(worker.takeCompleted(), finished)
+        }
+    }
+
     /// Ends a finished connection's dissection (its analyzer's summary is all that is kept of it from here on) and
     /// hands it to `views`, which hands on what it no longer holds.
     private mutating func offer(_ result: inout WebSocketDissector.Result, _ finished: (ConnectionReport) -> Void) {

@@ -28,13 +28,16 @@ package struct VerdictTally: Sendable {
         }
     }
 
-    /// `3 connections: 2 accepted, 1 protocol-mismatch`: the causes most frequent first, ties in order of appearance;
+    /// `3 connections: 2 accepted, 1 protocol-mismatch`: the causes most frequent first, ties in the vocabulary's order
+    /// (the same whatever order the connections were printed in: a pipe prints them as they end);
     /// `1 connection: accepted`; `no TCP connection`.
     package var summary: String {
         if self.total == 0 { return "no TCP connection" }
         if self.total == 1, let only = self.counts.first { return "1 connection: \(only.cause.rawValue)" }
+        let rank = { (cause: GatewayVerdict.Cause) in GatewayVerdict.Cause.allCases.firstIndex(of: cause) ?? 0 }
         let ordered = self.counts.enumerated().sorted {
-            $0.element.count != $1.element.count ? $0.element.count > $1.element.count : $0.offset < $1.offset
+            $0.element.count != $1.element.count
+                ? $0.element.count > $1.element.count : rank($0.element.cause) < rank($1.element.cause)
         }
         let parts = ordered.map { "\($0.element.count) \($0.element.cause.rawValue)" }
         return "\(self.total) connections: " + parts.joined(separator: ", ")
