@@ -125,6 +125,7 @@ struct CaptureCommand: ParsableCommand {
 
         var options = PipelineOptions()
         options.serverPort = self.port
+        options.reportsHandshakes = !self.quiet
         do {
             try self.output.apply(to: &options)
         } catch {
@@ -180,30 +181,45 @@ struct CaptureCommand: ParsableCommand {
             "capturing on \(self.interface) (\(capture.linkType)), filter \"\(captureOptions.filter)\""
                 + (self.write.map { ", writing \($0)" } ?? "") + identity + "; Ctrl-C to stop"
         )
-        var connections = 0
+        var log = LiveConnectionLog()
         // For --report: each connection's secrets are collected as it ends; then it keeps only what the report shows
         // (as `wssniff report` does), so a long capture does not hold every frame and message.
         var secretScan = PcapSanitizer()
+        // Each connection is printed when its handshake is decided (the gateway's answer, or a close) and again,
+        // in one line (jsonl: its whole line), when it ends; one that ends first is printed once, whole.
+        let emitHandshake: (HandshakeReport) -> Void = { handshake in
+            let index = log.handshake(handshake)
+            switch self.format {
+            case .text:
+                print(TextRenderer.handshake(handshake, index: index, options: render))
+            case .json, .jsonl:
+                print(JSONRenderer.handshakeEvent(handshake, index: index, options: render).serialized())
+            }
+            flushStandardOutput()
+        }
         let emit: (ConnectionReport) -> Void = { report in
-            connections += 1
+            var numbered = report
+            let reported = log.ended(&numbered)
             if self.report != nil {
                 secretScan.scanMessages(report)
                 finished.append(report.keptForReport())
             }
             guard !self.quiet else { return }
-            var numbered = report
-            numbered.index = connections
             switch self.format {
             case .text:
-                print(TextRenderer.connection(numbered, options: render))
+                if let reported {
+                    print(TextRenderer.connectionEnd(numbered, handshake: reported))
+                } else {
+                    print(TextRenderer.connection(numbered, options: render))
+                }
             case .json, .jsonl:
-                print(JSONRenderer.connection(numbered, options: render).serialized())
+                print(JSONRenderer.endedConnection(numbered, handshake: reported, options: render).serialized())
             }
             flushStandardOutput()
         }
         let statistics = capture.run(
             idle: { now in pipeline.tick(now: now, emit) },
-            { info, bytes in pipeline.ingest(info, bytes, finished: emit) }
+            { info, bytes in pipeline.ingest(info, bytes, handshake: emitHandshake, finished: emit) }
         )
         pipeline.finish(emit)
         var summary = "\(statistics.captured) packets captured"
@@ -212,7 +228,7 @@ struct CaptureCommand: ParsableCommand {
         }
         summary += "; kernel: \(statistics.kernelReceived) received, \(statistics.kernelDropped) dropped"
         if statistics.interfaceDropped > 0 { summary += ", \(statistics.interfaceDropped) dropped by the interface" }
-        summary += "; \(connections) connections; stopped by \(statistics.stopReason)"
+        summary += "; \(log.count) connections; stopped by \(statistics.stopReason)"
         Diagnostics.note(summary)
         if let failure = statistics.failure {
             throw fail(failure)
