@@ -144,6 +144,8 @@ struct CaptureCommand: ParsableCommand {
 
         var options = PipelineOptions()
         options.serverPort = port
+        // With --failed a connection is shown at its end only, once its final verdict is known.
+        options.reportsHandshakes = !self.quiet && !self.output.failed
         do {
             try self.output.apply(to: &options)
         } catch {
@@ -202,28 +204,9 @@ struct CaptureCommand: ParsableCommand {
             "capturing on \(self.interface) (\(capture.linkType)), filter \"\(captureOptions.filter)\""
                 + (writing ?? "") + identity + "; Ctrl-C to stop"
         )
-        var connections = 0
+        var log = LiveConnectionLog()
         var tally = VerdictTally()
-        // For --report: each connection's secrets are collected as it ends; then it keeps only what the report shows
-        // (as `wssniff report` does), so a long capture does not hold every frame and message.
-        var secretScan = PcapSanitizer()
-        let emit: (ConnectionReport) -> Void = { report in
-            connections += 1
-            tally.add(report)
-            if self.report != nil {
-                secretScan.scanMessages(report)
-                finished.append(report.keptForReport())
-            }
-            guard !self.quiet && self.output.shows(report) else { return }
-            var numbered = report
-            numbered.index = connections
-            let line: String
-            switch self.format {
-            case .text:
-                line = TextRenderer.connection(numbered, options: render)
-            case .json, .jsonl:
-                line = JSONRenderer.connection(numbered, options: render).serialized()
-            }
+        let show: (String) -> Void = { line in
             if pcapOnStandardOutput {
                 Diagnostics.text(line + "\n")
             } else {
@@ -231,9 +214,43 @@ struct CaptureCommand: ParsableCommand {
                 flushStandardOutput()
             }
         }
+        // For --report: each connection's secrets are collected as it ends; then it keeps only what the report shows
+        // (as `wssniff report` does), so a long capture does not hold every frame and message.
+        var secretScan = PcapSanitizer()
+        // Each connection is printed when its handshake is decided (the gateway's answer, or a close) and again,
+        // in one line (jsonl: its whole line), when it ends; one that ends first is printed once, whole.
+        let emitHandshake: (HandshakeReport) -> Void = { handshake in
+            let index = log.handshake(handshake)
+            switch self.format {
+            case .text:
+                show(TextRenderer.handshake(handshake, index: index, options: render))
+            case .json, .jsonl:
+                show(JSONRenderer.handshakeEvent(handshake, index: index, options: render).serialized())
+            }
+        }
+        let emit: (ConnectionReport) -> Void = { report in
+            tally.add(report)
+            var numbered = report
+            let reported = log.ended(&numbered)
+            if self.report != nil {
+                secretScan.scanMessages(report)
+                finished.append(report.keptForReport())
+            }
+            guard !self.quiet && self.output.shows(report) else { return }
+            switch self.format {
+            case .text:
+                if let reported {
+                    show(TextRenderer.connectionEnd(numbered, handshake: reported))
+                } else {
+                    show(TextRenderer.connection(numbered, options: render))
+                }
+            case .json, .jsonl:
+                show(JSONRenderer.endedConnection(numbered, handshake: reported, options: render).serialized())
+            }
+        }
         let statistics = capture.run(
             idle: { now in pipeline.tick(now: now, emit) },
-            { info, bytes in pipeline.ingest(info, bytes, finished: emit) }
+            { info, bytes in pipeline.ingest(info, bytes, handshake: emitHandshake, finished: emit) }
         )
         pipeline.finish(emit)
         var summary = "\(TextRenderer.count(statistics.captured, "packet")) captured"

@@ -671,9 +671,11 @@ import Testing
         print("as nobody: captured \(summary.captured), written \(summary.written)")
         let owner = try FileManager.default.attributesOfItem(atPath: capture.pcap.path)[.ownerAccountID] as? Int
         #expect(owner == 65534, "the -w file is given to the user the capture runs as")
+        // The handshake's event line at hello-ok, then the connection's line when it ended.
         let lines = capture.stdout.split(separator: "\n")
-        #expect(lines.count == 1)
-        #expect(lines.first?.contains("\"cause\":\"accepted\"") == true, "\(capture.stdout)")
+        #expect(lines.count == 2)
+        #expect(lines.first?.contains("\"event\":\"handshake\"") == true, "\(capture.stdout)")
+        #expect(lines.last?.contains("\"cause\":\"accepted\"") == true, "\(capture.stdout)")
         let document = try TestSupport.analyzeJSON([capture.pcap.path], extra: ["--port", String(gateway.port)])
         #expect((document["input"] as? [String: Any])?["packets"] as? Int == summary.written)
     }

@@ -99,15 +99,40 @@ import Testing
             // A breach after hello-ok is logged under `after`: what closed the connection, which wssniff explains.
             logged[remote] = (object["after"] as? [String: Any])?["cause"] as? String ?? cause
         }
-        // What wssniff said live, one JSON line per connection as it ended.
+        // What wssniff said live, one JSON line per connection as it ended; and, before it, an event line when the
+        // handshake was decided.
         var said: [Int: (String, String)] = [:]
+        var early: [Int: (cause: String, observed: Bool)] = [:]
+        var changed: [Int: Bool] = [:]
         for line in capture.stdout.split(separator: "\n") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                 let client = (object["client"] as? [String: Any])?["port"] as? Int,
                 let verdict = object["verdict"] as? [String: Any]
             else { continue }
+            if object["event"] as? String == "handshake" {
+                #expect(said[client] == nil, "client port \(client): the handshake event comes before the end")
+                early[client] = (verdict["cause"] as? String ?? "", verdict["observed"] as? Bool ?? false)
+                continue
+            }
             said[client] = (verdict["cause"] as? String ?? "", verdict["summary"] as? String ?? "")
+            let reported = object["handshakeEvent"] as? [String: Any]
+            #expect((reported == nil) == (early[client] == nil), "client port \(client): handshakeEvent iff an event")
+            changed[client] = reported?["verdictChanged"] as? Bool
         }
+        // The early verdict is the final one unless the end line says later traffic changed it: a breach after an
+        // accepted handshake, or the close that answers a client's bad close frame (predicted, then observed).
+        #expect(early.count >= scenarios.count - 4, "most handshakes are decided while open: \(early.count)")
+        for (port, (cause, observed)) in early.sorted(by: { $0.key < $1.key }) {
+            if changed[port] == true {
+                #expect(
+                    cause == "accepted" || !observed,
+                    "client port \(port): changed from \(cause) to \(said[port]?.0 ?? "")"
+                )
+            } else {
+                #expect(cause == said[port]?.0, "client port \(port): early \(cause), final \(said[port]?.0 ?? "")")
+            }
+        }
+        #expect(changed.values.contains(true), "chat-invalid-utf8: accepted, then closed with 1007")
         #expect(logged.count >= scenarios.count, "the gateway logged every connection")
         let refused = said.filter { logged[$0.key] == nil }
         #expect(refused.count == 1, "one connection the gateway never logged: the refused upgrade")

@@ -5,7 +5,7 @@
 //
 // Usage: NODE_PATH=/usr/share/nodejs node tools/gateway/client.js --port P
 //          (--scenario NAME | --raw RULE) [--host 127.0.0.1] [--identity FILE] [--token T]
-//          [--password P] [--protocol 3] [--deflate on|off] [--list]
+//          [--password P] [--protocol 3] [--deflate on|off] [--hold MS] [--list]
 
 const crypto = require('node:crypto');
 const net = require('node:net');
@@ -15,7 +15,7 @@ const proof = require('./proof');
 
 const VERSION = '2026.3.13';
 const IDENTITIES = path.join(__dirname, 'identities');
-const DEADLINE_MS = 8000;
+const DEADLINE_MS = 8000; // and --hold: an accepted client closes that long after hello-ok (default 100 ms)
 
 // Each scenario: what it does and the cause the reference gateway (started with --token) answers.
 const SCENARIOS = {
@@ -84,13 +84,13 @@ function usage(message) {
     if (message) process.stderr.write(`client: ${message}\n`);
     process.stderr.write(
         'usage: client.js --port P (--scenario NAME | --raw RULE) [--host H] [--identity FILE] [--token T]\n' +
-            '                 [--password P] [--protocol N] [--deflate on|off] [--list]\n'
+            '                 [--password P] [--protocol N] [--deflate on|off] [--hold MS] [--list]\n'
     );
     process.exit(64);
 }
 
 function parseOptions(argv) {
-    const o = { host: '127.0.0.1', port: null, scenario: null, raw: null, identity: null, token: null, password: null, protocol: 3, deflate: true };
+    const o = { host: '127.0.0.1', port: null, scenario: null, raw: null, identity: null, token: null, password: null, protocol: 3, deflate: true, hold: 100 };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = () => {
@@ -107,6 +107,7 @@ function parseOptions(argv) {
             case '--password': o.password = value(); break;
             case '--protocol': o.protocol = Number(value()); break;
             case '--deflate': o.deflate = value() === 'on'; break;
+            case '--hold': o.hold = Number(value()); break;
             case '--list-json':
                 for (const [k, v] of Object.entries(SCENARIOS)) console.log(JSON.stringify({ name: k, cause: expectedCause(v), description: v }));
                 for (const [k, v] of Object.entries(RAW_RULES)) console.log(JSON.stringify({ name: `raw-${k}`, cause: expectedCause(v), description: v }));
@@ -121,6 +122,7 @@ function parseOptions(argv) {
         }
     }
     if (!Number.isInteger(o.port) || o.port <= 0) usage('--port is required');
+    if (!Number.isInteger(o.hold) || o.hold < 0) usage('--hold takes milliseconds');
     if (!o.scenario === !o.raw) usage('give one of --scenario or --raw');
     if (o.scenario && !SCENARIOS[o.scenario]) usage(`unknown scenario ${o.scenario} (see --list)`);
     if (o.raw && !RAW_RULES[o.raw]) usage(`unknown raw rule ${o.raw} (see --list)`);
@@ -145,7 +147,7 @@ function done(extra = {}) {
     process.stdout.write(JSON.stringify(result) + '\n');
     process.exit(result.timedOut ? 1 : 0);
 }
-setTimeout(() => done({ timedOut: true }), DEADLINE_MS).unref();
+setTimeout(() => done({ timedOut: true }), DEADLINE_MS + opts.hold).unref();
 
 // ---------------------------------------------------------------------------------------------------
 // The connect request
@@ -401,7 +403,7 @@ function closeSoon(ws) {
     setTimeout(() => {
         result.closedBy = 'client';
         ws.close(1000);
-    }, 100);
+    }, opts.hold);
 }
 
 function onChallenge(ws, s, challenge, setId) {

@@ -10,6 +10,8 @@ package protocol ChallengeObserver: AnyObject, Sendable {
 package struct WebSocketAnalysisOptions: Sendable {
     /// Told of every `connect.challenge` as it is dissected (nil: nobody asks).
     package var challengeObserver: (any ChallengeObserver)?
+    /// Makes an observer for each connection that wants one (nil: none is watched as it goes).
+    package var observers: (any WebSocketObserverFactory)?
     /// Connections to this port seen without their upgrade (the capture started late) are taken as WebSocket and
     /// resynchronized on frame boundaries. 0: none; only connections whose upgrade was seen are WebSocket.
     package var gatewayPort: UInt16 = 42919

@@ -74,6 +74,10 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     /// connection from two connections.
     private var clientDigest = StreamDigest()
     private var serverDigest = StreamDigest()
+    /// Watches the connection's messages and closes as they complete (`options.observers`), until it has seen enough.
+    private var observer: (any WebSocketConnectionObserver)?
+    /// Stream bytes of each direction never captured so far, for the observer's summary.
+    private var holes = (client: 0, server: 0)
 
     package init(client: Endpoint, server: Endpoint, options: WebSocketAnalysisOptions) {
         self.options = options
@@ -83,6 +87,7 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             self.clientStreamMap = WebSocketStreamMap()
             self.serverStreamMap = WebSocketStreamMap()
         }
+        self.observer = options.observers?.observer(client: client, server: server)
     }
 
     // MARK: - StreamAnalyzer
@@ -112,8 +117,10 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
         defer { self.advanceStreamPosition(direction, by: length) }
         if direction == .client {
             self.clientDigest.addHole(length)
+            self.holes.client += length
         } else {
             self.serverDigest.addHole(length)
+            self.holes.server += length
         }
         if self.hasParser(direction) {
             self.gapBytes += length
@@ -164,18 +171,25 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
 
     // MARK: - Result
 
-    /// Ends both directions (the capture may end first) and gives the summary.
     /// The fingerprint of the stream `direction` delivered so far (bytes and holes; see `StreamDigest`).
     package func streamDigest(_ direction: Direction) -> UInt64 {
         direction == .client ? self.clientDigest.value : self.serverDigest.value
     }
 
+    /// Ends both directions (the capture may end first) and gives the summary.
     package mutating func finish() -> WebSocketConnectionSummary {
+        // The connection is over: what ends with it is in the summary, not news for an observer.
+        self.observer = nil
         let packet =
             self.tcpEndings.last?.packet ?? self.frames.last?.endPacket
             ?? PacketRef(number: 0, timestamp: Timestamp(nanoseconds: 0))
         self.endDirection(.client, packet: packet)
         self.endDirection(.server, packet: packet)
+        return self.summary()
+    }
+
+    /// The summary of what was read so far, directions not ended.
+    private func summary() -> WebSocketConnectionSummary {
         let handshake = self.conversation.handshake
         return WebSocketConnectionSummary(
             kind: self.kind,
@@ -405,7 +419,8 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
         // The gateway's `ws` enforces its pre-connect limit from the upgrade on, before the challenge is even sent.
         if self.isGatewayPort {
             self.isGateway = true
-            self.clientParser?.config.maxMessageSize = self.options.gatewayPreConnectMaxPayload
+            let limit = self.options.gatewayPreConnectMaxPayload
+            self.clientParser?.config.maxMessageSize = limit
         }
         let pending = self.pendingClient
         self.pendingClient = []
@@ -523,6 +538,9 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             if message.direction == .server, let payload = message.payload {
                 self.noticeGateway(payload, packet: message.startPacket, complete: message.complete)
             }
+            if let observer = self.observer {
+                self.answer(observer.messageEnded(message), packet: message.endPacket)
+            }
         case .control(let control):
             if self.controls.count < self.options.keptControls {
                 self.controls.append(control)
@@ -533,10 +551,27 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             if self.closes.count < 8 {
                 self.closes.append(close)
             }
+            if let observer = self.observer {
+                self.answer(observer.closeRead(close), packet: close.packet)
+            }
         case .resynchronized(let skipped, let packet):
             self.resynchronizations.append(.init(direction: direction, skippedBytes: skipped, packet: packet))
         case .gap:
             break
+        }
+    }
+
+    /// Acts on the observer's reply to the record `packet` completed.
+    private mutating func answer(_ reply: WebSocketObserverReply, packet: PacketRef) {
+        switch reply {
+        case .more:
+            return
+        case .enough:
+            self.observer = nil
+        case .summarize:
+            let observer = self.observer
+            self.observer = nil
+            observer?.summarized(self.summary(), gapBytes: self.holes, packet: packet)
         }
     }
 
@@ -549,9 +584,11 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             if complete, let observer = self.options.challengeObserver {
                 observer.challengeSeen(payload, packet: packet, client: self.client, server: self.server)
             }
-            self.clientParser?.config.maxMessageSize = self.options.gatewayPreConnectMaxPayload
+            let limit = self.options.gatewayPreConnectMaxPayload
+            self.clientParser?.config.maxMessageSize = limit
         } else if self.isGateway, payload.containsASCII("\"hello-ok\"") {
-            self.clientParser?.config.maxMessageSize = self.options.gatewayMaxPayload
+            let limit = self.options.gatewayMaxPayload
+            self.clientParser?.config.maxMessageSize = limit
             // The handshake is over. The gateway's own messages from here on (its `ws` encodes them) are skipped by
             // length past the kept ones; the client's are always checked, so every 1007 or 1009 the gateway sends
             // is explained by the message that caused it.

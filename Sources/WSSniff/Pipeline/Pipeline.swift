@@ -15,6 +15,10 @@ package struct PipelineOptions: Sendable {
     package var concurrentAnalysis = false
     package var websocket = WebSocketAnalysisOptions()
     package var gateway = GatewayOptions()
+    /// Report each connection's gateway handshake as soon as it is decided (`HandshakeReport`: the gateway's answer
+    /// to the connect, or a close), while the connection goes on: for live output. The connection is still reported
+    /// when it ends.
+    package var reportsHandshakes = false
 
     package init() {}
 
@@ -88,6 +92,8 @@ package struct Pipeline {
     private var inFlightStarts: [Int: Int] = [:]
     /// Finished connections held a moment, until another capture point's copy of each could have ended too.
     private var views: ConnectionViews
+    /// Collects the handshakes decided while their connections are open (with `reportsHandshakes`).
+    private let handshakes: HandshakeWatch?
 
     package init(options: PipelineOptions) {
         self.gatewayOptions = options.gateway
@@ -100,6 +106,8 @@ package struct Pipeline {
         // its connect, whichever connection ends first and whichever thread analyzes it.
         let challenges = ChallengeLog()
         websocket.challengeObserver = challenges
+        self.handshakes = options.reportsHandshakes ? HandshakeWatch() : nil
+        websocket.observers = self.handshakes
         self.analysisState = AnalysisWorker.State(challenges: challenges)
         self.limits = options.limits
         self.websocketOptions = websocket
@@ -132,6 +140,17 @@ package struct Pipeline {
         _ bytes: RawSpan,
         finished: (ConnectionReport) -> Void
     ) {
+        self.ingest(info, bytes, handshake: { _ in }, finished: finished)
+    }
+
+    /// Feeds one captured packet. With `reportsHandshakes`, the handshakes it decides are handed to `handshake`
+    /// first; then the connections it finishes are handed to `finished`.
+    package mutating func ingest(
+        _ info: CaptureRecordInfo,
+        _ bytes: RawSpan,
+        handshake: (HandshakeReport) -> Void,
+        finished: (ConnectionReport) -> Void
+    ) {
         self.input.count(info)
         // Finished connections are collected first and reported after the dissector returns, so the report (which
         // updates this pipeline) never overlaps the dissector's own access.
@@ -139,6 +158,12 @@ package struct Pipeline {
         self.finishedBuffer = []
         let outcome = self.dissector.ingest(info, bytes) { (result: inout WebSocketDissector.Result) in
             done.append(result)
+        }
+        // A handshake decided by the packet that also ends its connection is reported before the connection.
+        if let watch = self.handshakes, !watch.isEmpty {
+            for decision in watch.take() {
+                handshake(self.handshakeReport(decision))
+            }
         }
         if !self.views.isEmpty {
             self.expireViews(now: info.timestamp, finished)
@@ -210,6 +235,35 @@ package struct Pipeline {
             self.landed(worker.drain(), finished)
         }
         self.release(before: nil, finished)
+        // Handshakes decided as the input ended (held segments flushed) are told by their connections' reports.
+        _ = self.handshakes?.take()
+    }
+
+    /// Analyzes a handshake decided on an open connection, in line: one analysis per connection, like the one its
+    /// end gets, on what was captured until then.
+    private func handshakeReport(_ decision: HandshakeWatch.Decision) -> HandshakeReport {
+        var websocket = decision.websocket
+        let gateway = GatewayAnalysis.analyze(
+            websocket,
+            tcpEnded: false,
+            challenges: self.analysisState.challenges,
+            client: decision.client,
+            options: self.gatewayOptions,
+            evidence: CaptureEvidence(
+                clientGapBytes: decision.gapBytes.client,
+                serverGapBytes: decision.gapBytes.server,
+                snaplen: self.input.cutSnaplen
+            )
+        )
+        websocket.trim(keepFrames: self.keepFrameDetail, keepPayloads: self.keepMessagePayloads)
+        return HandshakeReport(
+            client: decision.client,
+            server: decision.server,
+            packet: decision.packet,
+            decidedBy: decision.decidedBy,
+            websocket: websocket,
+            gateway: gateway
+        )
     }
 
     /// Whether to release now: `every` steps (packets, or connections at the end) have passed since the last
