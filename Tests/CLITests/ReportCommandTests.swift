@@ -300,6 +300,36 @@ import Testing
         #expect(good.markdown.contains("Nothing: the gateway accepted the connection."))
     }
 
+    /// One cause, two different mistakes: the step each connection needs names that connection; the step they
+    /// share is said once, without names. The near misses are those `analyze` finds in each connection.
+    @Test func stepsOfOneCauseNameTheirConnections() throws {
+        let captures = ["reordered-scopes.pcap", "unnormalized-platform.pcap", "reordered-scopes.pcap"].map(Self.sample)
+        let analysis = try TestSupport.analyzeJSON(captures)
+        let connections = try #require(analysis["connections"] as? [[String: Any]])
+        #expect(connections.count == 3)
+        let nearMisses = connections.map {
+            (($0["proof"] as? [String: Any])?["nearMiss"] as? [String: Any])?["name"] as? String
+        }
+        #expect(nearMisses[0] == nearMisses[2] && nearMisses[0] != nearMisses[1])
+        let written = try Self.report(captures: captures)
+        #expect(written.markdown.hasPrefix("# wssniff report: device-signature-invalid\n"))
+        #expect(written.markdown.contains("The same cause ends connections 2 and 3."))
+        let steps = Self.section(written.markdown, heading: "## What to do next").filter { $0.hasPrefix("- ") }
+        let first = try #require(nearMisses[0])
+        let second = try #require(nearMisses[1])
+        #expect(
+            steps.contains {
+                $0.hasPrefix("- Connections 1 and 3: The signature verifies over a near miss, `\(first)`")
+            },
+            "\(steps)"
+        )
+        #expect(
+            steps.contains { $0.hasPrefix("- Connection 2: The signature verifies over a near miss, `\(second)`") },
+            "\(steps)"
+        )
+        #expect(steps.contains { $0.hasPrefix("- Sign exactly the payload the gateway rebuilds") }, "\(steps)")
+    }
+
     // MARK: - Peers and environment
 
     /// The peers table carries what the wire says of each side: the connect's client fields and the gateway's

@@ -74,21 +74,32 @@ package struct EvidenceReport: Sendable {
     package static let stepsPerGroup = 8
 
     /// The next steps of a group: each connection's, in order and without repeats, from its first
-    /// ``stepsPerGroup`` connections.
+    /// ``stepsPerGroup`` connections. A step that not every one of them shares names the connections it is for.
     package func nextSteps(_ group: CauseGroup) -> [String] {
-        var steps: [String] = []
-        for report in group.connections.prefix(Self.stepsPerGroup) {
-            for step in self.nextSteps(report) where !steps.contains(step) {
-                steps.append(step)
+        let reports = group.connections.prefix(Self.stepsPerGroup)
+        var steps: [(text: String, connections: [Int])] = []
+        for report in reports {
+            for step in self.nextSteps(report) {
+                if let index = steps.firstIndex(where: { $0.text == step }) {
+                    if steps[index].connections.last != report.index { steps[index].connections.append(report.index) }
+                } else {
+                    steps.append((step, [report.index]))
+                }
             }
         }
-        if group.connections.count > Self.stepsPerGroup {
-            steps.append(
-                "The other \(group.connections.count - Self.stepsPerGroup) connections with this cause are listed "
-                    + "in the connection table; their steps follow the same pattern."
+        var lines = steps.map { step in
+            guard step.connections.count < reports.count else { return step.text }
+            let named = Self.connectionList(step.connections)
+            return named.prefix(1).uppercased() + named.dropFirst() + ": " + step.text
+        }
+        let more = group.connections.count - reports.count
+        if more > 0 {
+            lines.append(
+                (more == 1 ? "1 more connection with this cause is" : "\(more) more connections with this cause are")
+                    + " listed in the connection table."
             )
         }
-        return steps
+        return lines
     }
 
     /// The headline of a group: the verdict sentence of its first connection, and the others it covers.
