@@ -27,6 +27,16 @@ package struct FrameLevelCause: Hashable, Sendable {
 
 /// What the capture shows of one gateway handshake.
 package struct HandshakeFacts: Hashable, Sendable {
+    /// Where the facts come from.
+    package enum Source: Hashable, Sendable {
+        /// A capture of the connection (`analyze`, `capture`, `report`): what it lacks is named, and a verdict
+        /// without the gateway's answer says that the capture ends first.
+        case capture
+        /// A connect frame given alone with the challenge's nonce (`wssniff verify`): no capture, so nothing is
+        /// missing from one; the gateway's answer was never part of the input.
+        case pastedConnect
+    }
+
     /// A close frame.
     package struct Close: Hashable, Sendable {
         /// Who sent it.
@@ -74,6 +84,8 @@ package struct HandshakeFacts: Hashable, Sendable {
     /// What the capture lacks of this connection, as a clause ("the snaplen (200 bytes) cut 6 of its records"),
     /// when bytes of it were never captured; `nil` when every byte is there.
     package var missingEvidence: String?
+    /// Where the facts come from: a capture, or a connect given alone.
+    package var source: Source
 
     package init(
         challenge: ConnectChallenge? = nil,
@@ -87,7 +99,8 @@ package struct HandshakeFacts: Hashable, Sendable {
         frameLevel: FrameLevelCause? = nil,
         connectionEnded: Bool = false,
         startCaptured: Bool = true,
-        missingEvidence: String? = nil
+        missingEvidence: String? = nil,
+        source: Source = .capture
     ) {
         self.challenge = challenge
         self.firstClientMessage = firstClientMessage
@@ -101,6 +114,7 @@ package struct HandshakeFacts: Hashable, Sendable {
         self.connectionEnded = connectionEnded
         self.startCaptured = startCaptured
         self.missingEvidence = missingEvidence
+        self.source = source
     }
 
     /// The first request, when the first client message is one.
@@ -430,6 +444,9 @@ package struct GatewayVerdict: Hashable, Sendable {
     // MARK: Predicted
 
     private static func predictedVerdict(_ facts: HandshakeFacts) -> GatewayVerdict {
+        if facts.source == .pastedConnect {
+            return Self.pastedConnectVerdict(facts)
+        }
         let reason: String
         if facts.missingEvidence != nil {
             reason = "the gateway's answer is not readable in the capture"
@@ -513,6 +530,47 @@ package struct GatewayVerdict: Hashable, Sendable {
             cause: cause,
             observed: false,
             summary: "\(start); \(gatewayWould): \(detail)" + Self.missingSentence(facts),
+            predictionReason: reason
+        )
+    }
+
+    /// The verdict on a connect given alone (`wssniff verify`): the gateway's checks in order, and, when every one
+    /// passes, `accepted`, predicted: the checks the input cannot show (the shared token against the gateway's, the
+    /// device's pairing) are named in the sentence.
+    private static func pastedConnectVerdict(_ facts: HandshakeFacts) -> GatewayVerdict {
+        let reason = "offline verification: only the connect was given, not the gateway's answer"
+        guard let (cause, detail) = Self.firstFailingCheck(facts) else {
+            let summary: String
+            if let proof = facts.proof {
+                summary =
+                    "Every check passes; the gateway would accept this proof if the token and pairing are right "
+                    + "(\(proof.signedFormClause))."
+            } else {
+                summary =
+                    "Every check passes; the connect has no device proof, so the gateway would accept it on "
+                    + "its shared token or password alone, if that is right, and clear its scopes: calls will fail "
+                    + "with \"missing scope\"."
+            }
+            return GatewayVerdict(
+                cause: .accepted,
+                observed: false,
+                summary: summary,
+                predictionReason: reason + "; the gateway alone checks the shared token and the pairing"
+            )
+        }
+        if cause == .incompleteCapture {
+            return GatewayVerdict(cause: cause, observed: false, summary: detail, predictionReason: reason)
+        }
+        let refusal: String
+        if let message = cause.gatewayMessage, let code = cause.closeCode {
+            refusal = "The gateway would refuse this connect with \"\(message)\" (\(code))"
+        } else {
+            refusal = "The gateway would refuse this connect"
+        }
+        return GatewayVerdict(
+            cause: cause,
+            observed: false,
+            summary: "\(refusal): \(detail)",
             predictionReason: reason
         )
     }
@@ -690,13 +748,15 @@ package struct GatewayVerdict: Hashable, Sendable {
         case .deviceNonceMismatch:
             let sent = params?.device?.nonce?.stringValue.map(JavaScript.trim) ?? "?"
             let expected = facts.challenge?.nonce ?? "?"
+            let whose =
+                facts.source == .pastedConnect ? "the challenge nonce given" : "this connection's challenge nonce"
             if let stale = facts.proof?.staleChallenge {
-                return "`device.nonce` (\(sent)) is not this connection's challenge nonce (\(expected)): "
-                    + "\(stale.phrase). The client answered another connection's challenge (a stale or shared "
-                    + "nonce); sign and send the nonce of the challenge on the connection you connect on."
+                return "`device.nonce` (\(sent)) is not \(whose) (\(expected)): \(stale.phrase). The client answered "
+                    + "another connection's challenge (a stale or shared nonce); sign and send the nonce of the "
+                    + "challenge on the connection you connect on."
             }
-            return "`device.nonce` (\(sent)) is not this connection's challenge nonce (\(expected)); sign and send "
-                + "the nonce of the challenge you answer."
+            return "`device.nonce` (\(sent)) is not \(whose) (\(expected)); sign and send the nonce of the challenge "
+                + "you answer."
         case .deviceSignatureInvalid:
             guard let proof = facts.proof else {
                 return "neither the v3 nor the v2 payload verifies."

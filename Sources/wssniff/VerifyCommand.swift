@@ -118,25 +118,15 @@ struct VerifyCommand: ParsableCommand {
                 showSecrets: self.showSecrets
             )
         )
-        var verdict = GatewayVerdict.decide(
+        let verdict = GatewayVerdict.decide(
             HandshakeFacts(
                 challenge: challenge,
                 firstClientMessage: request,
                 proof: proof,
-                gatewayProtocol: self.gatewayProtocol
+                gatewayProtocol: self.gatewayProtocol,
+                source: .pastedConnect
             )
         )
-        if !verdict.observed {
-            let capturePhrase = "The capture ends before the gateway answered"
-            if verdict.summary.hasPrefix(capturePhrase) {
-                verdict.summary =
-                    "Predicted from the connect alone (no gateway answer)"
-                    + verdict.summary.dropFirst(capturePhrase.count)
-            }
-            verdict.predictionReason =
-                "offline verification: only the connect frame was given, the gateway's answer "
-                + "is not there"
-        }
         var comparison: IdentityComparison?
         if let path = self.identity {
             do {

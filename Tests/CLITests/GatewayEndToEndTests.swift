@@ -154,6 +154,11 @@ import Testing
         #expect(!markdown.contains(Self.token))
         #expect(markdown.contains("```mermaid"))
         #expect(markdown.contains("protocol-mismatch"))
+        // Each distinct failing cause has its own steps, naming its connections; the environment is the capturer's.
+        for cause in Set(said.values.map(\.0)).subtracting(["accepted"]).sorted() {
+            #expect(markdown.contains(". `\(cause)` (connection"), "no steps for \(cause)")
+        }
+        #expect(markdown.contains("These rows describe the machine that captured (live, on `"))
 
         // The -w file is complete: every packet wssniff wrote reads back, and tshark reads it too.
         let written = capture.stderr.firstMatch(of: /(\d+) written to/).flatMap { Int($0.output.1) } ?? -1

@@ -26,12 +26,17 @@ import Testing
 
     /// Runs `wssniff report` writing -o, --json and --sanitized-pcap into a fresh directory.
     static func report(_ capture: String, _ extra: [String] = []) throws -> Written {
+        try Self.report(captures: [capture], extra)
+    }
+
+    /// Runs `wssniff report` over several captures read as one.
+    static func report(captures: [String], _ extra: [String] = []) throws -> Written {
         let directory = try TestSupport.temporaryDirectory()
         let md = directory.appendingPathComponent("report.md").path
         let json = directory.appendingPathComponent("report.json").path
         let pcap = directory.appendingPathComponent("sanitized.pcap").path
         let output = try TestSupport.wssniff(
-            arguments: ["report", capture, "-o", md, "--json", json, "--sanitized-pcap", pcap] + extra
+            arguments: ["report"] + captures + ["-o", md, "--json", json, "--sanitized-pcap", pcap] + extra
         )
         guard output.status == 0 else { throw TestFailure("report failed (\(output.status)): \(output.stderr)") }
         let jsonText = try String(contentsOfFile: json, encoding: .utf8)
@@ -194,6 +199,197 @@ import Testing
             let compact = value.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
             #expect(!same.markdown.contains(compact.prefix(40)) && !same.jsonText.contains(compact.prefix(40)))
         }
+    }
+
+    // MARK: - Several causes
+
+    /// The lines of a Markdown section: from its heading to the next heading of the same or a higher level.
+    static func section(_ markdown: String, heading: String) -> [String] {
+        let lines = markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let start = lines.firstIndex(of: heading) else { return [] }
+        let level = heading.prefix { $0 == "#" }.count
+        let rest = lines[(start + 1)...]
+        let end =
+            rest.firstIndex { line in
+                let hashes = line.prefix { $0 == "#" }.count
+                return hashes > 0 && hashes <= level && line.dropFirst(hashes).hasPrefix(" ")
+            } ?? lines.endIndex
+        return Array(lines[(start + 1)..<end])
+    }
+
+    /// Three samples read as one capture, the protocol mismatch twice: four failing connections with three causes.
+    /// Each cause gets its own headline (the verdict sentence of its first connection) and its own next steps,
+    /// naming every connection it covers, in the Markdown and in the JSON twin.
+    @Test func everyFailingCauseHasItsHeadlineAndSteps() throws {
+        let captures = [
+            "nas-protocol-mismatch.pcap", "unpaired-device.pcap", "reordered-scopes.pcap", "nas-protocol-mismatch.pcap",
+        ].map(Self.sample)
+        let analysis = try TestSupport.analyzeJSON(captures)
+        let connections = try #require(analysis["connections"] as? [[String: Any]])
+        var expected: [(cause: String, connections: [Int])] = []
+        for (offset, connection) in connections.enumerated() {
+            let cause = try #require((connection["verdict"] as? [String: Any])?["cause"] as? String)
+            guard cause != "accepted" else { continue }
+            if let index = expected.firstIndex(where: { $0.cause == cause }) {
+                expected[index].connections.append(offset + 1)
+            } else {
+                expected.append((cause, [offset + 1]))
+            }
+        }
+        #expect(expected.map(\.cause) == ["protocol-mismatch", "pairing-required", "device-signature-invalid"])
+        #expect(expected.first?.connections.count == 2)
+
+        let written = try Self.report(captures: captures)
+        let md = written.markdown
+        #expect(md.hasPrefix("# wssniff report: protocol-mismatch, pairing-required, device-signature-invalid\n"))
+        let nextSteps = Self.section(md, heading: "## What to do next")
+        // What each cause's steps must say, from the gateway's own answer in the capture.
+        let requestId =
+            try #require(
+                (((connections[1]["gateway"] as? [String: Any])?["response"] as? [String: Any])?["error"]
+                    as? [String: Any])?["details"] as? [String: Any]
+            )["requestId"] as? String
+        let stepMentions = [
+            "protocol-mismatch": "The client offers protocol 4..4; the gateway speaks protocol 3.",
+            "pairing-required": "`openclaw devices approve \(requestId ?? "?")`",
+            "device-signature-invalid": "The signature verifies over a near miss, `v3:scopes-sorted`",
+        ]
+        let causes = try #require((written.json["report"] as? [String: Any])?["causes"] as? [[String: Any]])
+        #expect(causes.count == expected.count)
+        for (number, group) in expected.enumerated() {
+            let covered =
+                group.connections.count == 1
+                ? "connection \(group.connections[0])"
+                : "connections " + group.connections.dropLast().map(String.init).joined(separator: ", ") + " and "
+                    + String(group.connections.last!)
+            let heading = "### \(number + 1). `\(group.cause)` (\(covered))"
+            #expect(nextSteps.contains(heading), "\(heading) in:\n\(nextSteps.joined(separator: "\n"))")
+            let body = Self.section(md, heading: heading)
+            let headline = try #require(body.first { !$0.isEmpty })
+            #expect(headline.hasPrefix("Connection \(group.connections[0]) ("), "\(headline)")
+            #expect(headline.contains("**\(group.cause)**"), "\(headline)")
+            for other in group.connections.dropFirst() {
+                #expect(headline.contains("The same cause ends connection \(other)."), "\(headline)")
+            }
+            let steps = body.filter { $0.hasPrefix("- ") }
+            let mention = try #require(stepMentions[group.cause])
+            #expect(steps.contains { $0.contains(mention) }, "\(group.cause): \(steps)")
+            // The JSON twin carries the same groups, in the same order, with the same steps.
+            let twin = causes[number]
+            #expect(twin["cause"] as? String == group.cause)
+            #expect(twin["connections"] as? [Int] == group.connections)
+            #expect((twin["nextSteps"] as? [String]) == steps.map { String($0.dropFirst(2)) })
+            #expect((twin["headline"] as? String)?.hasPrefix("Connection \(group.connections[0]) (") == true)
+        }
+    }
+
+    /// A report with one failing cause keeps its single list of steps, and a capture where nothing failed has no
+    /// cause group.
+    @Test func oneCauseKeepsOneListOfSteps() throws {
+        let written = try Self.report(
+            captures: ["nas-protocol-mismatch.pcap", "good-v3.pcap", "nas-protocol-mismatch.pcap"].map(Self.sample)
+        )
+        #expect(written.markdown.hasPrefix("# wssniff report: protocol-mismatch\n"))
+        #expect(!written.markdown.contains("### 1."))
+        #expect(written.markdown.contains("The same cause ends connection 3."))
+        let causes = (written.json["report"] as? [String: Any])?["causes"] as? [[String: Any]]
+        #expect(causes?.count == 1)
+        #expect(causes?.first?["connections"] as? [Int] == [1, 3])
+        let good = try Self.report(Self.sample("good-v3.pcap"))
+        #expect(((good.json["report"] as? [String: Any])?["causes"] as? [Any])?.isEmpty == true)
+        #expect(good.markdown.contains("Nothing: the gateway accepted the connection."))
+    }
+
+    /// One cause, two different mistakes: the step each connection needs names that connection; the step they
+    /// share is said once, without names. The near misses are those `analyze` finds in each connection.
+    @Test func stepsOfOneCauseNameTheirConnections() throws {
+        let captures = ["reordered-scopes.pcap", "unnormalized-platform.pcap", "reordered-scopes.pcap"].map(Self.sample)
+        let analysis = try TestSupport.analyzeJSON(captures)
+        let connections = try #require(analysis["connections"] as? [[String: Any]])
+        #expect(connections.count == 3)
+        let nearMisses = connections.map {
+            (($0["proof"] as? [String: Any])?["nearMiss"] as? [String: Any])?["name"] as? String
+        }
+        #expect(nearMisses[0] == nearMisses[2] && nearMisses[0] != nearMisses[1])
+        let written = try Self.report(captures: captures)
+        #expect(written.markdown.hasPrefix("# wssniff report: device-signature-invalid\n"))
+        #expect(written.markdown.contains("The same cause ends connections 2 and 3."))
+        let steps = Self.section(written.markdown, heading: "## What to do next").filter { $0.hasPrefix("- ") }
+        let first = try #require(nearMisses[0])
+        let second = try #require(nearMisses[1])
+        #expect(
+            steps.contains {
+                $0.hasPrefix("- Connections 1 and 3: The signature verifies over a near miss, `\(first)`")
+            },
+            "\(steps)"
+        )
+        #expect(
+            steps.contains { $0.hasPrefix("- Connection 2: The signature verifies over a near miss, `\(second)`") },
+            "\(steps)"
+        )
+        #expect(steps.contains { $0.hasPrefix("- Sign exactly the payload the gateway rebuilds") }, "\(steps)")
+    }
+
+    // MARK: - Peers and environment
+
+    /// The peers table carries what the wire says of each side: the connect's client fields and the gateway's
+    /// version (as `analyze` reads them), the upgrade's Origin, and a User-Agent (as tshark reads it, from a
+    /// third-party capture: the samples' Node client sends none). The environment says whose machine it describes.
+    @Test func peersAreIdentifiedFromTheWire() throws {
+        let captures = ["good-v3-ios.pcap", "good-v2.pcap"].map(Self.sample)
+        let analysis = try TestSupport.analyzeJSON(captures)
+        let connections = try #require(analysis["connections"] as? [[String: Any]])
+        let written = try Self.report(captures: captures)
+        let rows = Self.section(written.markdown, heading: "## Peers").filter { $0.hasPrefix("| ") }
+        #expect(
+            rows.first
+                == "| # | client id | mode | version | platform | device family | User-Agent | Origin | gateway version |"
+        )
+        let peers = try #require((written.json["report"] as? [String: Any])?["peers"] as? [[String: Any]])
+        #expect(peers.count == connections.count)
+        for (offset, connection) in connections.enumerated() {
+            let gateway = try #require(connection["gateway"] as? [String: Any])
+            let client = try #require((gateway["connect"] as? [String: Any])?["client"] as? [String: Any])
+            let hello = ((gateway["response"] as? [String: Any])?["helloOk"] as? [String: Any])
+            let upgrade = (connection["websocket"] as? [String: Any])?["upgrade"] as? [String: Any]
+            let values: [Any?] = [
+                client["id"], client["mode"], client["version"], client["platform"], client["deviceFamily"],
+                upgrade?["userAgent"], upgrade?["origin"], hello?["serverVersion"],
+            ]
+            let cells = values.map { ($0 as? String).map { "`\($0)`" } ?? "-" }
+            let row = "| \(offset + 1) | " + cells.joined(separator: " | ") + " |"
+            #expect(rows.contains(row), "\(row) in \(rows)")
+            #expect(peers[offset]["clientId"] as? String == client["id"] as? String)
+            #expect(peers[offset]["serverVersion"] as? String == hello?["serverVersion"] as? String)
+        }
+        // The samples carry these: the iOS client's platform and device family, the Control UI's Origin.
+        #expect(rows.contains { $0.contains("`openclaw-ios`") && $0.contains("`iPhone`") })
+        #expect(rows.contains { $0.contains("`http://127.0.0.1:") })
+
+        let environment = Self.section(written.markdown, heading: "## Environment")
+        #expect(
+            environment.contains {
+                $0.hasPrefix(
+                    "These rows describe the machine that ran the analysis (`wssniff report`), not the one "
+                        + "that captured the traffic"
+                )
+            }
+        )
+        let describes = ((written.json["report"] as? [String: Any])?["environment"] as? [String: Any])?["describes"]
+        #expect((describes as? String)?.contains("not the one that captured") == true)
+
+        let broker = TestSupport.corpusDirectory.appendingPathComponent("zeek-broker-websocket.pcap").path
+        let tshark = try #require(TsharkOracle.tshark)
+        let agents = try TestSupport.run(
+            tshark,
+            ["-r", broker, "-Y", "http.request and http.upgrade", "-T", "fields", "-e", "http.user_agent"]
+        )
+        let agent = try #require(agents.stdout.split(separator: "\n").first.map(String.init))
+        #expect(!agent.isEmpty)
+        let third = try Self.report(broker)
+        let thirdRows = Self.section(third.markdown, heading: "## Peers").filter { $0.hasPrefix("| 1 |") }
+        #expect(thirdRows.count == 1)
+        #expect(thirdRows.first?.contains("| `\(agent)` |") == true, "\(thirdRows)")
     }
 
     // MARK: - JSON twin

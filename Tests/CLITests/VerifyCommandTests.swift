@@ -139,8 +139,60 @@ import Testing
         let checks = try #require(result.proof["checks"] as? [String: Any])
         #expect(checks["deviceIdMatchesPublicKey"] as? Bool == true)
         #expect(checks["nonceMatchesChallenge"] as? Bool == true)
-        #expect(result.verdict["cause"] as? String == "incomplete-capture")
+        #expect(result.verdict["cause"] as? String == "accepted")
         #expect(result.verdict["observed"] as? Bool == false)
+    }
+
+    /// A connect that passes every check is said to pass, in sentences about a connect given alone: `accepted`,
+    /// predicted, with what only the gateway can check (token, pairing) named; no capture is spoken of, since none
+    /// was given. Text and JSON say the same.
+    @Test func passingProofReadsAsAPass() throws {
+        let nonce = "3b0c7e52-9a41-4f6e-8d2b-5c1a7f9e0d34"
+        let file = try Self.signedConnect(nonce: nonce, token: "tok-pass")
+        let result = try Self.verifyJSON(file, ["--nonce", nonce])
+        let summary = try #require(result.verdict["summary"] as? String)
+        let reason = try #require(result.verdict["predictionReason"] as? String)
+        #expect(result.verdict["cause"] as? String == "accepted")
+        #expect(result.verdict["observed"] as? Bool == false)
+        #expect(
+            summary.hasPrefix(
+                "Every check passes; the gateway would accept this proof if the token and pairing are right (it "
+                    + "verifies as v3, a form this gateway accepts)."
+            ),
+            "\(summary)"
+        )
+        for text in [summary, reason] {
+            #expect(!text.localizedCaseInsensitiveContains("capture"), "\(text)")
+            #expect(!text.contains("the connect; every"), "\(text)")
+        }
+        #expect(reason.contains("token") && reason.contains("pairing"), "\(reason)")
+
+        let output = try TestSupport.wssniff("verify", file.path, "--nonce", nonce)
+        #expect(output.status == 0)
+        let lines = output.stdout.split(separator: "\n").map(String.init)
+        let verdictLine = try #require(lines.firstIndex { $0.hasPrefix("verdict") })
+        #expect(lines[verdictLine] == "verdict (predicted): accepted")
+        #expect(lines.dropFirst(verdictLine + 1).first?.trimmingCharacters(in: .whitespaces) == summary)
+        #expect(!output.stdout.contains("incomplete-capture"))
+    }
+
+    /// A failing connect: the refusal the gateway would give, as a sentence that starts with a capital and speaks
+    /// of the nonce given, not of a connection or a capture.
+    @Test func failingProofReadsAsARefusal() throws {
+        let file = try Self.signedConnect(nonce: "nonce-signed")
+        let result = try Self.verifyJSON(file, ["--nonce", "nonce-given"])
+        let summary = try #require(result.verdict["summary"] as? String)
+        #expect(result.verdict["cause"] as? String == "device-nonce-mismatch")
+        #expect(
+            summary
+                == "The gateway would refuse this connect with \"device nonce mismatch\" (1008): `device.nonce` "
+                + "(nonce-signed) is not the challenge nonce given (nonce-given); sign and send the nonce of the "
+                + "challenge you answer."
+        )
+        #expect(
+            result.verdict["predictionReason"] as? String
+                == "offline verification: only the connect was given, not the gateway's answer"
+        )
     }
 
     @Test func wrongNonceIsDeviceNonceMismatch() throws {
@@ -286,19 +338,19 @@ import Testing
             name: "padded standard base64 of the raw key",
             device:
                 #"{"id":"21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9","publicKey":"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=","signature":"04I1h90yiIs-CHLzdlgujTcDjsNDKVQKQv_iIj6AubpruiZqfMnmu2z6ksaLSH1LCDMPsy1sayajIw0BJq2aCw","signedAt":1700000000000,"nonce":"nonce-key-shape"}"#,
-            cause: "incomplete-capture",
+            cause: "accepted",
             signedForm: "v3",
             idMatches: true,
-            summaryMentions: ["every check wssniff can make passes"]
+            summaryMentions: ["Every check passes; the gateway would accept this proof if the token and pairing"]
         ),
         KeyShape(
             name: "PEM",
             device:
                 #"{"id":"21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9","publicKey":"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n","signature":"04I1h90yiIs-CHLzdlgujTcDjsNDKVQKQv_iIj6AubpruiZqfMnmu2z6ksaLSH1LCDMPsy1sayajIw0BJq2aCw","signedAt":1700000000000,"nonce":"nonce-key-shape"}"#,
-            cause: "incomplete-capture",
+            cause: "accepted",
             signedForm: "v3",
             idMatches: true,
-            summaryMentions: ["every check wssniff can make passes"]
+            summaryMentions: ["Every check passes; the gateway would accept this proof if the token and pairing"]
         ),
         KeyShape(
             name: "44-byte SPKI DER, device.id its SHA-256",
@@ -337,7 +389,7 @@ import Testing
             name: "33 bytes (the raw key and one more), device.id their SHA-256",
             device:
                 #"{"id":"dd111eb1306dbc81a64d8a7d47baa04ebf1ffb4b34b10757f1316dec7685df98","publicKey":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURoA","signature":"7mC41Oj14Tq-lM_Bb8y63pgwdiUDAxim7VslpmdGKT-Z9M2otPa3bNstWPZGG3smyMF9ecV0b_Nlyl42TsCUBg","signedAt":1700000000000,"nonce":"nonce-key-shape"}"#,
-            cause: "incomplete-capture",
+            cause: "accepted",
             signedForm: "v3",
             idMatches: true,
             summaryMentions: ["the public key decodes to 33 bytes: 2026.3.13 verifies with the first 32"]

@@ -463,6 +463,40 @@ import Testing
         )
     }
 
+    /// The same connect, as a capture that ends before the answer and as a connect given alone (`wssniff
+    /// verify`): the capture's verdict speaks of the capture; the pasted connect's passes as `accepted`, predicted,
+    /// and refuses in a sentence of its own, neither speaking of a capture.
+    @Test func pastedConnectIsJudgedInItsOwnWords() {
+        var captured = Self.facts()
+        #expect(GatewayVerdict.decide(captured).cause == .incompleteCapture)
+        captured.source = .pastedConnect
+        let passing = GatewayVerdict.decide(captured)
+        #expect(passing.cause == .accepted)
+        #expect(!passing.observed)
+        #expect(
+            passing.summary
+                == "Every check passes; the gateway would accept this proof if the token and pairing are right (it "
+                + "verifies as v3, a form this gateway accepts)."
+        )
+        #expect(passing.predictionReason?.contains("token and the pairing") == true)
+
+        var connect = Connect()
+        connect.nonceJSON = #""stale""#
+        var stale = Self.facts(connect)
+        stale.source = .pastedConnect
+        let refused = GatewayVerdict.decide(stale)
+        #expect(refused.cause == .deviceNonceMismatch)
+        #expect(
+            refused.summary
+                == "The gateway would refuse this connect with \"device nonce mismatch\" (1008): `device.nonce` "
+                + "(stale) is not the challenge nonce given (\(ProofFixtures.challengeNonce)); sign and send the "
+                + "nonce of the challenge you answer."
+        )
+        for verdict in [passing, refused] {
+            #expect(!verdict.summary.contains("capture"), "\(verdict.summary)")
+        }
+    }
+
     @Test func messageToCause() {
         #expect(GatewayVerdict.cause(forMessage: "unauthorized: gateway password missing") == .unauthorized)
         #expect(GatewayVerdict.cause(forMessage: "origin not allowed (https://evil)") == .unauthorized)

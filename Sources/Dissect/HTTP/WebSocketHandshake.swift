@@ -118,6 +118,8 @@ package struct WebSocketHandshake: Hashable, Sendable {
     package var httpVersion: String?
     package var host: String?
     package var origin: String?
+    /// `User-Agent` as sent (RFC 9110 10.1.5), which names the client software when the client sends one.
+    package var userAgent: String?
     package var upgrade: String?
     package var connection: String?
     package var key: String?
@@ -180,6 +182,7 @@ package struct WebSocketHandshake: Hashable, Sendable {
         self.httpVersion = request.version
         self.host = headers.first("host")
         self.origin = headers.first("origin")
+        self.userAgent = headers.first("user-agent")
         self.upgrade = headers.first("upgrade")
         self.connection =
             headers.values("connection").isEmpty ? nil : headers.values("connection").joined(separator: ", ")

@@ -97,6 +97,7 @@ extension JSONRenderer {
             ("path", .optional(handshake.target.map(options.redactor.target))),
             ("host", .optional(handshake.host)),
             ("origin", .optional(handshake.origin)),
+            ("userAgent", .optional(handshake.userAgent)),
             ("key", .optional(handshake.key)),
             ("accept", .optional(handshake.accept)),
             ("expectedAccept", .optional(handshake.expectedAccept)),

@@ -1,5 +1,5 @@
 package import Dissect
-import ProofVerify
+package import ProofVerify
 
 /// Everything `wssniff report` writes, gathered once: the analysis, the environment, the config findings, the
 /// identity comparison, and what the sanitizer did.
@@ -46,6 +46,147 @@ package struct EvidenceReport: Sendable {
         self.failing.first { $0.gateway.isGateway } ?? self.failing.first ?? self.connections.first
     }
 
+    /// One failing cause and the connections that failed with it.
+    package struct CauseGroup: Sendable {
+        package var cause: GatewayVerdict.Cause
+        /// In capture order; the first is the one the group's headline describes.
+        package var connections: [ConnectionReport]
+    }
+
+    /// Each distinct failing cause with the connections it covers: the primary connection's cause first, then
+    /// gateway connections' causes in capture order, then the others' (a connection that is not a gateway
+    /// handshake). Empty when no connection failed.
+    package var causeGroups: [CauseGroup] {
+        let ordered = self.failing.filter { $0.gateway.isGateway } + self.failing.filter { !$0.gateway.isGateway }
+        var groups: [CauseGroup] = []
+        for report in ordered {
+            let cause = report.gateway.verdict.cause
+            if let index = groups.firstIndex(where: { $0.cause == cause }) {
+                groups[index].connections.append(report)
+            } else {
+                groups.append(CauseGroup(cause: cause, connections: [report]))
+            }
+        }
+        return groups
+    }
+
+    /// How many connections of a group contribute their own next steps; the rest share them.
+    package static let stepsPerGroup = 8
+
+    /// The next steps of a group: each connection's, in order and without repeats, from its first
+    /// ``stepsPerGroup`` connections. A step that not every one of them shares names the connections it is for.
+    package func nextSteps(_ group: CauseGroup) -> [String] {
+        let reports = group.connections.prefix(Self.stepsPerGroup)
+        var steps: [(text: String, connections: [Int])] = []
+        for report in reports {
+            for step in self.nextSteps(report) {
+                if let index = steps.firstIndex(where: { $0.text == step }) {
+                    if steps[index].connections.last != report.index { steps[index].connections.append(report.index) }
+                } else {
+                    steps.append((step, [report.index]))
+                }
+            }
+        }
+        var lines = steps.map { step in
+            guard step.connections.count < reports.count else { return step.text }
+            let named = Self.connectionList(step.connections)
+            return named.prefix(1).uppercased() + named.dropFirst() + ": " + step.text
+        }
+        let more = group.connections.count - reports.count
+        if more > 0 {
+            lines.append(
+                (more == 1 ? "1 more connection with this cause is" : "\(more) more connections with this cause are")
+                    + " listed in the connection table."
+            )
+        }
+        return lines
+    }
+
+    /// The headline of a group: the verdict sentence of its first connection, and the others it covers.
+    package func headline(_ group: CauseGroup) -> String {
+        guard let first = group.connections.first else { return "" }
+        var sentence = self.verdictSentence(first)
+        if group.connections.count > 1 {
+            let others = Self.connectionList(group.connections.dropFirst().map(\.index))
+            sentence += " The same cause ends \(others)."
+        }
+        return sentence
+    }
+
+    /// "connection 3", "connections 2 and 5", "connections 1, 4 and 6", at most 20 numbers then how many more.
+    package static func connectionList(_ indices: [Int]) -> String {
+        guard indices.count > 1 else { return "connection \(indices.first.map(String.init) ?? "?")" }
+        var names = indices.prefix(20).map(String.init)
+        if indices.count > 20 {
+            names.append("\(indices.count - 20) more")
+        }
+        let last = names.removeLast()
+        return "connections \(names.joined(separator: ", ")) and \(last)"
+    }
+
+    /// What the wire says identifies the peers of one connection: the connect's `client` fields, the upgrade's
+    /// `User-Agent` and `Origin`, the gateway's version from `hello-ok`. Each is as sent, `nil` when absent.
+    package struct Peers: Sendable {
+        package var connection: Int
+        package var clientId: String?
+        package var clientMode: String?
+        package var clientVersion: String?
+        package var platform: String?
+        package var deviceFamily: String?
+        package var userAgent: String?
+        package var origin: String?
+        package var serverVersion: String?
+
+        /// The fields in report order, with their names.
+        package var fields: [(String, String?)] {
+            [
+                ("clientId", self.clientId), ("clientMode", self.clientMode), ("clientVersion", self.clientVersion),
+                ("platform", self.platform), ("deviceFamily", self.deviceFamily), ("userAgent", self.userAgent),
+                ("origin", self.origin), ("serverVersion", self.serverVersion),
+            ]
+        }
+    }
+
+    /// The peers of each connection whose wire names any of them, in connection order.
+    package var peers: [Peers] {
+        func text(_ value: JSONValue?) -> String? {
+            guard let value else { return nil }
+            return Self.cut(value.stringValue ?? value.jsonText)
+        }
+        return self.connections.compactMap { report in
+            let client = report.gateway.connect?.client
+            let handshake = report.websocket.handshake
+            let peers = Peers(
+                connection: report.index,
+                clientId: text(client?.id),
+                clientMode: text(client?.mode),
+                clientVersion: text(client?.version),
+                platform: text(client?.platform),
+                deviceFamily: text(client?.deviceFamily),
+                userAgent: handshake?.userAgent.map(Self.cut),
+                origin: handshake?.origin.map(Self.cut),
+                serverVersion: report.gateway.response?.helloOK?.serverVersion.map(Self.cut)
+            )
+            return peers.fields.contains { $0.1 != nil } ? peers : nil
+        }
+    }
+
+    /// A value from the wire, cut to 200 characters for a table.
+    private static func cut(_ text: String) -> String {
+        text.count > 200 ? text.prefix(200) + "..." : text
+    }
+
+    /// What the environment rows describe: the machine that ran the analysis, which captured only when the
+    /// capture was live.
+    package var environmentScope: String {
+        if let interface = self.input.interface {
+            return "These rows describe the machine that captured (live, on `\(interface)`) and ran the analysis."
+        }
+        return "These rows describe the machine that ran the analysis (`wssniff report`), not the one that captured "
+            + "the traffic, which may be another machine with other versions"
+            + (self.peers.isEmpty ? "." : "; what the wire says of the client and the gateway is under Peers.")
+    }
+
     /// Compares the identity file's device with each connect's device.
     package mutating func compareIdentity(path: String) throws(WSSniffError) {
         let bytes = try ReportFiles.readAll(path)
@@ -73,9 +214,23 @@ package struct EvidenceReport: Sendable {
     /// The cause in one sentence, for the title line.
     package var verdictSentence: String {
         guard let primary else { return "The capture holds no TCP connection." }
-        let verdict = primary.gateway.verdict
-        return "Connection \(primary.index) (\(primary.client) to \(primary.server)): **\(verdict.cause.rawValue)**"
+        return self.verdictSentence(primary)
+    }
+
+    /// A connection's cause in one sentence.
+    package func verdictSentence(_ report: ConnectionReport) -> String {
+        let verdict = report.gateway.verdict
+        return "Connection \(report.index) (\(report.client) to \(report.server)): **\(verdict.cause.rawValue)**"
             + (verdict.observed ? "" : " (predicted)") + ". " + verdict.summary
+    }
+
+    /// The opening sentence of a report whose connections failed with several causes.
+    package var causesSentence: String {
+        let groups = self.causeGroups
+        let failed = groups.reduce(0) { $0 + $1.connections.count }
+        let listed = groups.map { "`\($0.cause.rawValue)` (\(Self.connectionList($0.connections.map(\.index))))" }
+        return "\(failed) of \(self.connections.count) connections failed, with \(groups.count) different causes: "
+            + listed.joined(separator: ", ") + ". Each cause has its own headline and steps below."
     }
 
     /// What to do next for a connection's cause.

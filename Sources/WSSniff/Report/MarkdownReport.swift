@@ -6,9 +6,16 @@ import ProofVerify
 extension EvidenceReport {
     package func markdown() -> String {
         var out: [String] = []
-        out.append("# wssniff report: \(self.primary?.gateway.verdict.cause.rawValue ?? "no connections")")
-        out.append("")
-        out.append(self.verdictSentence)
+        let groups = self.causeGroups
+        if groups.count > 1 {
+            out.append("# wssniff report: " + groups.map(\.cause.rawValue).joined(separator: ", "))
+            out.append("")
+            out.append(self.causesSentence)
+        } else {
+            out.append("# wssniff report: \(self.primary?.gateway.verdict.cause.rawValue ?? "no connections")")
+            out.append("")
+            out.append(groups.first.map { self.headline($0) } ?? self.verdictSentence)
+        }
         out.append("")
         if !self.redactor.enabled {
             out.append("> **Secrets are shown unredacted (`--show-secrets`).** Do not post this report publicly.")
@@ -19,7 +26,24 @@ extension EvidenceReport {
             )
         }
         out.append("")
-        if let primary {
+        if groups.count > 1 {
+            out.append("## What to do next")
+            out.append("")
+            for (number, group) in groups.enumerated() {
+                let covered = Self.connectionList(group.connections.map(\.index))
+                out.append("### \(number + 1). `\(group.cause.rawValue)` (\(covered))")
+                out.append("")
+                out.append(self.headline(group))
+                out.append("")
+                for step in self.nextSteps(group) { out.append("- \(step)") }
+                out.append("")
+            }
+        } else if let group = groups.first {
+            out.append("## What to do next")
+            out.append("")
+            for step in self.nextSteps(group) { out.append("- \(step)") }
+            out.append("")
+        } else if let primary {
             out.append("## What to do next")
             out.append("")
             for step in self.nextSteps(primary) { out.append("- \(step)") }
@@ -39,6 +63,7 @@ extension EvidenceReport {
             }
             out.append("")
         }
+        out += self.peersSection()
         out += self.environmentSection()
         for report in self.failing.prefix(16) {
             out += self.connectionSection(report)
@@ -95,8 +120,29 @@ extension EvidenceReport {
         rows.append(
             ("complete", self.input.isIncomplete ? "no: " + self.input.warnings.joined(separator: "; ") : "yes")
         )
-        var out = ["## Environment", "", "| | |", "|---|---|"]
+        var out = ["## Environment", "", self.environmentScope, "", "| | |", "|---|---|"]
         out += rows.map { "| \($0.0) | \(Self.cell($0.1)) |" }
+        out.append("")
+        return out
+    }
+
+    /// The peers table: what identifies the client and the gateway on the wire, per connection.
+    private func peersSection() -> [String] {
+        let peers = self.peers
+        guard !peers.isEmpty else { return [] }
+        var out = [
+            "## Peers",
+            "",
+            "What the wire says of each side, as sent: the connect's `client` fields (what the client claims), the "
+                + "upgrade's `User-Agent` and `Origin`, and the gateway's version from `hello-ok`.",
+            "",
+            "| # | client id | mode | version | platform | device family | User-Agent | Origin | gateway version |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for peer in peers {
+            let cells = peer.fields.map { $0.1.map { "`\(Self.cell($0))`" } ?? "-" }
+            out.append("| \(peer.connection) | " + cells.joined(separator: " | ") + " |")
+        }
         out.append("")
         return out
     }
@@ -223,6 +269,19 @@ extension EvidenceReport {
             ("verdict", .string(self.verdictSentence.replacing("**", with: ""))),
             ("nextSteps", .array(self.primary.map { self.nextSteps($0).map { .string($0) } } ?? [])),
             (
+                "causes",
+                .array(
+                    self.causeGroups.map { group in
+                        .object([
+                            ("cause", .string(group.cause.rawValue)),
+                            ("connections", .array(group.connections.map { .int(Int64($0.index)) })),
+                            ("headline", .string(self.headline(group).replacing("**", with: ""))),
+                            ("nextSteps", .array(self.nextSteps(group).map { .string($0) })),
+                        ])
+                    }
+                )
+            ),
+            (
                 "environment",
                 .object([
                     ("wssniffVersion", .string(self.environment.wssniffVersion)),
@@ -236,7 +295,18 @@ extension EvidenceReport {
                     ("packets", .integer(self.input.packets)),
                     ("firstTime", .optional(self.input.firstTime?.rfc3339)),
                     ("lastTime", .optional(self.input.lastTime?.rfc3339)),
+                    ("describes", .string(self.environmentScope)),
                 ])
+            ),
+            (
+                "peers",
+                .array(
+                    self.peers.map { peer in
+                        .object(
+                            [("connection", .int(Int64(peer.connection)))] + peer.fields.map { ($0.0, .optional($0.1)) }
+                        )
+                    }
+                )
             ),
         ]
         if let config {
