@@ -314,7 +314,7 @@ package struct PcapSanitizer {
             if self.unmappedRecords.contains(info.number) {
                 // Fail closed: the bytes' place in the record is not known, so all of its IP payload goes (the whole
                 // record when its IP header cannot be read).
-                let start = PacketDecoder.ipPayloadOffset(info.linkType, bytes) ?? 0
+                let start = min(PacketDecoder.ipPayloadOffset(info.linkType, bytes) ?? 0, packet.count)
                 blanks.append(Blank(range: start..<packet.count, mask: nil, phase: 0))
             }
             for blank in blanks {
