@@ -3,7 +3,7 @@
 /// The entry point of `Dissect` for both capture files and live capture. Bytes cross into it as a `RawSpan`, so no
 /// unsafe pointer leaves this module.
 package struct Dissector<Analyzer: StreamAnalyzer> {
-    private var decoder = PacketDecoder()
+    private var decoder: PacketDecoder
     private var table: TCPConnectionTable<Analyzer>
 
     package init(
@@ -11,6 +11,7 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
         serverPorts: Set<UInt16> = [],
         options: Analyzer.Options
     ) {
+        self.decoder = PacketDecoder(recordsFragmentPieces: limits.recordsProvenance)
         self.table = TCPConnectionTable(limits: limits, serverPorts: serverPorts, options: options)
     }
 
@@ -55,14 +56,16 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
         _ table: inout TCPConnectionTable<Analyzer>,
         _ finished: (TCPConnectionResult<Analyzer>) -> Void
     ) -> PacketDecodeOutcome {
-        decoder.decode(info, buffer) { segment in
-            // Where the payload sits in the record, for the provenance: outside it when IP fragments were joined.
-            var recordOffset: Int?
-            if let start = segment.payload.baseAddress, let base = buffer.baseAddress {
+        decoder.decode(info, buffer) { segment, pieces in
+            // Where the payload was captured, for the provenance: in this record, or in the IP fragments joined.
+            var origin = PayloadOrigin.unknown
+            if let pieces {
+                origin = .fragments(pieces)
+            } else if let start = segment.payload.baseAddress, let base = buffer.baseAddress {
                 let offset = start - base
-                if offset >= 0 && offset + segment.payload.count <= buffer.count { recordOffset = offset }
+                if offset >= 0 && offset + segment.payload.count <= buffer.count { origin = .record(offset: offset) }
             }
-            table.process(segment, packet: packet, recordOffset: recordOffset, finished: finished)
+            table.process(segment, packet: packet, origin: origin, finished: finished)
         }
     }
 }

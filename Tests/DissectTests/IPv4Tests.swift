@@ -151,6 +151,77 @@ struct IPv4Tests {
         #expect(decoder.pendingFragmentedDatagrams == 0)
     }
 
+    /// With pieces recorded, a reassembled segment comes with where each run of its payload was captured: every
+    /// payload byte maps to a record holding that very byte at that offset, and a byte sent in two overlapping
+    /// fragments maps to both.
+    @Test(
+        "a reassembled segment's payload maps to the fragments that carried it",
+        arguments: [[0, 1, 2, 3], [3, 4, 1, 0, 2]]
+    )
+    func reassembledPayloadPieces(order: [Int]) throws {
+        let payload = (0..<150).map { UInt8($0) }
+        let segment = Bytes.tcp(sequence: 77, payload: payload)
+        var frames = Self.fragments(segment, size: 48).map { Bytes.ethernet(type: 0x0800, payload: $0) }
+        // A fifth fragment overlapping the second and third with the same bytes (RFC 791 allows duplicates).
+        frames.append(
+            Bytes.ethernet(
+                type: 0x0800,
+                payload: Bytes.ipv4(
+                    identification: 7,
+                    moreFragments: true,
+                    fragmentOffset: 64,
+                    payload: Array(segment[64..<112])
+                )
+            )
+        )
+        var decoder = PacketDecoder(recordsFragmentPieces: true)
+        var pieces: [PayloadPiece]?
+        var decodedPayload: [UInt8] = []
+        for (step, index) in order.enumerated() {
+            let info = CaptureRecordInfo(
+                number: 10 + index,
+                linkType: .ethernet,
+                timestamp: Timestamp(nanoseconds: Int64(step)),
+                capturedLength: frames[index].count,
+                originalLength: frames[index].count
+            )
+            _ = frames[index].withUnsafeBytes { bytes in
+                decoder.decode(info, bytes) { segment, handed in
+                    pieces = handed
+                    decodedPayload = Array(segment.payload)
+                }
+            }
+        }
+        #expect(decodedPayload == payload)
+        let mapped = try #require(pieces)
+        var copies = [Int](repeating: 0, count: payload.count)
+        for piece in mapped {
+            let frame = frames[piece.record - 10]
+            let captured = frame[piece.recordOffset..<(piece.recordOffset + piece.length)]
+            #expect(captured.elementsEqual(payload[piece.payloadOffset..<(piece.payloadOffset + piece.length)]))
+            for offset in piece.payloadOffset..<(piece.payloadOffset + piece.length) { copies[offset] += 1 }
+        }
+        // The TCP header (20 bytes) is no payload: the overlap covers datagram bytes 64..<112, payload 44..<92.
+        let expected = (0..<payload.count).map { offset in order.contains(4) && (44..<92).contains(offset) ? 2 : 1 }
+        #expect(copies == expected)
+        // Without pieces recorded, nothing is handed along.
+        var plain = PacketDecoder()
+        var handedWithout: [PayloadPiece]? = []
+        for index in [0, 1, 2, 3] {
+            let info = CaptureRecordInfo(
+                number: 1,
+                linkType: .ethernet,
+                timestamp: Timestamp(nanoseconds: 0),
+                capturedLength: frames[index].count,
+                originalLength: frames[index].count
+            )
+            _ = frames[index].withUnsafeBytes { bytes in
+                plain.decode(info, bytes) { _, handed in handedWithout = handed }
+            }
+        }
+        #expect(handedWithout == nil)
+    }
+
     @Test("fragments of different datagrams do not mix")
     func separateDatagrams() {
         let first = Self.fragments(Bytes.tcp(payload: Array(repeating: 1, count: 60)), size: 40, identification: 1)

@@ -40,7 +40,7 @@ import Testing
                     window: 65_535,
                     payload: payload
                 )
-                self.table.process(segment, packet: packet, recordOffset: 40) { reported.append($0) }
+                self.table.process(segment, packet: packet, origin: .record(offset: 40)) { reported.append($0) }
             }
             self.results += reported
         }

@@ -6,15 +6,38 @@ package struct IPFragmentLimits: Hashable, Sendable {
     package var maximumDatagramLength: Int
     /// A datagram still incomplete this long (capture time) after its first fragment is dropped.
     package var timeoutNanoseconds: Int64
+    /// Fragments one datagram may take (overlapping copies included); past them it is dropped. A 64 KiB datagram
+    /// over the smallest IPv4 MTU (68 bytes, RFC 791) takes about 1,400; the bound keeps the per-fragment
+    /// bookkeeping of a capture that repeats a fragment endlessly bounded.
+    package var maximumFragmentsPerDatagram: Int
 
     package init(
         maximumPendingDatagrams: Int = 1_024,
         maximumDatagramLength: Int = 65_535,
-        timeoutNanoseconds: Int64 = 30_000_000_000
+        timeoutNanoseconds: Int64 = 30_000_000_000,
+        maximumFragmentsPerDatagram: Int = 2_048
     ) {
         self.maximumPendingDatagrams = maximumPendingDatagrams
         self.maximumDatagramLength = maximumDatagramLength
         self.timeoutNanoseconds = timeoutNanoseconds
+        self.maximumFragmentsPerDatagram = maximumFragmentsPerDatagram
+    }
+}
+
+/// Where one IP fragment's payload was captured: its record, the offset of its payload in the record's captured
+/// data, and the bytes of the datagram it carries.
+package struct IPFragmentPiece: Hashable, Sendable {
+    package var record: Int
+    package var recordOffset: Int
+    /// The offset of the fragment's payload in the reassembled datagram (after the fixed IP header).
+    package var datagramOffset: Int
+    package var length: Int
+
+    package init(record: Int, recordOffset: Int, datagramOffset: Int, length: Int) {
+        self.record = record
+        self.recordOffset = recordOffset
+        self.datagramOffset = datagramOffset
+        self.length = length
     }
 }
 
@@ -43,8 +66,9 @@ struct IPFragmentReassembler<Key: Hashable & Sendable>: Sendable {
     enum AddResult {
         /// More fragments are needed.
         case pending
-        /// The datagram is complete: its payload and the protocol of its first header.
-        case complete([UInt8], upperLayerProtocol: UInt8)
+        /// The datagram is complete: its payload, the protocol of its first header, and (when pieces are recorded)
+        /// where each fragment's payload was captured.
+        case complete([UInt8], upperLayerProtocol: UInt8, pieces: [IPFragmentPiece]?)
         /// The fragment made its datagram unusable; the datagram was dropped.
         case rejected(DecodeProblem)
     }
@@ -57,11 +81,17 @@ struct IPFragmentReassembler<Key: Hashable & Sendable>: Sendable {
         var totalLength: Int?
         /// Known once the first fragment (offset 0) arrives.
         var upperLayerProtocol: UInt8?
+        /// Where each fragment's payload was captured, in arrival order (only when pieces are recorded).
+        var pieces: [IPFragmentPiece] = []
+        /// Fragments added so far.
+        var fragments = 0
         var firstSeen: Timestamp
         var generation: Int
     }
 
     let limits: IPFragmentLimits
+    /// Keep, per fragment, the record and the offset in it where its payload was captured (for the provenance).
+    let recordsPieces: Bool
     private(set) var statistics = IPFragmentStatistics()
     private var pending: [Key: Pending] = [:]
     /// Datagrams in order of their first fragment, for timeouts and eviction; entries may be stale.
@@ -69,8 +99,9 @@ struct IPFragmentReassembler<Key: Hashable & Sendable>: Sendable {
     private var arrivalsHead = 0
     private var nextGeneration = 0
 
-    init(limits: IPFragmentLimits = IPFragmentLimits()) {
+    init(limits: IPFragmentLimits = IPFragmentLimits(), recordsPieces: Bool = false) {
         self.limits = limits
+        self.recordsPieces = recordsPieces
     }
 
     /// Datagrams waiting for more fragments.
@@ -80,13 +111,17 @@ struct IPFragmentReassembler<Key: Hashable & Sendable>: Sendable {
 
     /// Adds the fragment `payload`, which belongs at byte `offset` of the datagram identified by `key`.
     ///
-    /// - Parameter upperLayerProtocol: the protocol of the datagram's first header, when this fragment knows it.
+    /// - Parameters:
+    ///   - upperLayerProtocol: the protocol of the datagram's first header, when this fragment knows it.
+    ///   - record: the record that carried the fragment, and where its payload starts in the record's captured data
+    ///     (kept only when pieces are recorded).
     mutating func add(
         key: Key,
         offset: Int,
         moreFragments: Bool,
         payload: UnsafeRawBufferPointer,
         upperLayerProtocol: UInt8?,
+        record: (number: Int, offset: Int) = (0, 0),
         at time: Timestamp
     ) -> AddResult {
         self.expire(before: time)
@@ -122,6 +157,22 @@ struct IPFragmentReassembler<Key: Hashable & Sendable>: Sendable {
             self.statistics.rejected += 1
             return .rejected(.fragmentsInconsistent)
         }
+        entry.fragments += 1
+        guard entry.fragments <= max(self.limits.maximumFragmentsPerDatagram, 1) else {
+            self.statistics.rejected += 1
+            return .rejected(.tooManyFragments)
+        }
+        if self.recordsPieces && !payload.isEmpty {
+            // Every fragment is a copy of its bytes, an overlapped one too: each is noted, none forgotten.
+            entry.pieces.append(
+                IPFragmentPiece(
+                    record: record.number,
+                    recordOffset: record.offset,
+                    datagramOffset: offset,
+                    length: payload.count
+                )
+            )
+        }
         if offset == 0, let upperLayerProtocol {
             entry.upperLayerProtocol = upperLayerProtocol
         }
@@ -141,7 +192,11 @@ struct IPFragmentReassembler<Key: Hashable & Sendable>: Sendable {
         {
             self.statistics.reassembled += 1
             entry.data.removeSubrange(total...)
-            return .complete(entry.data, upperLayerProtocol: protocolNumber)
+            return .complete(
+                entry.data,
+                upperLayerProtocol: protocolNumber,
+                pieces: self.recordsPieces ? entry.pieces : nil
+            )
         }
         self.pending[key] = entry
         return .pending

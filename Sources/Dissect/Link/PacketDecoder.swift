@@ -27,6 +27,7 @@ enum DecodeProblem: Hashable, Sendable, CustomStringConvertible {
     case fragmentCut
     case fragmentTooLarge
     case fragmentsInconsistent
+    case tooManyFragments
     case tcpHeaderCut
     case tcpHeaderTooShort
     case tcpBadDataOffset
@@ -46,6 +47,7 @@ enum DecodeProblem: Hashable, Sendable, CustomStringConvertible {
         case .fragmentCut: return "IP fragment cut by the capture: its datagram cannot be reassembled"
         case .fragmentTooLarge: return "IP fragment beyond 64 KiB: its datagram was dropped"
         case .fragmentsInconsistent: return "IP fragments disagree on the datagram's length: it was dropped"
+        case .tooManyFragments: return "IP datagram split into more fragments than the limit: it was dropped"
         case .tcpHeaderCut: return "TCP header cut by the capture"
         case .tcpHeaderTooShort: return "TCP segment shorter than the 20-byte header"
         case .tcpBadDataOffset: return "TCP data offset below 5 words or beyond the segment"
@@ -61,9 +63,11 @@ package struct PacketDecoder {
     private var ipv4Fragments: IPFragmentReassembler<IPv4FragmentKey>
     private var ipv6Fragments: IPFragmentReassembler<IPv6FragmentKey>
 
-    package init(fragmentLimits: IPFragmentLimits = IPFragmentLimits()) {
-        self.ipv4Fragments = IPFragmentReassembler(limits: fragmentLimits)
-        self.ipv6Fragments = IPFragmentReassembler(limits: fragmentLimits)
+    /// - Parameter recordsFragmentPieces: keep where each IP fragment's payload was captured, and hand a
+    ///   reassembled segment's pieces along with it (for the provenance).
+    package init(fragmentLimits: IPFragmentLimits = IPFragmentLimits(), recordsFragmentPieces: Bool = false) {
+        self.ipv4Fragments = IPFragmentReassembler(limits: fragmentLimits, recordsPieces: recordsFragmentPieces)
+        self.ipv6Fragments = IPFragmentReassembler(limits: fragmentLimits, recordsPieces: recordsFragmentPieces)
     }
 
     /// What happened to fragmented datagrams so far, IPv4 and IPv6 together.
@@ -91,15 +95,27 @@ package struct PacketDecoder {
         _ bytes: UnsafeRawBufferPointer,
         _ body: (TCPSegment) -> Void
     ) -> PacketDecodeOutcome {
+        self.decode(info, bytes) { segment, _ in body(segment) }
+    }
+
+    /// Decodes one captured packet; calls `body` with its TCP segment, if it carries one, and, for a segment
+    /// reassembled from IP fragments when `recordsFragmentPieces` is set, where each run of its payload was captured
+    /// (nil otherwise: the payload lies in `bytes`).
+    package mutating func decode(
+        _ info: CaptureRecordInfo,
+        _ bytes: UnsafeRawBufferPointer,
+        _ body: (TCPSegment, [PayloadPiece]?) -> Void
+    ) -> PacketDecodeOutcome {
         switch LinkLayer.decode(info.linkType, bytes) {
         case .network(let network, let offset):
             guard offset <= bytes.count else {
                 return .malformed(DecodeProblem.linkHeaderTruncated.description)
             }
             let packet = bytes.dropping(offset)
+            let record = RecordPlace(number: info.number, base: bytes.baseAddress)
             switch network {
-            case .ipv4: return self.decodeIPv4(packet, info.timestamp, body)
-            case .ipv6: return self.decodeIPv6(packet, info.timestamp, body)
+            case .ipv4: return self.decodeIPv4(packet, info.timestamp, record, body)
+            case .ipv6: return self.decodeIPv6(packet, info.timestamp, record, body)
             }
         case .notIP:
             return .notTCP
@@ -115,7 +131,8 @@ package struct PacketDecoder {
     private mutating func decodeIPv4(
         _ packet: UnsafeRawBufferPointer,
         _ time: Timestamp,
-        _ body: (TCPSegment) -> Void
+        _ record: RecordPlace,
+        _ body: (TCPSegment, [PayloadPiece]?) -> Void
     ) -> PacketDecodeOutcome {
         let header: IPv4Header
         switch IPv4Header.parse(packet) {
@@ -126,7 +143,9 @@ package struct PacketDecoder {
         let destination = IPAddress.v4(header.destination)
         if !header.isFragment {
             guard header.protocolNumber == Self.tcp else { return .notTCP }
-            return Self.decodeTCP(header.payload(in: packet), header.missingPayloadLength, source, destination, body)
+            return Self.decodeTCP(header.payload(in: packet), header.missingPayloadLength, source, destination) {
+                body($0, nil)
+            }
         }
         // RFC 791 3.2: "To assemble the fragments of an internet datagram, an internet protocol module ... combines
         // internet datagrams that all have the same value for the four fields: identification, source,
@@ -140,12 +159,14 @@ package struct PacketDecoder {
             identification: header.identification,
             protocolNumber: header.protocolNumber
         )
+        let payload = header.payload(in: packet)
         let result = self.ipv4Fragments.add(
             key: key,
             offset: header.fragmentOffset,
             moreFragments: header.moreFragments,
-            payload: header.payload(in: packet),
+            payload: payload,
             upperLayerProtocol: header.protocolNumber,
+            record: (record.number, record.offset(of: payload)),
             at: time
         )
         switch result {
@@ -153,10 +174,12 @@ package struct PacketDecoder {
             return .fragmentPending
         case .rejected(let problem):
             return .malformed(problem.description)
-        case .complete(let datagram, _):
+        case .complete(let datagram, _, let pieces):
             guard header.protocolNumber == Self.tcp else { return .notTCP }
             return datagram.withUnsafeBytes { bytes in
-                Self.decodeTCP(bytes, 0, source, destination, body)
+                Self.decodeTCP(bytes, 0, source, destination) { segment in
+                    body(segment, pieces.map { PayloadPiece.pieces($0, of: segment, in: bytes) })
+                }
             }
         }
     }
@@ -164,7 +187,8 @@ package struct PacketDecoder {
     private mutating func decodeIPv6(
         _ packet: UnsafeRawBufferPointer,
         _ time: Timestamp,
-        _ body: (TCPSegment) -> Void
+        _ record: RecordPlace,
+        _ body: (TCPSegment, [PayloadPiece]?) -> Void
     ) -> PacketDecodeOutcome {
         let header: IPv6Header
         switch IPv6Header.parse(packet) {
@@ -174,7 +198,7 @@ package struct PacketDecoder {
         let upper = packet.slice(header.upperLayerOffset, header.capturedEnd - header.upperLayerOffset)
         guard let fragment = header.fragment else {
             guard header.upperLayerProtocol == Self.tcp else { return .notTCP }
-            return Self.decodeTCP(upper, header.missingLength, header.source, header.destination, body)
+            return Self.decodeTCP(upper, header.missingLength, header.source, header.destination) { body($0, nil) }
         }
         guard header.missingLength == 0 else {
             return .malformed(DecodeProblem.fragmentCut.description)
@@ -192,6 +216,7 @@ package struct PacketDecoder {
             moreFragments: fragment.moreFragments,
             payload: upper,
             upperLayerProtocol: header.upperLayerProtocol,
+            record: (record.number, record.offset(of: upper)),
             at: time
         )
         switch result {
@@ -199,18 +224,50 @@ package struct PacketDecoder {
             return .fragmentPending
         case .rejected(let problem):
             return .malformed(problem.description)
-        case .complete(let datagram, let firstHeader):
+        case .complete(let datagram, let firstHeader, let pieces):
             return datagram.withUnsafeBytes { bytes in
                 switch IPv6Header.walkExtensionHeaders(bytes, nextHeader: firstHeader, from: 0, truncated: false) {
                 case .upperLayer(let protocolNumber, let offset):
                     guard protocolNumber == Self.tcp else { return .notTCP }
-                    return Self.decodeTCP(bytes.dropping(offset), 0, header.source, header.destination, body)
+                    return Self.decodeTCP(bytes.dropping(offset), 0, header.source, header.destination) { segment in
+                        body(segment, pieces.map { PayloadPiece.pieces($0, of: segment, in: bytes) })
+                    }
                 case .fragment:
                     return .malformed(DecodeProblem.fragmentsInconsistent.description)
                 case .problem(let problem):
                     return .malformed(problem.description)
                 }
             }
+        }
+    }
+
+    /// The record a packet came from: its number and where its captured data starts.
+    private struct RecordPlace {
+        var number: Int
+        var base: UnsafeRawPointer?
+
+        /// Where `bytes` (a slice of the record's captured data) starts in it.
+        func offset(of bytes: UnsafeRawBufferPointer) -> Int {
+            guard let base = self.base, let start = bytes.baseAddress else { return 0 }
+            return start - base
+        }
+    }
+
+    /// Where the IP payload of a captured packet (a fragment's data, or its upper-layer header) starts in the
+    /// record's captured data; nil when the link or IP header cannot be read. For blanking what follows the IP
+    /// header of a record whose bytes cannot be mapped one by one.
+    package static func ipPayloadOffset(_ linkType: LinkType, _ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard case .network(let network, let offset) = LinkLayer.decode(linkType, bytes), offset <= bytes.count else {
+            return nil
+        }
+        let packet = bytes.dropping(offset)
+        switch network {
+        case .ipv4:
+            guard case .header(let header) = IPv4Header.parse(packet) else { return nil }
+            return offset + header.headerLength
+        case .ipv6:
+            guard case .header(let header) = IPv6Header.parse(packet) else { return nil }
+            return offset + header.upperLayerOffset
         }
     }
 

@@ -22,12 +22,86 @@ package struct ProvenanceRange: Hashable, Sendable {
 
     package var length: Int { Int(self.storedLength) }
 
-    /// The offset of the piece's first byte in the record's captured data; nil when the payload was reassembled
-    /// from IP fragments (its bytes lie in several records, not at one place in this one).
+    /// The offset of the piece's first byte in the record's captured data; nil when it is not known (the payload's
+    /// origin was not handed over: see ``PayloadOrigin/unknown``).
     package var recordOffset: Int? { self.storedRecordOffset < 0 ? nil : Int(self.storedRecordOffset) }
 
     /// The stream offsets the copy covers.
     package var streamRange: Range<Int> { self.streamOffset..<(self.streamOffset + self.length) }
+}
+
+/// Where a segment's captured payload lies in the capture, for the provenance.
+package enum PayloadOrigin: Hashable, Sendable {
+    /// At one offset of the segment's own record's captured data.
+    case record(offset: Int)
+    /// Reassembled from IP fragments: each run of the payload where its fragment was captured. Overlapping
+    /// fragments give a byte several pieces: each is a copy.
+    case fragments([PayloadPiece])
+    /// Not known: the copy is noted without a record offset (the sanitizer blanks its record's IP payload).
+    case unknown
+
+    /// Calls `body` with each captured copy of payload bytes `range`: the payload offsets it covers, its record
+    /// (`record` unless a fragment's), and the offset of its first byte in that record (nil when unknown).
+    func forEachCopy(of range: Range<Int>, record: Int, _ body: (Range<Int>, Int, Int?) -> Void) {
+        guard !range.isEmpty else { return }
+        switch self {
+        case .record(let offset):
+            body(range, record, offset + range.lowerBound)
+        case .unknown:
+            body(range, record, nil)
+        case .fragments(let pieces):
+            for piece in pieces {
+                let low = max(range.lowerBound, piece.payloadOffset)
+                let high = min(range.upperBound, piece.payloadOffset + piece.length)
+                guard low < high else { continue }
+                body(low..<high, piece.record, piece.recordOffset + low - piece.payloadOffset)
+            }
+        }
+    }
+}
+
+/// A run of a reassembled segment's payload as one IP fragment carried it.
+package struct PayloadPiece: Hashable, Sendable {
+    /// The offset of the run's first byte in the segment's payload.
+    package var payloadOffset: Int
+    package var length: Int
+    /// The record that carried the fragment, and where the run starts in its captured data.
+    package var record: Int
+    package var recordOffset: Int
+
+    package init(payloadOffset: Int, length: Int, record: Int, recordOffset: Int) {
+        self.payloadOffset = payloadOffset
+        self.length = length
+        self.record = record
+        self.recordOffset = recordOffset
+    }
+
+    /// The runs of `segment`'s payload that `fragments` carried; `datagram` is the reassembled datagram the
+    /// segment was decoded from (its payload points into it: the TCP header's length says where it starts).
+    static func pieces(
+        _ fragments: [IPFragmentPiece],
+        of segment: TCPSegment,
+        in datagram: UnsafeRawBufferPointer
+    ) -> [PayloadPiece] {
+        guard let base = datagram.baseAddress, let start = segment.payload.baseAddress else { return [] }
+        let payloadStart = start - base
+        let payloadEnd = payloadStart + segment.payload.count
+        var pieces: [PayloadPiece] = []
+        for fragment in fragments {
+            let low = max(payloadStart, fragment.datagramOffset)
+            let high = min(payloadEnd, fragment.datagramOffset + fragment.length)
+            guard low < high else { continue }
+            pieces.append(
+                PayloadPiece(
+                    payloadOffset: low - payloadStart,
+                    length: high - low,
+                    record: fragment.record,
+                    recordOffset: fragment.recordOffset + low - fragment.datagramOffset
+                )
+            )
+        }
+        return pieces
+    }
 }
 
 /// Where the bytes of one direction's stream were captured: one range per captured segment payload, every copy.
@@ -50,7 +124,7 @@ package struct StreamProvenance: Hashable, Sendable {
     ///
     /// Offsets count from the stream's first sequence number as the reassembler does: the bytes it delivered and the
     /// gaps it declared so far lead up to its next sequence number.
-    mutating func note(_ segment: TCPSegment, before stream: StreamReassembler, record: Int, recordOffset: Int?) {
+    mutating func note(_ segment: TCPSegment, before stream: StreamReassembler, record: Int, origin: PayloadOrigin) {
         let captured = segment.payload.count
         guard captured > 0 else { return }
         // RFC 9293 3.4: "The SYN is considered to occur before the first actual data octet of the segment in which
@@ -65,24 +139,26 @@ package struct StreamProvenance: Hashable, Sendable {
         }
         // Bytes before the stream's first one (a segment older than the SYN) are no stream bytes.
         let skipped = min(captured, max(0, -offset))
-        if skipped > 0 {
-            self.noteStray(length: skipped, record: record, recordOffset: recordOffset)
-        }
-        guard skipped < captured else { return }
-        self.ranges.append(
-            ProvenanceRange(
-                streamOffset: offset + skipped,
-                length: captured - skipped,
-                record: record,
-                recordOffset: recordOffset.map { $0 + skipped }
+        self.noteStray(0..<skipped, record: record, origin: origin)
+        origin.forEachCopy(of: skipped..<captured, record: record) { range, record, recordOffset in
+            self.ranges.append(
+                ProvenanceRange(
+                    streamOffset: offset + range.lowerBound,
+                    length: range.count,
+                    record: record,
+                    recordOffset: recordOffset
+                )
             )
-        )
+        }
     }
 
-    /// Notes captured payload that is no byte of this stream.
-    mutating func noteStray(length: Int, record: Int, recordOffset: Int?) {
-        guard length > 0 else { return }
-        self.stray.append(ProvenanceRange(streamOffset: 0, length: length, record: record, recordOffset: recordOffset))
+    /// Notes captured payload bytes `range` that are no byte of this stream.
+    mutating func noteStray(_ range: Range<Int>, record: Int, origin: PayloadOrigin) {
+        origin.forEachCopy(of: range, record: record) { range, record, recordOffset in
+            self.stray.append(
+                ProvenanceRange(streamOffset: 0, length: range.count, record: record, recordOffset: recordOffset)
+            )
+        }
     }
 
     /// The copies sorted by stream offset, for looking up the copies of any stream range.

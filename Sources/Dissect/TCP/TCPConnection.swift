@@ -72,20 +72,20 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         return segment.source == self.client && segment.sequence == initial
     }
 
-    /// Feeds one segment of this connection; returns `isFinished`. `recordOffset`: where the segment's payload
-    /// starts in its record's captured data (nil when it was reassembled from IP fragments), for the provenance.
+    /// Feeds one segment of this connection; returns `isFinished`. `origin`: where the segment's payload was
+    /// captured (its record's data, or the IP fragments it was reassembled from), for the provenance.
     package mutating func process(
         _ segment: TCPSegment,
         packet: PacketRef,
         serverPorts: Set<UInt16>,
-        recordOffset: Int? = nil
+        origin: PayloadOrigin = .unknown
     ) -> Bool {
         self.summary.lastPacket = packet
         let fingerprint = SegmentFingerprint(segment, packet: packet)
         if let last = self.lastSegment, fingerprint.isCopy(of: last) {
             // The same packet stored twice (`-i any` sees it on a container's veth and on the bridge): one segment.
             self.summary.duplicates += 1
-            self.noteCopy(segment, packet: packet, recordOffset: recordOffset)
+            self.noteCopy(segment, packet: packet, origin: origin)
             return self.isFinished
         }
         self.lastSegment = fingerprint
@@ -118,7 +118,7 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
                 self.serverWindowIsZero = segment.window == 0
             }
         }
-        self.route(segment, packet: packet, direction: direction, recordOffset: recordOffset)
+        self.route(segment, packet: packet, direction: direction, origin: origin)
         if flags.contains(.rst) {
             self.isReset = true
         }
@@ -178,23 +178,16 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         _ segment: TCPSegment,
         direction: Direction,
         packet: PacketRef,
-        recordOffset: Int?
+        origin: PayloadOrigin
     ) {
         guard self.provenance != nil, !segment.payload.isEmpty else { return }
         if segment.flags.contains(.rst) {
             // RFC 9293 3.5.3 lets a RST carry data (a diagnostic); it is no stream byte, and nothing reads it.
+            let payload = 0..<segment.payload.count
             if direction == .client {
-                self.provenance!.client.noteStray(
-                    length: segment.payload.count,
-                    record: packet.number,
-                    recordOffset: recordOffset
-                )
+                self.provenance!.client.noteStray(payload, record: packet.number, origin: origin)
             } else {
-                self.provenance!.server.noteStray(
-                    length: segment.payload.count,
-                    record: packet.number,
-                    recordOffset: recordOffset
-                )
+                self.provenance!.server.noteStray(payload, record: packet.number, origin: origin)
             }
             return
         }
@@ -203,32 +196,32 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
                 segment,
                 before: self.clientStream,
                 record: packet.number,
-                recordOffset: recordOffset
+                origin: origin
             )
         } else {
             self.provenance!.server.note(
                 segment,
                 before: self.serverStream,
                 record: packet.number,
-                recordOffset: recordOffset
+                origin: origin
             )
         }
     }
 
     /// A copy of the last segment (the same packet stored twice): its bytes are noted as another copy of the same
     /// stream bytes, now if that segment reached its stream, or with it when it is released if it is held.
-    private mutating func noteCopy(_ segment: TCPSegment, packet: PacketRef, recordOffset: Int?) {
+    private mutating func noteCopy(_ segment: TCPSegment, packet: PacketRef, origin: PayloadOrigin) {
         guard self.provenance != nil, !segment.payload.isEmpty, self.analyzer != nil else { return }
         let direction: Direction = segment.source == self.client ? .client : .server
         if self.lastSegmentHeld {
-            let copy = CapturedCopy(packet: packet, recordOffset: recordOffset)
+            let copy = CapturedCopy(packet: packet, origin: origin)
             if direction == .client {
                 self.clientHeld.addCopyToLast(copy)
             } else {
                 self.serverHeld.addCopyToLast(copy)
             }
         } else {
-            self.noteProvenance(segment, direction: direction, packet: packet, recordOffset: recordOffset)
+            self.noteProvenance(segment, direction: direction, packet: packet, origin: origin)
         }
     }
 
@@ -245,12 +238,12 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
     /// are, and what its sender sends after it waits behind it. Held segments are released when the capture can no
     /// longer deliver those bytes: the held data reaching the reassembly limits, a RST, the end of the connection
     /// or of the input; the peer's bytes still missing then become gaps first.
-    private mutating func route(_ segment: TCPSegment, packet: PacketRef, direction: Direction, recordOffset: Int?) {
+    private mutating func route(_ segment: TCPSegment, packet: PacketRef, direction: Direction, origin: PayloadOrigin) {
         let flags = segment.flags
         self.lastSegmentHeld = false
         if flags.contains(.rst) {
             self.releaseAll()
-            self.noteProvenance(segment, direction: direction, packet: packet, recordOffset: recordOffset)
+            self.noteProvenance(segment, direction: direction, packet: packet, origin: origin)
             if direction == .client {
                 Self.reset(packet, .client, sender: &self.clientStream, receiver: &self.serverStream, &self.analyzer!)
             } else {
@@ -280,7 +273,7 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
                 packet: packet,
                 direction: direction,
                 peerWindowIsZero: peerWindowIsZero,
-                recordOffset: recordOffset
+                origin: origin
             )
         } else {
             self.processSequence(
@@ -288,7 +281,7 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
                 packet: packet,
                 direction: direction,
                 peerWindowIsZero: peerWindowIsZero,
-                recordOffset: recordOffset
+                origin: origin
             )
         }
         if !self.clientHeld.isEmpty || !self.serverHeld.isEmpty {
@@ -373,14 +366,14 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         packet: PacketRef,
         direction: Direction,
         peerWindowIsZero: Bool,
-        recordOffset: Int?,
+        origin: PayloadOrigin,
         copies: [CapturedCopy] = []
     ) {
         if self.provenance != nil {
             // Noted as the segment reaches its stream, with the stream's state before it (held segments too).
-            self.noteProvenance(segment, direction: direction, packet: packet, recordOffset: recordOffset)
+            self.noteProvenance(segment, direction: direction, packet: packet, origin: origin)
             for copy in copies {
-                self.noteProvenance(segment, direction: direction, packet: copy.packet, recordOffset: copy.recordOffset)
+                self.noteProvenance(segment, direction: direction, packet: copy.packet, origin: copy.origin)
             }
         }
         if direction == .client {
@@ -412,10 +405,10 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
         packet: PacketRef,
         direction: Direction,
         peerWindowIsZero: Bool,
-        recordOffset: Int?
+        origin: PayloadOrigin
     ) {
         var entry = HeldSegment(segment, packet: packet, peerWindowIsZero: peerWindowIsZero)
-        entry.recordOffset = recordOffset
+        entry.origin = origin
         if direction == .client {
             self.clientHeld.append(entry)
         } else {
@@ -531,7 +524,7 @@ package struct TCPConnection<Analyzer: StreamAnalyzer> {
                 packet: held.packet,
                 direction: direction,
                 peerWindowIsZero: held.peerWindowIsZero,
-                recordOffset: held.recordOffset,
+                origin: held.origin,
                 copies: held.copies
             )
         }
@@ -621,7 +614,7 @@ private enum ConnectionRoles {
 /// A record that carried a copy of a segment: for the provenance, every copy of a byte is rewritten.
 private struct CapturedCopy {
     var packet: PacketRef
-    var recordOffset: Int?
+    var origin: PayloadOrigin
 }
 
 /// A segment waiting for the peer's bytes it acknowledges: its header and a copy of its payload.
@@ -639,7 +632,7 @@ private struct HeldSegment {
     /// The peer's last advertised window was zero when the segment was captured.
     var peerWindowIsZero: Bool
     /// Where its payload starts in its record (provenance), and the records that carried copies of it.
-    var recordOffset: Int?
+    var origin: PayloadOrigin = .unknown
     var copies: [CapturedCopy] = []
 
     init(_ segment: TCPSegment, packet: PacketRef, peerWindowIsZero: Bool) {

@@ -54,16 +54,13 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
     }
 
     /// Notes the payload of a segment no connection takes.
-    private mutating func noteStray(_ segment: TCPSegment, packet: PacketRef, recordOffset: Int?) {
+    private mutating func noteStray(_ segment: TCPSegment, packet: PacketRef, origin: PayloadOrigin) {
         guard self.limits.recordsProvenance, !segment.payload.isEmpty else { return }
-        self.strayPayloads.append(
-            ProvenanceRange(
-                streamOffset: 0,
-                length: segment.payload.count,
-                record: packet.number,
-                recordOffset: recordOffset
+        origin.forEachCopy(of: 0..<segment.payload.count, record: packet.number) { range, record, recordOffset in
+            self.strayPayloads.append(
+                ProvenanceRange(streamOffset: 0, length: range.count, record: record, recordOffset: recordOffset)
             )
-        )
+        }
     }
 
     /// - Parameters:
@@ -96,12 +93,12 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
     }
 
     /// Feeds one segment; connections that finish (or give way) are handed to `finished` right away, then freed.
-    /// `recordOffset`: where the segment's payload starts in its record's captured data (nil when it was
-    /// reassembled from IP fragments), for the connections' provenance.
+    /// `origin`: where the segment's payload was captured (its record's data, or the IP fragments it was
+    /// reassembled from), for the connections' provenance.
     package mutating func process(
         _ segment: TCPSegment,
         packet: PacketRef,
-        recordOffset: Int? = nil,
+        origin: PayloadOrigin = .unknown,
         finished: (TCPConnectionResult<Analyzer>) -> Void
     ) {
         let key = ConnectionKey(segment.source, segment.destination)
@@ -118,7 +115,7 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
                     segment,
                     packet: packet,
                     serverPorts: self.serverPorts,
-                    recordOffset: recordOffset
+                    origin: origin
                 )
                 if isFinished {
                     self.retire(slot, superseded: false, remember: true, finished)
@@ -132,7 +129,7 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
             // A late ACK or retransmission after the close is no new connection; a SYN is.
             guard flags.contains(.syn) else {
                 self.lateSegments += 1
-                self.noteStray(segment, packet: packet, recordOffset: recordOffset)
+                self.noteStray(segment, packet: packet, origin: origin)
                 return
             }
             self.closed.remove(key)
@@ -150,7 +147,7 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
             segment,
             packet: packet,
             serverPorts: self.serverPorts,
-            recordOffset: recordOffset
+            origin: origin
         ) {
             self.retire(slot, superseded: false, remember: true, finished)
         }

@@ -13,7 +13,9 @@ import Glibc
 ///
 /// Where a secret's bytes cannot be rewritten in place (inside a compressed message, in a message whose bytes do not
 /// map one to one onto its frames, HTTP bytes past what was kept), the payload that holds them is blanked instead
-/// and the report says so; secret bytes inside IP fragments cannot be reached at all and are counted.
+/// and the report says so. A segment reassembled from IP fragments is mapped fragment by fragment (each byte to the
+/// record and offset that carried it, every overlapping copy too) and rewritten like any other; a copy whose place in
+/// its record is not known has everything after its record's IP header blanked, and is counted.
 package struct PcapSanitizer {
     /// The secret strings found (for scrubbing rendered text).
     package private(set) var secrets: Set<String> = []
@@ -21,8 +23,9 @@ package struct PcapSanitizer {
     package private(set) var secretCount = 0
     /// Payloads blanked because the secret in them could not be rewritten in place (each counted once).
     package private(set) var blankedPayloads = 0
-    /// Records whose secret bytes came from IP fragments: not rewritten.
-    package private(set) var fragmentedRecords: Set<Int> = []
+    /// Records holding bytes to rewrite or blank whose place in the record is not known (a payload handed over
+    /// without its origin): everything after their IP header is blanked when the copy is written.
+    package private(set) var unmappedRecords: Set<Int> = []
     /// Records whose TCP payload no stream took (late segments after a close, bytes before a stream's start, data
     /// on a RST): nothing read it, so it is blanked.
     package private(set) var strayRecords: Set<Int> = []
@@ -88,7 +91,7 @@ package struct PcapSanitizer {
         for (record, checks) in plan.checks {
             self.checks[record, default: []] += checks
         }
-        self.fragmentedRecords.formUnion(plan.fragmentedRecords)
+        self.unmappedRecords.formUnion(plan.unmappedRecords)
         self.blankedPayloads += plan.notes.count
         self.messageNotes += plan.notes.map { (connectionStart, $0) }
     }
@@ -238,7 +241,7 @@ package struct PcapSanitizer {
     package mutating func blankStray(_ ranges: [ProvenanceRange]) {
         for range in ranges {
             guard let recordOffset = range.recordOffset else {
-                self.fragmentedRecords.insert(range.record)
+                self.unmappedRecords.insert(range.record)
                 continue
             }
             self.strayRecords.insert(range.record)
@@ -307,7 +310,13 @@ package struct PcapSanitizer {
                 outcome.blankedCopies += 1
                 outcome.rewrittenBytes += check.copy.count
             }
-            let blanks = self.blanks[info.number] ?? []
+            var blanks = self.blanks[info.number] ?? []
+            if self.unmappedRecords.contains(info.number) {
+                // Fail closed: the bytes' place in the record is not known, so all of its IP payload goes (the whole
+                // record when its IP header cannot be read).
+                let start = min(PacketDecoder.ipPayloadOffset(info.linkType, bytes) ?? 0, packet.count)
+                blanks.append(Blank(range: start..<packet.count, mask: nil, phase: 0))
+            }
             for blank in blanks {
                 blank.apply(to: &packet)
                 outcome.rewrittenBytes += blank.range.count
@@ -392,7 +401,8 @@ private struct ConnectionPlan {
     let serverMap: WebSocketStreamMap?
     /// Record number -> offset in the record -> byte.
     var writes: [Int: [Int: UInt8]] = [:]
-    var fragmentedRecords: Set<Int> = []
+    /// Records holding bytes to rewrite or blank whose place in the record is not known.
+    var unmappedRecords: Set<Int> = []
     /// What was blanked instead of rewritten, one sentence per case.
     var notes: [String] = []
     /// Record number -> the repeated copies to compare with what the analysis read.
@@ -490,7 +500,7 @@ private struct ConnectionPlan {
                             Blank(range: low..<(low + holeEnd - cursor), mask: nil, phase: 0)
                         )
                     } else {
-                        self.fragmentedRecords.insert(copy.record)
+                        self.unmappedRecords.insert(copy.record)
                     }
                 }
                 cursor = max(holeEnd, min(end, next.upperBound))
@@ -550,14 +560,14 @@ private struct ConnectionPlan {
         var stream: Range<Int>
     }
 
-    /// Each captured copy of stream offsets `range` of `direction`. Copies in reassembled IP fragments have no one
-    /// record offset: their records are counted, not mapped.
+    /// Each captured copy of stream offsets `range` of `direction` (a segment reassembled from IP fragments has one
+    /// copy per fragment). A copy whose record offset is not known is not mapped: its record is blanked whole.
     private mutating func copies(_ direction: Direction, _ range: Range<Int>) -> [MappedCopy] {
         guard let index = direction == .client ? self.client : self.server, !range.isEmpty else { return [] }
         var mapped: [MappedCopy] = []
         for copy in index.copies(overlapping: range) {
             guard let recordOffset = copy.recordOffset else {
-                self.fragmentedRecords.insert(copy.record)
+                self.unmappedRecords.insert(copy.record)
                 continue
             }
             let low = max(range.lowerBound, copy.streamOffset)

@@ -104,12 +104,15 @@ extension EvidenceReport {
             let outcome = try sanitizer.write(paths: request.captures, input: pipeline.input, to: file)
             try own?.commit()
             report.sanitizedPath = output
+            // Each payload blanked for a secret it held, and each packet blanked whole for bytes that could not be
+            // placed in it.
+            let blankedCases = sanitizer.blankedPayloads + sanitizer.unmappedRecords.count
             report.sanitizerNotes.append(
                 "\(TextRenderer.count(sanitizer.secretCount, "secret value")) found; "
                     + "\(TextRenderer.count(outcome.rewrittenBytes, "byte")) rewritten in \(outcome.rewrittenPackets) of "
                     + "\(TextRenderer.count(outcome.packets, "packet"))"
-                    + (sanitizer.blankedPayloads > 0
-                        ? "; \(TextRenderer.count(sanitizer.blankedPayloads, "case")) blanked instead, where bytes could "
+                    + (blankedCases > 0
+                        ? "; \(TextRenderer.count(blankedCases, "case")) blanked instead, where bytes could "
                             + "not be searched or rewritten in place (below)."
                         : ".")
             )
@@ -126,10 +129,10 @@ extension EvidenceReport {
                         + "data on a RST): blanked (zero bytes), since nothing read them."
                 )
             }
-            if !sanitizer.fragmentedRecords.isEmpty {
+            if !sanitizer.unmappedRecords.isEmpty {
                 report.sanitizerNotes.append(
-                    "\(TextRenderer.count(sanitizer.fragmentedRecords.count, "packet")) with secret bytes inside IP "
-                        + "fragments: not rewritten."
+                    "\(TextRenderer.count(sanitizer.unmappedRecords.count, "packet")) with bytes to rewrite whose "
+                        + "place in the packet is not known: everything after the IP header blanked (zero bytes)."
                 )
             }
             report.sanitizerNotes += sanitizer.notes
