@@ -5,6 +5,7 @@
 package struct Dissector<Analyzer: StreamAnalyzer> {
     private var decoder: PacketDecoder
     private var table: TCPConnectionTable<Analyzer>
+    private let recordsProvenance: Bool
 
     package init(
         limits: ReassemblyLimits = ReassemblyLimits(),
@@ -12,6 +13,7 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
         options: Analyzer.Options
     ) {
         self.decoder = PacketDecoder(recordsFragmentPieces: limits.recordsProvenance)
+        self.recordsProvenance = limits.recordsProvenance
         self.table = TCPConnectionTable(limits: limits, serverPorts: serverPorts, options: options)
     }
 
@@ -38,13 +40,20 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
         finished: (TCPConnectionResult<Analyzer>) -> Void
     ) -> PacketDecodeOutcome {
         let packet = PacketRef(number: info.number, timestamp: info.timestamp)
-        return bytes.withUnsafeBytes { buffer in
+        let outcome = bytes.withUnsafeBytes { buffer in
             Self.decode(info, buffer, packet, &self.decoder, &self.table, finished)
         }
+        if self.recordsProvenance {
+            self.table.noteStray(fragments: self.decoder.takeDroppedFragmentPieces())
+        }
+        return outcome
     }
 
     /// Ends the input: every open connection is flushed and handed to `finished`.
     package mutating func finish(_ finished: (TCPConnectionResult<Analyzer>) -> Void) {
+        if self.recordsProvenance {
+            self.table.noteStray(fragments: self.decoder.takeDroppedFragmentPieces(endOfInput: true))
+        }
         self.table.finish(finished)
     }
 

@@ -81,7 +81,7 @@ import Testing
     }
 
     /// `good-v3.pcap` with its connect's packet split into IPv4 fragments stored as `layout` says.
-    static func fragmentedSample(_ layout: Layout) throws -> [UInt8] {
+    static func fragmentedSample(_ layout: Layout, losingTheLast: Bool = false) throws -> [UInt8] {
         let file = Array(try Data(contentsOf: Leak.samples.appendingPathComponent("good-v3.pcap")))
         try #require(Self.u32(file, 20) == 1, "an Ethernet capture")
         let (header, records) = Self.records(file)
@@ -117,7 +117,7 @@ import Testing
                     (0..<first, true),
                 ]
             }
-            for (range, more) in pieces {
+            for (range, more) in pieces where !(losingTheLast && !more) {
                 let packet = Self.fragment(frame, range, more: more)
                 var recordHeader = record.header
                 for (index, byte) in withUnsafeBytes(of: UInt32(packet.count).littleEndian, Array.init).enumerated() {
@@ -149,6 +149,33 @@ import Testing
             let leaks = try Leak.places(of: sanitized.secrets, in: sanitized.copy, analyze: true)
             #expect(leaks == [], "\(layout)")
             #expect(try Leak.causes(sanitized.copy) == good, "\(layout)")
+        }
+    }
+
+    /// The same fragments without the last one: the datagram never completes, so nothing reads the connect, and its
+    /// bytes (the token, masked) are in no stream. The fragments' payload is blanked whole, and the report says so.
+    @Test(arguments: Layout.allCases)
+    func fragmentsOfADatagramThatNeverCompletesAreBlanked(_ layout: Layout) throws {
+        let capture = FileManager.default.temporaryDirectory
+            .appendingPathComponent("wssniff-fragments-lost-\(layout.rawValue)-\(UUID().uuidString).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: capture) }
+        try Data(try Self.fragmentedSample(layout, losingTheLast: true)).write(to: URL(fileURLWithPath: capture))
+        try Leak.sanitize(capture) { sanitized in
+            let notes = sanitized.report.sanitizerNotes
+            #expect(notes.contains { $0.contains("no connection's stream took") }, "\(notes)")
+            let (_, records) = Self.records(Array(try Data(contentsOf: URL(fileURLWithPath: sanitized.copy))))
+            var fragments = 0
+            for record in records {
+                let frame = record.data
+                guard frame.count > 14 + 20, frame[12] == 0x08, frame[13] == 0x00 else { continue }
+                // RFC 791 3.1: MF is bit 2 of the flags, the fragment offset the low 13 bits.
+                let flagsAndOffset = Self.u16be(frame, 14 + 6)
+                guard flagsAndOffset & 0x3fff != 0 else { continue }
+                fragments += 1
+                let payload = frame[(14 + Int(frame[14] & 0x0f) * 4)...]
+                #expect(payload.allSatisfy { $0 == 0 }, "fragment payload blanked (\(layout))")
+            }
+            #expect(fragments == (layout == .inOrder ? 2 : 3))
         }
     }
 }

@@ -93,6 +93,9 @@ struct IPFragmentReassembler<Key: Hashable & Sendable>: Sendable {
     /// Keep, per fragment, the record and the offset in it where its payload was captured (for the provenance).
     let recordsPieces: Bool
     private(set) var statistics = IPFragmentStatistics()
+    /// Where the fragments of dropped datagrams (timed out, evicted, rejected, or left incomplete at the end) were
+    /// captured, when pieces are recorded: bytes nothing will read, which a sanitized copy must blank.
+    private(set) var droppedPieces: [IPFragmentPiece] = []
     private var pending: [Key: Pending] = [:]
     /// Datagrams in order of their first fragment, for timeouts and eviction; entries may be stale.
     private var arrivals: [(key: Key, generation: Int, firstSeen: Timestamp)] = []
@@ -126,7 +129,17 @@ struct IPFragmentReassembler<Key: Hashable & Sendable>: Sendable {
     ) -> AddResult {
         self.expire(before: time)
         let end = offset + payload.count
+        let piece =
+            self.recordsPieces && !payload.isEmpty
+            ? IPFragmentPiece(
+                record: record.number,
+                recordOffset: record.offset,
+                datagramOffset: offset,
+                length: payload.count
+            )
+            : nil
         guard end <= self.limits.maximumDatagramLength else {
+            self.drop(self.pending[key], piece)
             self.reject(key)
             return .rejected(.fragmentTooLarge)
         }
@@ -146,32 +159,29 @@ struct IPFragmentReassembler<Key: Hashable & Sendable>: Sendable {
             // last fragment or data beyond it means the fragments do not belong together.
             if let total = entry.totalLength, total != end {
                 self.statistics.rejected += 1
+                self.drop(entry, piece)
                 return .rejected(.fragmentsInconsistent)
             }
             if let last = entry.received.last, last.upperBound > end {
                 self.statistics.rejected += 1
+                self.drop(entry, piece)
                 return .rejected(.fragmentsInconsistent)
             }
             entry.totalLength = end
         } else if let total = entry.totalLength, end > total {
             self.statistics.rejected += 1
+            self.drop(entry, piece)
             return .rejected(.fragmentsInconsistent)
         }
         entry.fragments += 1
         guard entry.fragments <= max(self.limits.maximumFragmentsPerDatagram, 1) else {
             self.statistics.rejected += 1
+            self.drop(entry, piece)
             return .rejected(.tooManyFragments)
         }
-        if self.recordsPieces && !payload.isEmpty {
+        if let piece {
             // Every fragment is a copy of its bytes, an overlapped one too: each is noted, none forgotten.
-            entry.pieces.append(
-                IPFragmentPiece(
-                    record: record.number,
-                    recordOffset: record.offset,
-                    datagramOffset: offset,
-                    length: payload.count
-                )
-            )
+            entry.pieces.append(piece)
         }
         if offset == 0, let upperLayerProtocol {
             entry.upperLayerProtocol = upperLayerProtocol
@@ -210,7 +220,7 @@ struct IPFragmentReassembler<Key: Hashable & Sendable>: Sendable {
                 break
             }
             if self.pending[oldest.key]?.generation == oldest.generation {
-                self.pending.removeValue(forKey: oldest.key)
+                self.drop(self.pending.removeValue(forKey: oldest.key), nil)
                 self.statistics.timedOut += 1
             }
             self.arrivalsHead += 1
@@ -224,17 +234,38 @@ struct IPFragmentReassembler<Key: Hashable & Sendable>: Sendable {
             let oldest = self.arrivals[self.arrivalsHead]
             self.arrivalsHead += 1
             if self.pending[oldest.key]?.generation == oldest.generation {
-                self.pending.removeValue(forKey: oldest.key)
+                self.drop(self.pending.removeValue(forKey: oldest.key), nil)
                 self.statistics.evicted += 1
                 break
             }
         }
         if self.arrivalsHead >= self.arrivals.count, let key = self.pending.keys.first {
             // Unreachable while the bookkeeping is right; never loop forever if it is not.
-            self.pending.removeValue(forKey: key)
+            self.drop(self.pending.removeValue(forKey: key), nil)
             self.statistics.evicted += 1
         }
         self.compactArrivals()
+    }
+
+    /// Notes the pieces of a datagram that will never complete (and of the fragment that ended it).
+    private mutating func drop(_ entry: Pending?, _ piece: IPFragmentPiece?) {
+        guard self.recordsPieces else { return }
+        if let entry { self.droppedPieces += entry.pieces }
+        if let piece { self.droppedPieces.append(piece) }
+    }
+
+    /// Hands over the pieces of the datagrams dropped so far (see ``droppedPieces``) and forgets them.
+    mutating func takeDroppedPieces() -> [IPFragmentPiece] {
+        defer { self.droppedPieces = [] }
+        return self.droppedPieces
+    }
+
+    /// The end of the input: every datagram still waiting for fragments is dropped.
+    mutating func dropPending() {
+        for (_, entry) in self.pending { self.drop(entry, nil) }
+        self.pending = [:]
+        self.arrivals = []
+        self.arrivalsHead = 0
     }
 
     private mutating func reject(_ key: Key) {

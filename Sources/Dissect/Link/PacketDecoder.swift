@@ -82,6 +82,17 @@ package struct PacketDecoder {
         return total
     }
 
+    /// Where the fragments of datagrams that will never complete were captured, since the last call (only when
+    /// fragment pieces are recorded); with `endOfInput`, every datagram still waiting is dropped first.
+    package mutating func takeDroppedFragmentPieces(endOfInput: Bool = false) -> [IPFragmentPiece] {
+        if endOfInput {
+            self.ipv4Fragments.dropPending()
+            self.ipv6Fragments.dropPending()
+        }
+        guard !self.ipv4Fragments.droppedPieces.isEmpty || !self.ipv6Fragments.droppedPieces.isEmpty else { return [] }
+        return self.ipv4Fragments.takeDroppedPieces() + self.ipv6Fragments.takeDroppedPieces()
+    }
+
     /// Datagrams waiting for more fragments.
     package var pendingFragmentedDatagrams: Int {
         self.ipv4Fragments.pendingCount + self.ipv6Fragments.pendingCount

@@ -63,6 +63,20 @@ package struct TCPConnectionTable<Analyzer: StreamAnalyzer> {
         }
     }
 
+    /// Notes the fragments of IP datagrams that never completed: payload no stream took.
+    package mutating func noteStray(fragments pieces: [IPFragmentPiece]) {
+        for piece in pieces where piece.length > 0 {
+            self.strayPayloads.append(
+                ProvenanceRange(
+                    streamOffset: 0,
+                    length: piece.length,
+                    record: piece.record,
+                    recordOffset: piece.recordOffset
+                )
+            )
+        }
+    }
+
     /// - Parameters:
     ///   - limits: bounds on the memory held.
     ///   - serverPorts: ports known to be servers', used to tell the client when a connection's start was not

@@ -71,6 +71,8 @@ package struct Pipeline {
     private let limits: ReassemblyLimits
     private let websocketOptions: WebSocketAnalysisOptions
     private var reportedLinkTypes: Set<LinkType> = []
+    /// Stray payload the dissector noted as the input ended (see ``takeStrayPayloads()``).
+    private var finalStrayPayloads: [ProvenanceRange] = []
     private let gatewayOptions: GatewayOptions
     private let keepFrameDetail: Bool
     private let keepMessagePayloads: Bool
@@ -128,7 +130,8 @@ package struct Pipeline {
     /// Captured TCP payload no connection took since the last call (late segments after a close), when
     /// `recordProvenance()` was asked for: nothing read it.
     package mutating func takeStrayPayloads() -> [ProvenanceRange] {
-        self.dissector.takeStrayPayloads()
+        defer { self.finalStrayPayloads = [] }
+        return self.finalStrayPayloads + self.dissector.takeStrayPayloads()
     }
 
     /// Connections still open (not yet reported).
@@ -230,6 +233,8 @@ package struct Pipeline {
                 self.release(before: bound, finished)
             }
         }
+        // What the end of the input left unread (IP datagrams still incomplete, late segments) stays takeable.
+        self.finalStrayPayloads += dissector.takeStrayPayloads()
         self.releaseViews(finished)
         if let worker = self.worker {
             self.landed(worker.drain(), finished)

@@ -87,8 +87,9 @@ extension EvidenceReport {
             connections.append(report.keptForReport())
         }
         try FileInput.run(paths: request.captures, hash: true, pipeline: &pipeline, finished: keep)
-        sanitizer.blankStray(pipeline.takeStrayPayloads())
         pipeline.finish(keep)
+        // After the end of the input: it drops the IP datagrams still incomplete, whose fragments nothing read.
+        sanitizer.blankStray(pipeline.takeStrayPayloads())
         connections = connections.numberedByStart()
         var report = try Self.assemble(
             input: pipeline.input,
