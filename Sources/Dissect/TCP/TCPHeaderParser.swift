@@ -37,22 +37,11 @@ enum TCPHeaderParser {
         guard headerLength >= 20 else {
             return .problem(.tcpBadDataOffset)
         }
-        guard headerLength <= bytes.count else {
-            guard bytes.count + missingLength >= headerLength else { return .problem(.tcpBadDataOffset) }
-            // The snaplen cut the options (at 64 bytes on a loopback capture the 12 bytes of timestamps go): the
-            // fixed header still gives ports, numbers and flags, and the whole payload is missing, not absent.
-            return .segment(
-                TCPSegment(
-                    source: Endpoint(ip: source, port: bytes.be16(0)),
-                    destination: Endpoint(ip: destination, port: bytes.be16(2)),
-                    sequence: bytes.be32(4),
-                    acknowledgment: bytes.be32(8),
-                    flags: TCPFlags(rawValue: bytes.u8(13)),
-                    window: bytes.be16(14),
-                    payload: bytes.dropping(bytes.count),
-                    missingPayloadLength: bytes.count + missingLength - headerLength
-                )
-            )
+        // The snaplen may cut the options (at 64 bytes on a loopback capture the 12 bytes of timestamps go): the fixed
+        // header still gives ports, numbers and flags, and the whole payload is missing, not absent.
+        let optionsCut = headerLength > bytes.count
+        if optionsCut && bytes.count + missingLength < headerLength {
+            return .problem(.tcpBadDataOffset)
         }
         return .segment(
             TCPSegment(
@@ -62,8 +51,8 @@ enum TCPHeaderParser {
                 acknowledgment: bytes.be32(8),
                 flags: TCPFlags(rawValue: bytes.u8(13)),
                 window: bytes.be16(14),
-                payload: bytes.dropping(headerLength),
-                missingPayloadLength: missingLength,
+                payload: bytes.dropping(optionsCut ? bytes.count : headerLength),
+                missingPayloadLength: optionsCut ? bytes.count + missingLength - headerLength : missingLength,
                 checksum: bytes.be16(16)
             )
         )
