@@ -143,7 +143,7 @@ for name in "${files[@]}"; do
     for ((r = 1; r <= runs; r++)); do
         measure "$name:wssniff" "$r" "$wssniff" analyze --format json "$f"
         measure "$name:wssniff--frames" "$r" "$wssniff" analyze --format json --frames "$f"
-        measure "$name:wssniff--no-hash" "$r" "$wssniff" analyze --format json --no-hash "$f"
+        measure "$name:wssniff--sha256" "$r" "$wssniff" analyze --format json --sha256 "$f"
         measure "$name:libpcap-loop" "$r" "$work/pcap_loop" "$f"
         if have tcpdump; then measure "$name:tcpdump" "$r" tcpdump -r "$f" -w /dev/null; fi
     done
@@ -171,7 +171,7 @@ for name in "${files[@]}"; do
     echo
     echo "| tool | runs | median s | MB/s | M packets/s | peak RSS MiB | median CPU s |"
     echo "|---|---|---|---|---|---|---|"
-    for tool in wssniff wssniff--frames wssniff--no-hash libpcap-loop tcpdump tshark; do
+    for tool in wssniff wssniff--frames wssniff--sha256 libpcap-loop tcpdump tshark; do
         tag="$name:$tool"
         n=$(awk -v t="$tag" '$1 == t' "$work/timings" | wc -l)
         ((n)) || continue
@@ -183,7 +183,7 @@ for name in "${files[@]}"; do
         label=$tool
         [[ $tool == wssniff ]] && label="wssniff analyze --format json"
         [[ $tool == wssniff--frames ]] && label="wssniff analyze --format json --frames"
-        [[ $tool == wssniff--no-hash ]] && label="wssniff analyze --format json --no-hash (no SHA-256 pass)"
+        [[ $tool == wssniff--sha256 ]] && label="wssniff analyze --format json --sha256 (with the SHA-256 pass)"
         ((bad)) && label="$label (FAILED $bad runs)"
         awk -v l="$label" -v n="$n" -v s="$secs" -v b="$bytes" -v p="$packets" -v k="$kib" -v c="$cpu" \
             'BEGIN { printf "| %s | %d | %.3f | %.0f | %.3f | %.1f | %.3f |\n", l, n, s, b / 1e6 / s, p / 1e6 / s, k / 1024, c }'

@@ -41,7 +41,11 @@ struct AnalyzeCommand: ParsableCommand {
     )
     var connection: Int?
 
-    @Flag(help: "Skip the SHA-256 of each input file.")
+    @Flag(help: "Compute the SHA-256 of each input file (`input.sha256`; null without it).")
+    var sha256 = false
+
+    /// Accepted for scripts written when `analyze` hashed by default; hashing is now asked for with `--sha256`.
+    @Flag(help: .hidden)
     var noHash = false
 
     @Flag(help: "No progress line on standard error (shown for files over 50 MB when it is a terminal).")
@@ -77,7 +81,7 @@ struct AnalyzeCommand: ParsableCommand {
         do {
             try self.output.apply(to: &options)
             // Every input must open as a capture before anything is printed: output is streamed.
-            opened = try FileInput.check(paths: self.files, hash: !self.noHash)
+            opened = try FileInput.check(paths: self.files, hash: self.sha256 && !self.noHash)
         } catch {
             throw fail(error)
         }
@@ -118,7 +122,7 @@ struct AnalyzeCommand: ParsableCommand {
         do {
             try FileInput.run(
                 paths: self.files,
-                hash: !self.noHash,
+                hash: self.sha256 && !self.noHash,
                 progress: !self.quiet,
                 opened: opened,
                 pipeline: &pipeline,

@@ -48,8 +48,13 @@ import Testing
         #expect(input["packets"] as? Int == lines.count)
         let captured = lines.compactMap { $0.split(separator: "\t").last.flatMap { Int($0) } }.reduce(0, +)
         #expect(input["bytes"] as? Int == captured)
+        // analyze hashes only when asked (the JSON contract: null otherwise).
+        #expect(input["sha256"] is NSNull)
+        let hashed = try #require(try TestSupport.analyzeJSON([path], extra: ["--sha256"])["input"] as? [String: Any])
         let sha = try TestSupport.run("/usr/bin/sha256sum", [path]).stdout.split(separator: " ").first.map(String.init)
-        #expect(input["sha256"] as? String == sha)
+        #expect(hashed["sha256"] as? String == sha)
+        let files = try #require(hashed["files"] as? [[String: Any]])
+        #expect(files.first?["sha256"] as? String == sha)
     }
 
     private static func node(_ endpoint: [String: Any]) -> String {

@@ -110,9 +110,9 @@ import Testing
         #expect(input["sha256"] as? String == nil && expected["sha256"] as? String == nil)
         #expect(input["packets"] as? Int == expected["packets"] as? Int)
         // Standard input redirected from a file is mapped, and hashed, like the file.
-        let redirected = try Self.shell("\(Self.wssniff) analyze --format json - < \(Self.quoted(path))")
+        let redirected = try Self.shell("\(Self.wssniff) analyze --format json --sha256 - < \(Self.quoted(path))")
         let hashed = try #require(try Self.json(redirected.stdout)["input"] as? [String: Any])
-        let full = try Self.json(try TestSupport.wssniff("analyze", "--format", "json", path).stdout)
+        let full = try Self.json(try TestSupport.wssniff("analyze", "--format", "json", "--sha256", path).stdout)
         #expect(hashed["sha256"] as? String == (full["input"] as? [String: Any])?["sha256"] as? String)
         #expect(hashed["sha256"] as? String != nil)
     }
