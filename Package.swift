@@ -37,13 +37,17 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
+            name: "WireBytes",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Dissect",
-            dependencies: ["CZlib"],
+            dependencies: ["CZlib", "WireBytes"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "ProofVerify",
-            dependencies: ["CSodium", "Dissect"],
+            dependencies: ["CSodium", "WireBytes"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -53,24 +57,31 @@ let package = Package(
                 "CPcap",
                 "Dissect",
                 "ProofVerify",
+                "WireBytes",
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "wssniff",
             dependencies: [
+                "Dissect",
+                "ProofVerify",
                 "WSSniff",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "WireBytesTests",
+            dependencies: ["WireBytes"]
+        ),
+        .testTarget(
             name: "DissectTests",
-            dependencies: ["Dissect"]
+            dependencies: ["CZlib", "Dissect"]
         ),
         .testTarget(
             name: "ProofVerifyTests",
-            dependencies: ["ProofVerify"]
+            dependencies: ["ProofVerify", "WireBytes"]
         ),
         .testTarget(
             name: "CLITests",

@@ -1,4 +1,4 @@
-import Dissect
+import WireBytes
 
 /// Ed25519 as the gateway uses it for device proofs: key and signature decoding with the gateway's leniency,
 /// verification through libsodium, and the device id derived from a key.

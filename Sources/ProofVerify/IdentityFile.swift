@@ -1,4 +1,4 @@
-import Dissect
+import WireBytes
 
 /// A device identity file (`device.json`) in one of the three known forms (section 4):
 ///

@@ -1,4 +1,4 @@
-import Dissect
+import WireBytes
 
 /// Builds and signs a device proof, as a client does: what `wssniff sign` prints.
 package enum Signer {

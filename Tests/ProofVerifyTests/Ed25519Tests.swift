@@ -1,6 +1,6 @@
-import Dissect
 import ProofVerify
 import Testing
+import WireBytes
 
 @Suite struct Ed25519Tests {
     /// RFC 8032 7.1 TEST 1, 2 and 3: secret key (seed), public key, message, signature.

@@ -1,6 +1,6 @@
-import Dissect
 import ProofVerify
 import Testing
+import WireBytes
 
 @Suite struct IdentityFileTests {
     static let privateKeyPem =

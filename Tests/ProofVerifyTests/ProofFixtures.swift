@@ -1,5 +1,5 @@
-import Dissect
 import ProofVerify
+import WireBytes
 
 /// Shared fixtures: the RFC 8032 TEST 1 key and a builder for signed connect params.
 enum ProofFixtures {

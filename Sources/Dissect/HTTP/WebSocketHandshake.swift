@@ -1,3 +1,5 @@
+import WireBytes
+
 /// One problem with a WebSocket opening handshake, against RFC 6455 section 4 (or RFC 7692 for
 /// permessage-deflate). Equality compares every property; tests usually match on ``code``.
 package struct HandshakeFinding: Hashable, Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 internal import Glibc
+import WireBytes
 
 /// The layer above TCP for one connection: the HTTP upgrade, then WebSocket frames both ways.
 ///

@@ -1,5 +1,6 @@
 import Dissect
 import ProofVerify
+import WireBytes
 
 /// Replaces secrets with `<redacted sha256:xxxxxxxx>` (the first 8 hex digits of the secret's SHA-256), so a user
 /// can tell whether two captures carry the same secret without seeing it.

@@ -1,4 +1,5 @@
 import Dissect
+import WireBytes
 
 /// The `websocket` part of the JSON contract.
 package struct RenderOptions: Sendable {

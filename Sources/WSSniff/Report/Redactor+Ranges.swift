@@ -1,5 +1,6 @@
 import Dissect
 import ProofVerify
+import WireBytes
 
 /// Where secrets sit in bytes, for rewriting them in place (`PcapSanitizer`), and a last scrub of rendered text.
 extension Redactor {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Dissect
+@testable import WireBytes
 
 struct Base64Tests {
     /// RFC 4648 section 10 test vectors.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Dissect
+@testable import WireBytes
 
 struct SHA1Tests {
     private static func hex(_ bytes: [UInt8]) -> String {

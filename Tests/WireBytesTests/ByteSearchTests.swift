@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Dissect
+@testable import WireBytes
 
 /// `ByteSearch` finds the first needle at or after a start, as the obvious byte-by-byte search does: at every offset,
 /// with partial matches and repeated first bytes before it, and not past the end.
