@@ -78,14 +78,8 @@ package struct Pipeline {
     private let keepMessagePayloads: Bool
     private var finishedBuffer: [WebSocketDissector.Result] = []
     private let orderByStart: Bool
-    /// Finished reports waiting for older connections to finish (only with `orderByStart`), boxed so that sorting
-    /// and removing them moves pointers, not reports.
-    private var waiting: [WaitingReport] = []
-    /// Packets (or, at the end, connections) since the last release.
-    private var stepsSinceRelease = 0
-    /// Waiting reports that trigger an early release; it grows when an old connection still open holds them back,
-    /// so a blocked release is not retried on every packet.
-    private var releaseAtWaiting = 256
+    /// Finished reports waiting for older connections to finish (only with `orderByStart`).
+    private var releaser = StartOrderReleaser<ConnectionReport>()
     /// The analysis state when connections are analyzed in line (the challenges of every connection).
     private var analysisState: AnalysisWorker.State
     /// The second thread, with `concurrentAnalysis`.
@@ -179,8 +173,8 @@ package struct Pipeline {
         if let worker = self.worker, !self.inFlightStarts.isEmpty {
             self.landed(worker.takeCompleted(), finished)
         }
-        if self.releaseDue(every: 1_024) {
-            self.release(before: self.releaseBound, finished)
+        if self.orderByStart && self.releaser.isDue(every: 1_024) {
+            self.releaser.release(before: self.releaseBound, finished)
         }
         switch outcome {
         case .tcp:
@@ -214,7 +208,7 @@ package struct Pipeline {
                     + "each time (its later packets start a new connection)"
             )
         }
-        self.stepsSinceRelease = 0
+        self.releaser.resetSteps()
         dissector.finish { (result: inout WebSocketDissector.Result) in
             let start = result.statistics.firstPacket.number
             // Connections come in start order now: one held since before this one's start less the window has no
@@ -228,9 +222,9 @@ package struct Pipeline {
                 self.landed(worker.takeCompleted(), finished)
             }
             // Every connection not yet handed over started after this one.
-            if self.releaseDue(every: 256) {
+            if self.orderByStart && self.releaser.isDue(every: 256) {
                 let bound = min(self.inFlightStarts.keys.min() ?? .max, self.views.oldestHeldStart ?? .max, start + 1)
-                self.release(before: bound, finished)
+                self.releaser.release(before: bound, finished)
             }
         }
         // What the end of the input left unread (IP datagrams still incomplete, late segments) stays takeable.
@@ -239,7 +233,7 @@ package struct Pipeline {
         if let worker = self.worker {
             self.landed(worker.drain(), finished)
         }
-        self.release(before: nil, finished)
+        self.releaser.release(before: nil, finished)
         // Handshakes decided as the input ended (held segments flushed) are told by their connections' reports.
         _ = self.handshakes?.take()
     }
@@ -269,31 +263,6 @@ package struct Pipeline {
             websocket: websocket,
             gateway: gateway
         )
-    }
-
-    /// Whether to release now: `every` steps (packets, or connections at the end) have passed since the last
-    /// release, or the waiting list has grown by 256 since. Each release looks at every waiting report.
-    private mutating func releaseDue(every steps: Int) -> Bool {
-        guard self.orderByStart && !self.waiting.isEmpty else { return false }
-        self.stepsSinceRelease += 1
-        guard self.stepsSinceRelease >= steps || self.waiting.count >= self.releaseAtWaiting else { return false }
-        self.stepsSinceRelease = 0
-        return true
-    }
-
-    /// Hands over, in start order, the waiting reports of connections that started before `oldestOpen` (all when
-    /// nil).
-    private mutating func release(before oldestOpen: Int?, _ finished: (ConnectionReport) -> Void) {
-        // A release that frees nothing (an old connection still open) is not retried until 256 more wait.
-        defer { self.releaseAtWaiting = self.waiting.count + 256 }
-        guard let earliest = self.waiting.lazy.map(\.start).min() else { return }
-        if let oldestOpen, earliest >= oldestOpen { return }
-        self.waiting.sort { $0.start < $1.start }
-        let count = oldestOpen.map { bound in self.waiting.prefix { $0.start < bound }.count } ?? self.waiting.count
-        for index in 0..<count {
-            finished(self.waiting[index].report)
-        }
-        self.waiting.removeFirst(count)
     }
 
     package mutating func addFile(_ file: InputSummary.File) {
@@ -391,7 +360,7 @@ package struct Pipeline {
 
     private mutating func deliver(_ report: ConnectionReport, _ finished: (ConnectionReport) -> Void) {
         if self.orderByStart {
-            self.waiting.append(WaitingReport(report))
+            self.releaser.add(report, start: report.tcp.firstPacket.number)
         } else {
             finished(report)
         }
@@ -435,16 +404,5 @@ package struct Pipeline {
             provenance: job.provenance,
             views: job.views
         )
-    }
-}
-
-/// A finished report and the packet that started its connection, by reference.
-private final class WaitingReport {
-    let start: Int
-    let report: ConnectionReport
-
-    init(_ report: ConnectionReport) {
-        self.start = report.tcp.firstPacket.number
-        self.report = report
     }
 }
