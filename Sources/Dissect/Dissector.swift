@@ -1,7 +1,9 @@
 /// Packets in, finished connections out: link, IP and TCP decoding joined to reassembly and the layer above.
 ///
-/// The entry point of `Dissect` for both capture files and live capture. Bytes cross into it as a `RawSpan`, so no
-/// unsafe pointer leaves this module.
+/// The entry point of `Dissect` for both capture files and live capture. `ingest` takes each packet as a `RawSpan`,
+/// but unsafe pointers still cross the module's `package` API elsewhere: `CaptureFileReader.next` hands its caller
+/// each record as an `UnsafeRawBufferPointer`, and the layers' entry points (`StreamAnalyzer.receive`, the parsers'
+/// `feed`) take one. Each is valid only for the duration of the call.
 package struct Dissector<Analyzer: StreamAnalyzer> {
     private var decoder: PacketDecoder
     private var table: TCPConnectionTable<Analyzer>
