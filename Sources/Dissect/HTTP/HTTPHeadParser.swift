@@ -311,14 +311,36 @@ package struct HTTPHeadParser: Sendable {
 
     /// Builds the head from the start line and the header field lines in ``buffer``.
     private func parseHead() -> HTTPHead {
-        var warnings: [HTTPHeadWarning] = []
-        var fields: [(name: String, value: [UInt8])] = []
         var lines = Self.lines(of: self.buffer)
         // The start line was parsed at its LF, so there is one.
         let startLine = lines.isEmpty ? Line(content: [], lfOffset: 0) : lines.removeFirst()
         if lines.last?.content.isEmpty == true {
             lines.removeLast()
         }
+        var warnings = self.startLineWarnings(startLine)
+        var fields: [(name: String, value: [UInt8])] = []
+        var bareLFLines = 0
+        for (offset, line) in lines.enumerated() {
+            if !Self.endsWithCRLF(line, in: self.buffer) {
+                bareLFLines += 1
+            }
+            Self.readFieldLine(line.content, number: offset + 2, into: &fields, warnings: &warnings)
+        }
+        if bareLFLines > 0 {
+            warnings.append(
+                HTTPHeadWarning(
+                    line: 2,
+                    message: "\(bareLFLines) header line(s) end with a bare LF",
+                    rfcSection: "RFC 9112 2.2"
+                )
+            )
+        }
+        return self.head(fields: fields, warnings: warnings)
+    }
+
+    /// What is wrong with the start line's framing: line endings before it, a bare LF, irregular separators.
+    private func startLineWarnings(_ startLine: Line) -> [HTTPHeadWarning] {
+        var warnings: [HTTPHeadWarning] = []
         if self.leadingEmptyLineBytes > 0 {
             warnings.append(
                 HTTPHeadWarning(
@@ -342,125 +364,124 @@ package struct HTTPHeadParser: Sendable {
                 )
             )
         }
-        var bareLFLines = 0
-        for (offset, line) in lines.enumerated() {
-            let lineNumber = offset + 2
-            if !Self.endsWithCRLF(line, in: self.buffer) {
-                bareLFLines += 1
-            }
-            var content = Array(line.content)
-            if content.contains(HTTPSyntax.cr) {
-                // RFC 9112 2.2: "A recipient of such a bare CR MUST consider that element to be invalid or replace
-                // each bare CR with SP before processing the element or forwarding the message."
-                content = content.map { $0 == HTTPSyntax.cr ? HTTPSyntax.space : $0 }
-                warnings.append(
-                    HTTPHeadWarning(line: lineNumber, message: "bare CR replaced by SP", rfcSection: "RFC 9112 2.2")
-                )
-            }
-            if let first = content.first, HTTPSyntax.isWhitespace(first) {
-                guard !fields.isEmpty else {
-                    // RFC 9112 2.2: "A recipient that receives whitespace between the start-line and the first
-                    // header field MUST either reject the message as invalid or consume each whitespace-preceded
-                    // line without further processing of it".
-                    warnings.append(
-                        HTTPHeadWarning(
-                            line: lineNumber,
-                            message: "whitespace-preceded line before the first header field ignored",
-                            rfcSection: "RFC 9112 2.2"
-                        )
-                    )
-                    continue
-                }
-                // RFC 9112 5.2: "A user agent that receives an obs-fold in a response message ... MUST replace each
-                // received obs-fold with one or more SP octets prior to interpreting the field value." (A server
-                // may do the same for a request.)
-                let continuation = HTTPSyntax.trimmingWhitespace(content[...])
-                var value = Array(HTTPSyntax.trimmingWhitespace(fields[fields.count - 1].value[...]))
-                if !continuation.isEmpty {
-                    if !value.isEmpty {
-                        value.append(HTTPSyntax.space)
-                    }
-                    value.append(contentsOf: continuation)
-                }
-                fields[fields.count - 1].value = value
-                warnings.append(
-                    HTTPHeadWarning(
-                        line: lineNumber,
-                        message: "obsolete line folding joined to \(fields[fields.count - 1].name)",
-                        rfcSection: "RFC 9112 5.2"
-                    )
-                )
-                continue
-            }
-            guard let colon = content.firstIndex(of: UInt8(ascii: ":")) else {
-                warnings.append(
-                    HTTPHeadWarning(
-                        line: lineNumber,
-                        message: "line \(Self.quoted(content)) has no colon; ignored",
-                        rfcSection: "RFC 9112 5"
-                    )
-                )
-                continue
-            }
-            var nameBytes = content[..<colon]
-            if let last = nameBytes.last, HTTPSyntax.isWhitespace(last) {
-                // RFC 9112 5.1: "No whitespace is allowed between the field name and colon. ... A server MUST
-                // reject, with a response status code of 400 (Bad Request), any received request message that
-                // contains whitespace between a header field name and colon."
-                nameBytes = HTTPSyntax.trimmingWhitespace(nameBytes)
-                warnings.append(
-                    HTTPHeadWarning(
-                        line: lineNumber,
-                        message: "whitespace between the field name and the colon",
-                        rfcSection: "RFC 9112 5.1"
-                    )
-                )
-            }
-            let name = HTTPSyntax.decodeLeniently(nameBytes)
-            guard !nameBytes.isEmpty else {
-                warnings.append(
-                    HTTPHeadWarning(
-                        line: lineNumber,
-                        message: "empty field name; line ignored",
-                        rfcSection: "RFC 9110 5.1"
-                    )
-                )
-                continue
-            }
-            if !nameBytes.allSatisfy(HTTPSyntax.isTokenCharacter) {
-                // RFC 9110 5.1: "field-name = token".
-                warnings.append(
-                    HTTPHeadWarning(
-                        line: lineNumber,
-                        message: "field name \(Self.quoted(nameBytes)) is not a token",
-                        rfcSection: "RFC 9110 5.1"
-                    )
-                )
-            }
-            let value = content[(colon + 1)...]
-            if value.contains(0) {
-                // RFC 9110 5.5: "Field values containing CR, LF, or NUL characters are invalid and dangerous".
-                warnings.append(
-                    HTTPHeadWarning(
-                        line: lineNumber,
-                        message: "NUL byte in the value of \(name)",
-                        rfcSection: "RFC 9110 5.5"
-                    )
-                )
-            }
-            // RFC 9112 5.1: "A field line value might be preceded and/or followed by optional whitespace (OWS) ...
-            // a parser ... excludes such whitespace prior to evaluating the field value."
-            fields.append((name, Array(HTTPSyntax.trimmingWhitespace(value))))
+        return warnings
+    }
+
+    /// Reads one header field line (line `number` of the head) into `fields`: a new field, or an obs-fold joined to
+    /// the previous one; anything malformed is a warning and, where the RFC says so, ignored.
+    private static func readFieldLine(
+        _ line: ArraySlice<UInt8>,
+        number: Int,
+        into fields: inout [(name: String, value: [UInt8])],
+        warnings: inout [HTTPHeadWarning]
+    ) {
+        var content = Array(line)
+        if content.contains(HTTPSyntax.cr) {
+            // RFC 9112 2.2: "A recipient of such a bare CR MUST consider that element to be invalid or replace
+            // each bare CR with SP before processing the element or forwarding the message."
+            content = content.map { $0 == HTTPSyntax.cr ? HTTPSyntax.space : $0 }
+            warnings.append(
+                HTTPHeadWarning(line: number, message: "bare CR replaced by SP", rfcSection: "RFC 9112 2.2")
+            )
         }
-        if bareLFLines > 0 {
+        if let first = content.first, HTTPSyntax.isWhitespace(first) {
+            guard !fields.isEmpty else {
+                // RFC 9112 2.2: "A recipient that receives whitespace between the start-line and the first
+                // header field MUST either reject the message as invalid or consume each whitespace-preceded
+                // line without further processing of it".
+                warnings.append(
+                    HTTPHeadWarning(
+                        line: number,
+                        message: "whitespace-preceded line before the first header field ignored",
+                        rfcSection: "RFC 9112 2.2"
+                    )
+                )
+                return
+            }
+            // RFC 9112 5.2: "A user agent that receives an obs-fold in a response message ... MUST replace each
+            // received obs-fold with one or more SP octets prior to interpreting the field value." (A server
+            // may do the same for a request.)
+            let continuation = HTTPSyntax.trimmingWhitespace(content[...])
+            var value = Array(HTTPSyntax.trimmingWhitespace(fields[fields.count - 1].value[...]))
+            if !continuation.isEmpty {
+                if !value.isEmpty {
+                    value.append(HTTPSyntax.space)
+                }
+                value.append(contentsOf: continuation)
+            }
+            fields[fields.count - 1].value = value
             warnings.append(
                 HTTPHeadWarning(
-                    line: 2,
-                    message: "\(bareLFLines) header line(s) end with a bare LF",
-                    rfcSection: "RFC 9112 2.2"
+                    line: number,
+                    message: "obsolete line folding joined to \(fields[fields.count - 1].name)",
+                    rfcSection: "RFC 9112 5.2"
+                )
+            )
+            return
+        }
+        guard let colon = content.firstIndex(of: UInt8(ascii: ":")) else {
+            warnings.append(
+                HTTPHeadWarning(
+                    line: number,
+                    message: "line \(Self.quoted(content)) has no colon; ignored",
+                    rfcSection: "RFC 9112 5"
+                )
+            )
+            return
+        }
+        var nameBytes = content[..<colon]
+        if let last = nameBytes.last, HTTPSyntax.isWhitespace(last) {
+            // RFC 9112 5.1: "No whitespace is allowed between the field name and colon. ... A server MUST
+            // reject, with a response status code of 400 (Bad Request), any received request message that
+            // contains whitespace between a header field name and colon."
+            nameBytes = HTTPSyntax.trimmingWhitespace(nameBytes)
+            warnings.append(
+                HTTPHeadWarning(
+                    line: number,
+                    message: "whitespace between the field name and the colon",
+                    rfcSection: "RFC 9112 5.1"
                 )
             )
         }
+        let name = HTTPSyntax.decodeLeniently(nameBytes)
+        guard !nameBytes.isEmpty else {
+            warnings.append(
+                HTTPHeadWarning(
+                    line: number,
+                    message: "empty field name; line ignored",
+                    rfcSection: "RFC 9110 5.1"
+                )
+            )
+            return
+        }
+        if !nameBytes.allSatisfy(HTTPSyntax.isTokenCharacter) {
+            // RFC 9110 5.1: "field-name = token".
+            warnings.append(
+                HTTPHeadWarning(
+                    line: number,
+                    message: "field name \(Self.quoted(nameBytes)) is not a token",
+                    rfcSection: "RFC 9110 5.1"
+                )
+            )
+        }
+        let value = content[(colon + 1)...]
+        if value.contains(0) {
+            // RFC 9110 5.5: "Field values containing CR, LF, or NUL characters are invalid and dangerous".
+            warnings.append(
+                HTTPHeadWarning(
+                    line: number,
+                    message: "NUL byte in the value of \(name)",
+                    rfcSection: "RFC 9110 5.5"
+                )
+            )
+        }
+        // RFC 9112 5.1: "A field line value might be preceded and/or followed by optional whitespace (OWS) ...
+        // a parser ... excludes such whitespace prior to evaluating the field value."
+        fields.append((name, Array(HTTPSyntax.trimmingWhitespace(value))))
+    }
+
+    /// The request or response head from its parsed start line and fields.
+    private func head(fields: [(name: String, value: [UInt8])], warnings: [HTTPHeadWarning]) -> HTTPHead {
         var headers = HTTPHeaders()
         for field in fields {
             headers.append(name: field.name, value: HTTPSyntax.decodeLeniently(field.value))
