@@ -2,12 +2,13 @@
 # Installs the Debian packages wssniff needs to build and test. Idempotent and non-interactive:
 # it installs only what is missing, and does nothing when everything is there.
 #   scripts/setup.sh          build dependencies (libpcap, libsodium, zlib, libcrypto for file hashing, pkg-config)
-#   scripts/setup.sh --test   also the test tools (tshark, tcpdump, setcap, Node.js with ws, GNU time, Python websockets)
+#   scripts/setup.sh --test   also the test tools (tshark, tcpdump, setcap, Node.js with ws, GNU time, Python websockets,
+#                             strace)
 set -euo pipefail
 
 packages=(libpcap-dev libsodium-dev zlib1g-dev libssl-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(tshark tcpdump libcap2-bin nodejs node-ws time python3)
+    packages+=(tshark tcpdump libcap2-bin nodejs node-ws time python3 strace)
 fi
 
 missing=()

@@ -8,12 +8,17 @@ import ProofVerify
 /// A path of `-` is standard input. An input that cannot be mapped (standard input, a FIFO, `/dev/stdin` on a pipe)
 /// is read as a stream: its records reach the pipeline as they arrive, and its SHA-256 is computed over the bytes read.
 package enum FileInput {
-    /// Inputs already opened by ``check(paths:hash:)``: a stream's header can be read only once.
+    /// Inputs already opened by ``check(paths:hash:)``, by their index in `paths`: a stream's header can be read only
+    /// once, and a file checked ahead is not opened again for the analysis.
     package struct Opened {
         fileprivate var streams: [Int: OpenedStream] = [:]
 
         package init() {}
     }
+
+    /// Files beyond this many are checked and closed again, then reopened for the analysis, so a long list of
+    /// rotated files does not hold a descriptor each.
+    static let filesKeptOpen = 64
 
     /// Feeds every record of every file to `pipeline`, numbering records continuously across files.
     ///
@@ -84,7 +89,8 @@ package enum FileInput {
     }
 
     /// Opens each file as a capture and reads its header, so a command that streams its output can fail before it
-    /// prints anything. Streams stay open (their header cannot be read twice): pass the result to
+    /// prints anything. Streams stay open (their header cannot be read twice), and so do the first
+    /// ``filesKeptOpen`` files (not opened twice): pass the result to
     /// ``run(paths:hash:progress:opened:pipeline:finished:)``.
     @discardableResult
     package static func check(paths: [String], hash: Bool = true) throws(WSSniffError) -> Opened {
@@ -92,7 +98,7 @@ package enum FileInput {
         var opened = Opened()
         for (index, path) in paths.enumerated() {
             let stream = try OpenedStream(path: path, hash: hash, firstNumber: 1)
-            if stream.reader.isStream {
+            if stream.reader.isStream || index < Self.filesKeptOpen {
                 opened.streams[index] = stream
             }
         }

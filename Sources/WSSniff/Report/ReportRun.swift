@@ -61,10 +61,10 @@ extension EvidenceReport {
     package static func run(_ request: ReportRequest) throws(WSSniffError) -> (report: EvidenceReport, markdown: String)
     {
         try request.refuseOverwritingInputs()
-        try FileInput.check(paths: request.captures)
+        let opened = try FileInput.check(paths: request.captures)
         let outputs = try ReportFiles.Outputs([request.markdownPath, request.jsonPath, request.sanitizedPath])
         defer { outputs.discard() }
-        var report = try Self.make(request, outputs: outputs)
+        var report = try Self.make(request, outputs: outputs, opened: opened)
         for (spool, original) in request.inputNames { report.input.rename(file: spool, to: original) }
         let markdown = try report.write(request, into: outputs)
         try outputs.commit()
@@ -72,10 +72,13 @@ extension EvidenceReport {
     }
 
     /// Analyzes capture files and gathers the report; writes the sanitized capture when asked, into its staged file
-    /// in `outputs` (without `outputs`: staged here and put in place once complete).
+    /// in `outputs` (without `outputs`: staged here and put in place once complete). The input is read three times
+    /// at most: the analysis (through `opened`, the files ``FileInput/check(paths:hash:)`` opened), the SHA-256 (on
+    /// the other core) and the sanitized copy.
     package static func make(
         _ request: ReportRequest,
-        outputs: ReportFiles.Outputs? = nil
+        outputs: ReportFiles.Outputs? = nil,
+        opened: FileInput.Opened = FileInput.Opened()
     ) throws(WSSniffError) -> EvidenceReport {
         var pipeline = Pipeline(options: request.pipelineOptions)
         var sanitizer = PcapSanitizer()
@@ -86,7 +89,7 @@ extension EvidenceReport {
             sanitizer.scanMessages(report)
             connections.append(report.keptForReport())
         }
-        try FileInput.run(paths: request.captures, hash: true, pipeline: &pipeline, finished: keep)
+        try FileInput.run(paths: request.captures, hash: true, opened: opened, pipeline: &pipeline, finished: keep)
         pipeline.finish(keep)
         // After the end of the input: it drops the IP datagrams still incomplete, whose fragments nothing read.
         sanitizer.blankStray(pipeline.takeStrayPayloads())
