@@ -196,7 +196,12 @@ package enum ConnectErrorSummary {
             text += "; approve it with \(approve) (see `openclaw devices list`)"
         }
         if reason == "role-upgrade" || reason == "metadata-upgrade" {
-            text += "; role and metadata upgrades always need an approval, local or not"
+            // 2026.3.13 approves only not-paired and scope-upgrade silently; later gateways also role upgrades and
+            // some metadata upgrades of local clients (upstream src/gateway/server/ws-connection/).
+            text +=
+                facts.profileChoice.profile.name == .v2026_3_13
+                ? "; 2026.3.13 never approves role and metadata upgrades silently, local or not"
+                : "; a local client's role upgrade (and some metadata upgrades) would be approved silently"
         }
         text += "."
         if let closeId, closeId.cut {

@@ -35,7 +35,7 @@ import Testing
             message: "pairing required: device identity changed and must be re-approved",
             details: #"{"code":"PAIRING_REQUIRED","reason":"metadata-upgrade","requestId":"r-7"}"#,
             cause: .pairingRequired,
-            words: ["\"metadata-upgrade\"", "openclaw devices approve r-7", "always need an approval"]
+            words: ["\"metadata-upgrade\"", "openclaw devices approve r-7", "never approves role and metadata upgrades"]
         ),
         Refusal(
             code: "INVALID_REQUEST",
