@@ -150,7 +150,8 @@ import Testing
 
     /// Every sample recorded against the 2026.3.13 gateway is read with the 2026.3.13 profile.
     @Test func everyOlderSampleReadsAs2026_3_13() throws {
-        let files = SampleVerdictTests.files.filter { !$0.hasPrefix("current-") }
+        // The current gateway's samples: current-*.pcap, and upstream-port.pcap on its default port.
+        let files = SampleVerdictTests.files.filter { !$0.hasPrefix("current-") && $0 != "upstream-port.pcap" }
         #expect(files.count >= 40)
         let paths = files.map { TestSupport.samplesDirectory.appendingPathComponent($0).path }
         let document = try TestSupport.analyzeJSON(paths, extra: ["--port", "0"])
@@ -189,6 +190,27 @@ import Testing
         let bad = try TestSupport.wssniff("analyze", "--gateway-version", "next-week", "x.pcap")
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("--gateway-version must be an OpenClaw release"))
+    }
+
+    /// Upstream's default port, 18789, is read mid-stream by default, beside 42919; `--port 0` turns that off.
+    @Test func upstreamPortIsReadMidStream() throws {
+        // upstream-port.pcap: current-good-v3 on port 18789; the connect is packet 10.
+        let (path, directory) = try VerdictCoverageTests.cut(
+            TestSupport.samplesDirectory.appendingPathComponent("upstream-port.pcap").path,
+            keep: "10-18"
+        )
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let document = try TestSupport.analyzeJSON([path])
+        let connection = try #require((document["connections"] as? [[String: Any]])?.first)
+        #expect((connection["websocket"] as? [String: Any])?["kind"] as? String == "mid-stream")
+        let verdict = connection["verdict"] as? [String: Any]
+        #expect(verdict?["cause"] as? String == "accepted", "\(verdict?["summary"] ?? "")")
+        let profile = (connection["gateway"] as? [String: Any])?["profile"] as? [String: Any]
+        #expect(profile?["name"] as? String == "current")
+
+        let off = try TestSupport.analyzeJSON([path], extra: ["--port", "0"])
+        let offConnection = try #require((off["connections"] as? [[String: Any]])?.first)
+        #expect((offConnection["websocket"] as? [String: Any])?["kind"] as? String != "mid-stream")
     }
 
     /// `--config`: `gateway.handshakeTimeoutMs` replaces the profile's timeout; out of range, the gateway ignores it.

@@ -35,7 +35,9 @@ import Testing
             message: "pairing required: device identity changed and must be re-approved",
             details: #"{"code":"PAIRING_REQUIRED","reason":"metadata-upgrade","requestId":"r-7"}"#,
             cause: .pairingRequired,
-            words: ["\"metadata-upgrade\"", "openclaw devices approve r-7", "never approves role and metadata upgrades"]
+            words: [
+                "\"metadata-upgrade\"", "openclaw devices approve r-7", "never approves role and metadata upgrades",
+            ]
         ),
         Refusal(
             code: "INVALID_REQUEST",

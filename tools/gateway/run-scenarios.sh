@@ -281,6 +281,16 @@ if [ "$extras" = 1 ]; then
         stop "$gw_pid" TERM
     fi
 
+    # --- today's gateway on upstream's default port, 18789 (read mid-stream without --port) ----------------
+    if want upstream-port; then
+        start_gateway upstream-port --port 18789 --token "$TOKEN" --profile current || {
+            echo "run-scenarios: port 18789 is busy" >&2
+            exit 2
+        }
+        run_one current-good-v3 upstream-port.pcap lo -- --scenario current-good-v3
+        stop "$gw_pid" TERM
+    fi
+
     # --- a pcapng: good-v3 converted ------------------------------------------------------------------
     if [ -n "$capture_dir" ] && want good-v3 && [ -s "$capture_dir/good-v3.pcap" ]; then
         editcap -F pcapng "$capture_dir/good-v3.pcap" "$capture_dir/good-v3.pcapng"
