@@ -249,4 +249,18 @@ import Testing
         cli.gatewayProtocol = 4
         #expect(GatewayVerdict.decide(cli).cause == .protocolMismatch)
     }
+
+    /// A client that signs v4: the candidate is rebuilt, and no gateway of the known profiles verifies it.
+    @Test func aV4SignatureIsNamed() {
+        let verdict = GatewayVerdict.decide(
+            GatewayVerdictTests.facts(
+                response: GatewayVerdictTests.refusal("INVALID_REQUEST", "device signature invalid"),
+                closes: GatewayVerdictTests.serverClose(1008, "device signature invalid"),
+                signing: { ProofCandidates.payload(.v4, $0) }
+            )
+        )
+        #expect(verdict.cause == .deviceSignatureInvalid)
+        #expect(verdict.summary.contains("signed the v4 payload"), "\(verdict.summary)")
+        #expect(verdict.summary.contains("no gateway of the known profiles"))
+    }
 }
