@@ -97,7 +97,11 @@ struct AnalyzeCommand: ParsableCommand {
                 terminator: ""
             )
         }
-        let emit: (ConnectionReport) -> Void = { report in
+        // A device refused pairing again and again in the capture is named as a retry loop.
+        var retries = PairingRetries()
+        let emit: (ConnectionReport) -> Void = { finished in
+            var report = finished
+            retries.note(&report)
             count += 1
             tally.add(report)
             // --failed and --connection choose what is printed; every connection is numbered and counted.

@@ -192,6 +192,26 @@ import Testing
         #expect(bad.stderr.contains("--gateway-version must be an OpenClaw release"))
     }
 
+    /// The scope-upgrade loop: the same device refused three times, each with a new request id; from the second
+    /// refusal on, the summary says so and names the newest id.
+    @Test func scopeUpgradeLoopIsNamed() throws {
+        let path = TestSupport.samplesDirectory.appendingPathComponent("current-scope-upgrade-loop.pcap").path
+        let document = try TestSupport.analyzeJSON([path])
+        let connections = try #require(document["connections"] as? [[String: Any]])
+        #expect(connections.count == 3)
+        let summaries = connections.map { ($0["verdict"] as? [String: Any])?["summary"] as? String ?? "" }
+        #expect(!summaries[0].contains("times in this capture"))
+        #expect(summaries[1].contains("refused 2 times in this capture, each time with a new request id"))
+        #expect(summaries[2].contains("refused 3 times"))
+        #expect(summaries[2].contains("a scope-upgrade loop"))
+        let lastId = try #require(
+            ((connections[2]["gateway"] as? [String: Any])?["response"] as? [String: Any]).flatMap {
+                (($0["error"] as? [String: Any])?["details"] as? [String: Any])?["requestId"] as? String
+            }
+        )
+        #expect(summaries[2].contains("`openclaw devices approve \(lastId)`"))
+    }
+
     /// Upstream's default port, 18789, is read mid-stream by default, beside 42919; `--port 0` turns that off.
     @Test func upstreamPortIsReadMidStream() throws {
         // upstream-port.pcap: current-good-v3 on port 18789; the connect is packet 10.

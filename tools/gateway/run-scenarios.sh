@@ -260,12 +260,25 @@ if [ "$extras" = 1 ]; then
         case $name in current-starting|current-rate-limited) continue ;; esac
         want "$name" && run_current=1
     done
+    want current-scope-upgrade-loop && run_current=1
     if [ "$run_current" = 1 ]; then
         start_gateway current --port 0 --token "$TOKEN" --profile current --paired "$cli_id" --approved-scopes operator.read || exit 2
         for name in $current_names; do
             case $name in current-starting|current-rate-limited) continue ;; esac
             want "$name" && run_one "$name" "$name.pcap" lo -- --scenario "$name"
         done
+        # The scope-upgrade loop: the client retries three times, each refusal with a new request id.
+        if want current-scope-upgrade-loop; then
+            [ -n "$capture_dir" ] && start_capture "$capture_dir/current-scope-upgrade-loop.pcap" "$gw_port" lo
+            for i in 1 2 3; do
+                client "$work/scope-loop.$i.json" --scenario current-scope-upgrade
+                gateway_record "$gw_log" "$work/scope-loop.$i.json" > /dev/null
+            done
+            [ -n "$capture_dir" ] && stop_capture
+            for i in 1 2 3; do
+                compare current-scope-upgrade current-scope-upgrade-loop.pcap "$work/scope-loop.$i.json"
+            done
+        fi
         stop "$gw_pid" TERM
     fi
     if want current-rate-limited; then
