@@ -186,12 +186,12 @@ package enum ConnectErrorSummary {
         let id = fullId ?? closeId.map { $0.cut ? nil : $0.id } ?? nil
         let approve = "`openclaw devices approve \(id ?? "<requestId>")`"
         if facts.clientIsLocal == false {
-            let address = facts.clientAddress.map { " (\($0))" } ?? ""
+            let why = facts.clientLocality ?? "not a loopback address, or forwarding headers in its upgrade"
             text +=
-                ". The client\(address) is not local to the gateway (not a loopback address, or its upgrade "
-                + "carries forwarding headers), so the silent approval local clients get does not apply, as with a "
-                + "Docker bridge, the LAN or a tailnet: approve it with \(approve), run where the gateway runs (inside "
-                + "its container, e.g. `docker exec <container> openclaw devices approve ...`, or on its host)"
+                ". The client is not local to the gateway (\(why)), so the silent approval local clients get "
+                + "does not apply, as with a Docker bridge, the LAN, a tailnet or a proxy: approve it with \(approve), "
+                + "run where the gateway runs (inside its container, e.g. `docker exec <container> openclaw devices "
+                + "approve ...`, or on its host)"
         } else {
             text += "; approve it with \(approve) (see `openclaw devices list`)"
         }

@@ -76,8 +76,9 @@ package struct HandshakeFacts: Hashable, Sendable {
     package var gatewayProtocol: Int64
     /// The gateway profile the verdict reads the handshake with, and why it was chosen (GatewayProfile.swift).
     package var profileChoice: GatewayProfile.Choice
-    /// The client's address as the gateway saw it, when the capture has it.
-    package var clientAddress: String?
+    /// Why the client is or is not local, as a clause ("its address 172.17.0.1 is not loopback", "its upgrade
+    /// carries `x-forwarded-for: 203.0.113.7`: it came through a proxy"), when the capture shows it.
+    package var clientLocality: String?
     /// Whether the gateway counts the client as local (loopback address and Host, no forwarding headers), which
     /// silent pairing needs; `nil` when the capture cannot tell.
     package var clientIsLocal: Bool?
@@ -106,7 +107,7 @@ package struct HandshakeFacts: Hashable, Sendable {
         proof: ProofAnalysis? = nil,
         gatewayProtocol: Int64 = 3,
         profileChoice: GatewayProfile.Choice = .assumed,
-        clientAddress: String? = nil,
+        clientLocality: String? = nil,
         clientIsLocal: Bool? = nil,
         frameLevel: FrameLevelCause? = nil,
         connectionEnded: Bool = false,
@@ -124,7 +125,7 @@ package struct HandshakeFacts: Hashable, Sendable {
         self.proof = proof
         self.gatewayProtocol = gatewayProtocol
         self.profileChoice = profileChoice
-        self.clientAddress = clientAddress
+        self.clientLocality = clientLocality
         self.clientIsLocal = clientIsLocal
         self.frameLevel = frameLevel
         self.connectionEnded = connectionEnded

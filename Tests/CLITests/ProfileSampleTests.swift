@@ -89,7 +89,10 @@ import Testing
             cause: "pairing-required",
             profile: "current",
             basis: "gateway-answer",
-            words: ["\"not-paired\"", "not local to the gateway", "openclaw devices approve ", "inside its container"]
+            words: [
+                "\"not-paired\"", "not local to the gateway (its upgrade carries `x-forwarded-for: 203.0.113.7`",
+                "openclaw devices approve ", "inside its container",
+            ]
         ),
         Case(
             file: "current-scope-upgrade.pcap",

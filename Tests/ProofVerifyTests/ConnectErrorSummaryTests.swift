@@ -176,11 +176,11 @@ import Testing
                 #"{"type":"res","id":"c1","ok":false,"error":{"code":"NOT_PAIRED","message":"pairing required","details":{"code":"PAIRING_REQUIRED","reason":"not-paired","requestId":"req-9"}}}"#,
             closes: GatewayVerdictTests.serverClose(1008, "pairing required")
         )
-        facts.clientAddress = "172.17.0.1"
+        facts.clientLocality = "its address 172.17.0.1 is not loopback"
         facts.clientIsLocal = false
         let verdict = GatewayVerdict.decide(facts)
         #expect(verdict.cause == .pairingRequired)
-        #expect(verdict.summary.contains("(172.17.0.1) is not local"))
+        #expect(verdict.summary.contains("not local to the gateway (its address 172.17.0.1 is not loopback)"))
         #expect(verdict.summary.contains("Docker bridge"))
         #expect(verdict.summary.contains("openclaw devices approve req-9"))
         facts.clientIsLocal = true

@@ -6,6 +6,8 @@ package import Dissect
 package struct ClientLocality: Hashable, Sendable {
     /// The client's address as the gateway saw it.
     package var address: String?
+    /// Why the client is or is not local, as a clause; `nil` when not known.
+    package var reason: String?
     /// Local (`true`), not local (`false`), or not known from the capture (`nil`).
     package var isLocal: Bool?
 
@@ -18,17 +20,25 @@ package struct ClientLocality: Hashable, Sendable {
         }
         if !Self.isLoopback(client.ip) {
             self.isLocal = false
+            self.reason = "its address \(client.ip) is not loopback"
             return
         }
         guard let handshake else {
             self.isLocal = nil
             return
         }
-        if handshake.forwarded != nil {
+        if let forwarded = handshake.forwarded {
             self.isLocal = false
+            self.reason = "its upgrade carries `\(forwarded)`: it came through a proxy"
             return
         }
-        self.isLocal = handshake.host.map { Self.isLoopbackHost($0) } ?? false
+        guard let host = handshake.host, Self.isLoopbackHost(host) else {
+            self.isLocal = false
+            self.reason = "its upgrade's Host (\(handshake.host ?? "absent")) is not a loopback name"
+            return
+        }
+        self.isLocal = true
+        self.reason = "its address, its Host and its upgrade's headers are local"
     }
 
     static func isLoopback(_ ip: IPAddress) -> Bool {

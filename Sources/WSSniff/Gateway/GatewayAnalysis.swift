@@ -347,7 +347,7 @@ extension GatewayAnalysis {
             proof: analysis.proof,
             gatewayProtocol: analysis.gatewayProtocol,
             profileChoice: analysis.profileChoice,
-            clientAddress: locality.address,
+            clientLocality: locality.reason,
             clientIsLocal: locality.isLocal,
             frameLevel: Self.frameLevelCause(
                 websocket,
