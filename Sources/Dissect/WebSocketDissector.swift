@@ -10,7 +10,9 @@ package struct WebSocketDissector {
     package init(limits: ReassemblyLimits = ReassemblyLimits(), options: WebSocketAnalysisOptions) {
         self.inner = Dissector(
             limits: limits,
-            serverPorts: options.gatewayPort == 0 ? [] : [options.gatewayPort],
+            serverPorts: Set(options.gatewayPort == 0 ? [] : [options.gatewayPort]).union(
+                options.additionalGatewayPorts
+            ),
             options: options
         )
     }

@@ -196,17 +196,22 @@ package struct GatewayError: Hashable, Sendable {
     package var message: String?
     /// `details` (`nil` when absent).
     package var details: JSONValue?
+    /// `retryAfterMs`, when an integer: how long a retryable refusal asks the client to wait (gateways after
+    /// 2026.3.13, `errorShape` in upstream's `packages/gateway-protocol/src/schema/error-codes.ts`).
+    package var retryAfterMs: Int64?
 
-    package init(code: String?, message: String?, details: JSONValue? = nil) {
+    package init(code: String?, message: String?, details: JSONValue? = nil, retryAfterMs: Int64? = nil) {
         self.code = code
         self.message = message
         self.details = details
+        self.retryAfterMs = retryAfterMs
     }
 
     init(_ object: JSONObject) {
         self.code = object["code"]?.stringValue
         self.message = object["message"]?.stringValue
         self.details = object["details"]
+        self.retryAfterMs = object["retryAfterMs"]?.int64Value
     }
 
     /// `details.expectedProtocol`, sent with `protocol mismatch`.

@@ -74,6 +74,14 @@ package struct HandshakeFacts: Hashable, Sendable {
     package var proof: ProofAnalysis?
     /// The protocol the gateway speaks.
     package var gatewayProtocol: Int64
+    /// The gateway profile the verdict reads the handshake with, and why it was chosen (GatewayProfile.swift).
+    package var profileChoice: GatewayProfile.Choice
+    /// Why the client is or is not local, as a clause ("its address 172.17.0.1 is not loopback", "its upgrade
+    /// carries `x-forwarded-for: 203.0.113.7`: it came through a proxy"), when the capture shows it.
+    package var clientLocality: String?
+    /// Whether the gateway counts the client as local (loopback address and Host, no forwarding headers), which
+    /// silent pairing needs; `nil` when the capture cannot tell.
+    package var clientIsLocal: Bool?
     /// A frame-level cause decided by the caller.
     package var frameLevel: FrameLevelCause?
     /// Whether the TCP connection ended (FIN or RST) in the capture.
@@ -86,6 +94,8 @@ package struct HandshakeFacts: Hashable, Sendable {
     package var missingEvidence: String?
     /// Where the facts come from: a capture, or a connect given alone.
     package var source: Source
+    /// The gateway's pre-auth handshake timeout, ms (2026.3.13: 3 s).
+    package var handshakeTimeoutMilliseconds: Int
 
     package init(
         challenge: ConnectChallenge? = nil,
@@ -96,11 +106,15 @@ package struct HandshakeFacts: Hashable, Sendable {
         challengeToConnectMs: Int64? = nil,
         proof: ProofAnalysis? = nil,
         gatewayProtocol: Int64 = 3,
+        profileChoice: GatewayProfile.Choice = .assumed,
+        clientLocality: String? = nil,
+        clientIsLocal: Bool? = nil,
         frameLevel: FrameLevelCause? = nil,
         connectionEnded: Bool = false,
         startCaptured: Bool = true,
         missingEvidence: String? = nil,
-        source: Source = .capture
+        source: Source = .capture,
+        handshakeTimeoutMilliseconds: Int = 3_000
     ) {
         self.challenge = challenge
         self.firstClientMessage = firstClientMessage
@@ -110,11 +124,15 @@ package struct HandshakeFacts: Hashable, Sendable {
         self.challengeToConnectMs = challengeToConnectMs
         self.proof = proof
         self.gatewayProtocol = gatewayProtocol
+        self.profileChoice = profileChoice
+        self.clientLocality = clientLocality
+        self.clientIsLocal = clientIsLocal
         self.frameLevel = frameLevel
         self.connectionEnded = connectionEnded
         self.startCaptured = startCaptured
         self.missingEvidence = missingEvidence
         self.source = source
+        self.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
     }
 
     /// The first request, when the first client message is one.
@@ -155,6 +173,7 @@ package struct GatewayVerdict: Hashable, Sendable {
         case deviceIdentityRequired = "device-identity-required"
         case unauthorized
         case pairingRequired = "pairing-required"
+        case gatewayStarting = "gateway-starting"
         case handshakeTimeout = "handshake-timeout"
         case upgradeRejected = "upgrade-rejected"
         case incompleteCapture = "incomplete-capture"
@@ -178,6 +197,7 @@ package struct GatewayVerdict: Hashable, Sendable {
             case .deviceIdentityRequired: "device identity required"
             case .unauthorized: "unauthorized"
             case .pairingRequired: "pairing required"
+            case .gatewayStarting: "gateway starting; retry shortly"
             default: nil
             }
         }
@@ -187,6 +207,7 @@ package struct GatewayVerdict: Hashable, Sendable {
             switch self {
             case .protocolMismatch: 1002
             case .handshakeTimeout: 1000
+            case .gatewayStarting: 1013
             case .invalidRequestFrame, .invalidHandshake, .invalidConnectParams, .invalidRole, .deviceIdentityMismatch,
                 .deviceSignatureExpired, .deviceNonceRequired, .deviceNonceMismatch, .deviceSignatureInvalid,
                 .devicePublicKeyInvalid, .deviceIdentityRequired, .unauthorized, .pairingRequired:
@@ -271,6 +292,7 @@ package struct GatewayVerdict: Hashable, Sendable {
             ("unauthorized", .unauthorized),
             ("origin not allowed", .unauthorized),
             ("pairing required", .pairingRequired),
+            ("gateway starting", .gatewayStarting),
         ]
         return table.first { text.hasPrefix($0.0) }?.1
     }
@@ -296,6 +318,7 @@ package struct GatewayVerdict: Hashable, Sendable {
             if let cause = Self.cause(forMessage: said)
                 ?? (facts.response?.error?.code == "NOT_PAIRED"
                     ? .pairingRequired : nil)
+                ?? ConnectErrorSummary.cause(forDetailCode: facts.response?.error?.detailsCode)
             {
                 if facts.connect == nil, let missing = facts.missingEvidence {
                     // The gateway's words stand; what it refused cannot be read.
@@ -631,11 +654,11 @@ package struct GatewayVerdict: Hashable, Sendable {
             guard let params = request.connectParams else {
                 return (.invalidHandshake, Self.detail(.invalidHandshake, facts, observed: false))
             }
-            if !params.schemaFindings.isEmpty {
+            if !facts.profileChoice.profile.schemaFindings(params).isEmpty {
                 return (.invalidConnectParams, Self.detail(.invalidConnectParams, facts, observed: false))
             }
             if let minimum = params.minProtocol, let maximum = params.maxProtocol,
-                !(minimum <= facts.gatewayProtocol && facts.gatewayProtocol <= maximum)
+                !facts.profileChoice.profile.admits(params, minimum, maximum, gatewayProtocol: facts.gatewayProtocol)
             {
                 return (.protocolMismatch, Self.detail(.protocolMismatch, facts, observed: false))
             }
@@ -676,6 +699,9 @@ package struct GatewayVerdict: Hashable, Sendable {
 
     /// What the cause means for this connection, after "The gateway closed with ...: ".
     private static func detail(_ cause: Cause, _ facts: HandshakeFacts, observed: Bool) -> String {
+        if let precise = ConnectErrorSummary.detail(cause, facts, observed: observed) {
+            return precise
+        }
         let params = facts.connect
         let proofNote: String = {
             guard let proof = facts.proof else {

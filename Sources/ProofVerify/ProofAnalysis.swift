@@ -224,6 +224,10 @@ package struct ProofAnalysis: Hashable, Sendable {
             case ProofForm.nonce.rawValue:
                 return "The client signed the bare nonce, which no gateway release accepts; sign the v3 payload string "
                     + "(see docs/proof-format.md)."
+            case ProofForm.v4.rawValue:
+                return "The client signed the v4 payload (v3's fields, then `|instanceId`), which upstream's client "
+                    + "package builds but no gateway of the known profiles (2026.3.13, current) verifies: they try v3, "
+                    + "then v2; sign v3."
             case ProofForm.nonceTs.rawValue, ProofForm.nonceSignedAt.rawValue:
                 return "The client signed \"\(verifying.form)\", which no gateway release accepts; sign the v3 "
                     + "payload string (see docs/proof-format.md)."
@@ -304,7 +308,7 @@ package struct ProofAnalysis: Hashable, Sendable {
         // verifies, every other candidate with different bytes does not, so it is not checked again. A gateway
         // capture with thousands of good handshakes then costs one signature check per connection, not six.
         var verifiedBytes: [UInt8]?
-        for form in [ProofForm.v3, .v2, .v1, .nonce, .nonceTs, .nonceSignedAt] {
+        for form in [ProofForm.v3, .v2, .v1, .nonce, .nonceTs, .nonceSignedAt, .v4] {
             guard let payload = ProofCandidates.payload(form, fields) else { continue }
             let bytes = payload.signedBytes
             let verifies: Bool

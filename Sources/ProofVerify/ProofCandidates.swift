@@ -78,6 +78,10 @@ package enum ProofForm: String, Hashable, Sendable, CaseIterable {
     case nonceTs = "nonce:ts"
     /// `nonce:signedAt` with `device.signedAt`.
     case nonceSignedAt = "nonce:signedAt"
+    /// `v4|` v3's fields `|instanceId` (trimmed): built by upstream's client package
+    /// (`packages/gateway-client/src/device-auth.ts`, `buildDeviceAuthPayloadV4`), verified by no gateway of the known
+    /// profiles, which try v3 then v2.
+    case v4
 
     /// Whether the form is one of the gateway's envelope forms (v1-v3), as opposed to a hand-written one.
     package var isEnvelope: Bool {
@@ -132,6 +136,8 @@ package struct PayloadFields: Hashable, Sendable {
     package var platform: String
     /// `client.deviceFamily` as sent (`""` when absent).
     package var deviceFamily: String
+    /// `client.instanceId` as sent (`""` when absent), for the v4 form.
+    package var instanceId = ""
     /// The challenge `ts`, for the `nonce:ts` form.
     package var challengeTs: String?
     /// Whether v3 normalizes `platform` and `deviceFamily` (the gateway always does; near misses turn it off).
@@ -177,6 +183,7 @@ package struct PayloadFields: Hashable, Sendable {
         self.nonce = device?.nonce?.stringValue.map(JavaScript.trim) ?? ""
         self.platform = params.client?.platform?.stringValue ?? ""
         self.deviceFamily = params.client?.deviceFamily?.stringValue ?? ""
+        self.instanceId = params.client?.instanceId?.stringValue ?? ""
         self.challengeTs = challengeTs.map { String($0) }
     }
 
@@ -240,6 +247,11 @@ package enum ProofCandidates {
             let deviceFamily =
                 fields.normalizeDeviceFamily ? Self.normalizeMetadata(fields.deviceFamily) : fields.deviceFamily
             return PayloadText(fields: ["v3"] + common + [fields.nonce, platform, deviceFamily], tokenIndex: 7)
+        case .v4:
+            let v3 = [
+                fields.nonce, Self.normalizeMetadata(fields.platform), Self.normalizeMetadata(fields.deviceFamily),
+            ]
+            return PayloadText(fields: ["v4"] + common + v3 + [JavaScript.trim(fields.instanceId)], tokenIndex: 7)
         case .v2:
             return PayloadText(fields: ["v2"] + common + [fields.nonce], tokenIndex: 7)
         case .v1:

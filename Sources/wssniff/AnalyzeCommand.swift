@@ -101,7 +101,11 @@ struct AnalyzeCommand: ParsableCommand {
                 terminator: ""
             )
         }
-        let emit: (ConnectionReport) -> Void = { report in
+        // A device refused pairing again and again in the capture is named as a retry loop.
+        var retries = PairingRetries()
+        let emit: (ConnectionReport) -> Void = { finished in
+            var report = finished
+            retries.note(&report)
             count += 1
             tally.add(report)
             // --failed and --connection choose what is printed; every connection is numbered and counted.
@@ -213,8 +217,30 @@ struct OutputOptions: ParsableArguments {
     )
     var identity: String?
 
-    @Option(parsing: .unconditional, help: "The protocol version the gateway speaks when the capture does not show it.")
-    var gatewayProtocol: Int64 = 3
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "The gateway's OpenClaw release (2026.3.13, current, or another release: newer ones read as current).",
+            discussion: "Picks the gateway profile when the capture does not show the version (hello-ok's "
+                + "server.version, the error details and close reasons do).",
+            valueName: "release"
+        )
+    )
+    var gatewayVersion: String?
+
+    @Option(
+        parsing: .unconditional,
+        help: "The protocol version the gateway speaks (older spelling of --gateway-version)."
+    )
+    var gatewayProtocol: Int64?
+
+    @Option(
+        help: ArgumentHelp(
+            "The gateway's OpenClaw config (openclaw.json, JSON5): its gateway.handshakeTimeoutMs is the timeout used.",
+            valueName: "path"
+        )
+    )
+    var config: String?
 
     @Option(
         parsing: .unconditional,
@@ -227,7 +253,7 @@ struct OutputOptions: ParsableArguments {
     var maxConnections: Int = ReassemblyLimits().maxConnections
 
     func validate() throws {
-        try NumberChecks.protocolVersion(self.gatewayProtocol)
+        _ = try GatewayVersionOption.resolve(version: self.gatewayVersion, protocolVersion: self.gatewayProtocol)
         guard (1...10_000_000).contains(self.maxConnections) else {
             throw ValidationError(
                 "--max-connections must be a number of connections from 1 to 10000000, not \(self.maxConnections)"
@@ -258,7 +284,14 @@ struct OutputOptions: ParsableArguments {
             throw WSSniffError(.usage, "--max-connections must be between 1 and 10000000, not \(self.maxConnections)")
         }
         options.limits.maxConnections = self.maxConnections
-        options.gateway.gatewayProtocol = self.gatewayProtocol
+        let (choice, protocolVersion) =
+            (try? GatewayVersionOption.resolve(version: self.gatewayVersion, protocolVersion: self.gatewayProtocol))
+            ?? (nil, 3)
+        options.gateway.gatewayVersion = choice
+        if let path = self.config {
+            options.gateway.handshakeTimeoutMs = try ConfigFindings.read(path: path).handshakeTimeoutMs
+        }
+        options.gateway.gatewayProtocol = protocolVersion
         if let path = self.identity {
             options.gateway.identity = try IdentityInput.publicPart(path)
         }

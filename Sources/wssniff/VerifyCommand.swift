@@ -64,8 +64,22 @@ struct VerifyCommand: ParsableCommand {
     )
     var earlierNonces: [String] = []
 
-    @Option(parsing: .unconditional, help: "The protocol version the gateway speaks.")
-    var gatewayProtocol: Int64 = 3
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "The gateway's OpenClaw release (2026.3.13, current, or another release: newer ones read as current).",
+            discussion: "Picks the gateway profile when the capture does not show the version (hello-ok's "
+                + "server.version, the error details and close reasons do).",
+            valueName: "release"
+        )
+    )
+    var gatewayVersion: String?
+
+    @Option(
+        parsing: .unconditional,
+        help: "The protocol version the gateway speaks (older spelling of --gateway-version)."
+    )
+    var gatewayProtocol: Int64?
 
     @Option(help: "The output format.")
     var format: OfflineFormat = .text
@@ -75,10 +89,19 @@ struct VerifyCommand: ParsableCommand {
 
     func validate() throws {
         try NumberChecks.epochMilliseconds(self.challengeTs, option: "--challenge-ts")
-        try NumberChecks.protocolVersion(self.gatewayProtocol)
+        _ = try GatewayVersionOption.resolve(version: self.gatewayVersion, protocolVersion: self.gatewayProtocol)
         if self.nonce.isEmpty {
             throw ValidationError("--nonce is empty: pass the nonce of the gateway's connect.challenge event")
         }
+    }
+
+    /// The profile `--gateway-version` or `--gateway-protocol` names (2026.3.13 when neither is given), and the
+    /// protocol; `validate()` has checked both.
+    var gatewaySetting: (choice: GatewayProfile.Choice, protocolVersion: Int64) {
+        let (choice, protocolVersion) =
+            (try? GatewayVersionOption.resolve(version: self.gatewayVersion, protocolVersion: self.gatewayProtocol))
+            ?? (nil, 3)
+        return (choice ?? .assumed, protocolVersion)
     }
 
     func run() throws {
@@ -112,7 +135,7 @@ struct VerifyCommand: ParsableCommand {
             ProofAnalysis.Input(
                 params: connect,
                 challenge: challenge,
-                gatewayProtocol: self.gatewayProtocol,
+                gatewayProtocol: self.gatewaySetting.protocolVersion,
                 earlierNonces: self.earlierNonces.filter { $0 != self.nonce },
                 staleChallenge: stale,
                 showSecrets: self.showSecrets
@@ -123,8 +146,10 @@ struct VerifyCommand: ParsableCommand {
                 challenge: challenge,
                 firstClientMessage: request,
                 proof: proof,
-                gatewayProtocol: self.gatewayProtocol,
-                source: .pastedConnect
+                gatewayProtocol: self.gatewaySetting.protocolVersion,
+                profileChoice: self.gatewaySetting.choice,
+                source: .pastedConnect,
+                handshakeTimeoutMilliseconds: self.gatewaySetting.choice.profile.handshakeTimeoutMilliseconds
             )
         )
         var comparison: IdentityComparison?
@@ -174,7 +199,7 @@ struct VerifyCommand: ParsableCommand {
                 request: request,
                 connect: connect,
                 proof: proof,
-                gatewayProtocol: self.gatewayProtocol,
+                gatewayProtocol: self.gatewaySetting.protocolVersion,
                 verdict: verdict
             )
         )

@@ -22,7 +22,8 @@ import Testing
         let list = try Self.node([Self.tools.appendingPathComponent("client.js").path, "--port", "1", "--list"])
         return list.stdout.split(separator: "\n").compactMap { line in
             let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            guard let first = words.first else { return nil }
+            // `--current` scenarios need a gateway started with `--profile current` (ProfileSampleTests has them).
+            guard let first = words.first, first != "--current" else { return nil }
             return first == "--raw" && words.count > 1 ? ["--raw", words[1]] : ["--scenario", first]
         }
     }

@@ -126,6 +126,32 @@ import Testing
         )
     }
 
+    /// The schema difference between the profiles: a current client's connect (protocol 4, `auth.approvalRuntimeToken`)
+    /// fails 2026.3.13's closed schema, naming the version mix, and passes the current profile's.
+    @Test func newerAuthFieldByGatewayVersion() throws {
+        let nonce = "6f1d2c3b-4a59-4e68-9d7c-0b1a2c3d4e5f"
+        let file = try Self.signedConnect(nonce: nonce, token: "tok-xyz")
+        var frame = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        var params = try #require(frame["params"] as? [String: Any])
+        params["minProtocol"] = 4
+        params["maxProtocol"] = 4
+        params["auth"] = ["token": "tok-xyz", "approvalRuntimeToken": "art-1"]
+        frame["params"] = params
+        try JSONSerialization.data(withJSONObject: frame).write(to: file)
+
+        let old = try Self.verifyJSON(file, ["--nonce", nonce])
+        #expect(old.verdict["cause"] as? String == "invalid-connect-params")
+        let summary = old.verdict["summary"] as? String ?? ""
+        #expect(summary.contains("`auth.approvalRuntimeToken`"), "\(summary)")
+        #expect(summary.contains("2026.3.13 does not know"))
+        #expect(summary.contains("update the gateway"))
+
+        let current = try Self.verifyJSON(file, ["--nonce", nonce, "--gateway-version", "current"])
+        #expect(current.verdict["cause"] as? String == "accepted", "\(current.verdict["summary"] ?? "")")
+        let legacy = try Self.verifyJSON(file, ["--nonce", nonce, "--gateway-protocol", "4"])
+        #expect(legacy.verdict["cause"] as? String == "accepted")
+    }
+
     @Test(arguments: [true, false])
     func signThenVerifyRoundTrip(wholeFrame: Bool) throws {
         let file = try Self.signedConnect(

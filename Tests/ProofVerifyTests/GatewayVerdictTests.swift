@@ -253,6 +253,19 @@ import Testing
             }
         ),
         (
+            .gatewayStarting, true,
+            {
+                facts(
+                    response: refusal(
+                        "UNAVAILABLE",
+                        "gateway starting; retry shortly",
+                        details: #"{"reason":"startup-sidecars"}"#
+                    ),
+                    closes: serverClose(1013, "gateway starting")
+                )
+            }
+        ),
+        (
             .handshakeTimeout, true,
             { facts(closes: serverClose(1000), connectAfterTimeout: true, challengeToConnectMs: 4_200) }
         ),
@@ -298,7 +311,7 @@ import Testing
         #expect(verdict.summary.last == ".")
     }
 
-    /// The NAS report's case, word for word.
+    /// The NAS report's case, word for word: both ranges, and which side to update.
     @Test func protocolMismatchSummary() {
         var connect = Connect()
         connect.minProtocol = 4
@@ -312,7 +325,7 @@ import Testing
         )
         #expect(
             verdict.summary
-                == "The gateway closed with 1002 \"protocol mismatch\": the client offered protocol 4..4 and this gateway speaks 3. The device proof was never checked; it verifies as v3, a form this gateway accepts."
+                == "The gateway closed with 1002 \"protocol mismatch\": the client offered protocol 4..4 and the gateway speaks 3: the client is one version ahead of the gateway (2026.3.13 speaks 3; later releases 4). Update the gateway, or use a client of the gateway's version. The device proof was never checked; it verifies as v3, a form this gateway accepts."
         )
     }
 

@@ -198,4 +198,28 @@ extension String {
     func replacingOccurrences(_ target: String, _ replacement: String) -> String {
         self.split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
+
+    /// The v4 payload string of upstream's client package (packages/gateway-client/src/device-auth.test.ts vector):
+    /// v3's fields, then the trimmed `client.instanceId`.
+    @Test func v4Vector() throws {
+        var fields = PayloadFields(
+            deviceId: "dev-1",
+            clientId: "node-host",
+            clientMode: "node",
+            role: "node",
+            scopes: [],
+            signedAtMs: 1_700_000_000_002,
+            token: "tok-456",
+            nonce: "nonce-ghi",
+            platform: "  macOS  ",
+            deviceFamily: "  Mac  "
+        )
+        fields.instanceId = " custom-node-id "
+        let payload = try #require(ProofCandidates.payload(.v4, fields))
+        #expect(
+            payload.text(showSecrets: true)
+                == "v4|dev-1|node-host|node|node||1700000000002|tok-456|nonce-ghi|macos|mac|custom-node-id"
+        )
+        #expect(!payload.description.contains("tok-456"))
+    }
 }

@@ -56,7 +56,26 @@ const SCENARIOS = {
     'big-preauth': 'a 70 KiB message before connect -> message-too-big (1009 from ws)',
     'invalid-utf8': 'a text message with invalid UTF-8 -> invalid-utf8 (1007 from ws)',
     'chat-invalid-utf8': 'good v3, 20 health requests, then a text message with invalid UTF-8 -> invalid-utf8 (1007 from ws after hello-ok)',
+    'runtime-token': 'a current CLI (4..4) sends auth.approvalRuntimeToken, which 2026.3.13 does not know -> invalid-connect-params',
+    'device-token-mismatch': 'a paired device sends a stale auth.deviceToken and no shared token -> unauthorized',
+    'rate-limited': 'the right token after failed attempts from the same address (gateway --rate-limit) -> unauthorized',
 };
+// Scenarios against a gateway started with --profile current (run-scenarios.sh runs them apart).
+const CURRENT_SCENARIOS = {
+    'current-good-v3': 'a current CLI offers 4..4, signs v3 -> accepted',
+    'current-runtime-token': 'a current CLI sends auth.approvalRuntimeToken, which the current schema knows -> accepted',
+    'current-old-cli': 'a 2026.3.13 CLI offers 3..3 -> protocol-mismatch (1002, details with both ranges)',
+    'current-old-macos-app': 'a 2026.3.13 macOS app offers 3..3 -> protocol-mismatch (1002)',
+    'current-stale-control-ui': 'a Control UI page of the old build offers 3..3 -> protocol-mismatch (UNAVAILABLE, reload, 1008)',
+    'current-probe-3': 'a probe client offers 3..3, let in above the minimum probe protocol -> accepted',
+    'current-legacy-node': 'an Android node offers 3..3, let in one version back -> accepted',
+    'current-unpaired-remote': 'an unpaired device behind a proxy (X-Forwarded-For) -> pairing-required (not-paired)',
+    'current-scope-upgrade': 'a paired device behind a proxy asks for more scopes than approved -> pairing-required (scope-upgrade, close reason cut)',
+    'current-device-token-mismatch': 'a paired device sends a stale auth.deviceToken -> unauthorized (AUTH_DEVICE_TOKEN_MISMATCH)',
+    'current-rate-limited': 'the right token after failed attempts from the same address -> unauthorized (AUTH_RATE_LIMITED)',
+    'current-starting': 'connects while the gateway is starting (gateway --starting) -> gateway-starting (1013)',
+};
+const CURRENT_VERSION = '2026.12.0';
 const RAW_RULES = {
     'client-frame-unmasked': 'the connect in an unmasked frame -> 1002',
     'rsv-without-extension': 'the connect with RSV1 set, no extension negotiated -> 1002',
@@ -109,6 +128,7 @@ function parseOptions(argv) {
             case '--deflate': o.deflate = value() === 'on'; break;
             case '--hold': o.hold = Number(value()); break;
             case '--list-json':
+                for (const [k, v] of Object.entries(CURRENT_SCENARIOS)) console.log(JSON.stringify({ name: k, cause: expectedCause(v), description: v, profile: 'current' }));
                 for (const [k, v] of Object.entries(SCENARIOS)) console.log(JSON.stringify({ name: k, cause: expectedCause(v), description: v }));
                 for (const [k, v] of Object.entries(RAW_RULES)) console.log(JSON.stringify({ name: `raw-${k}`, cause: expectedCause(v), description: v }));
                 process.exit(0);
@@ -116,6 +136,7 @@ function parseOptions(argv) {
             case '--list':
                 for (const [k, v] of Object.entries(SCENARIOS)) console.log(`${k.padEnd(24)} ${v}`);
                 for (const [k, v] of Object.entries(RAW_RULES)) console.log(`--raw ${k.padEnd(38)} ${v}`);
+                for (const [k, v] of Object.entries(CURRENT_SCENARIOS)) console.log(`--current ${k.padEnd(34)} ${v}`);
                 process.exit(0);
             // falls through (never reached)
             default: usage(`unknown argument ${a}`);
@@ -124,7 +145,7 @@ function parseOptions(argv) {
     if (!Number.isInteger(o.port) || o.port <= 0) usage('--port is required');
     if (!Number.isInteger(o.hold) || o.hold < 0) usage('--hold takes milliseconds');
     if (!o.scenario === !o.raw) usage('give one of --scenario or --raw');
-    if (o.scenario && !SCENARIOS[o.scenario]) usage(`unknown scenario ${o.scenario} (see --list)`);
+    if (o.scenario && !SCENARIOS[o.scenario] && !CURRENT_SCENARIOS[o.scenario]) usage(`unknown scenario ${o.scenario} (see --list)`);
     if (o.raw && !RAW_RULES[o.raw]) usage(`unknown raw rule ${o.raw} (see --list)`);
     return o;
 }
@@ -158,6 +179,9 @@ function defaultIdentity(s) {
         'good-v3-ios': 'mobile-apple.json',
         'node-android': 'mobile-android.json',
         'unpaired-device': 'unpaired.json',
+        'current-unpaired-remote': 'unpaired.json',
+        'current-stale-control-ui': 'control-ui.json',
+        'current-legacy-node': 'mobile-android.json',
     };
     return path.join(IDENTITIES, byScenario[s] || 'cli.json');
 }
@@ -166,7 +190,11 @@ function defaultIdentity(s) {
 function connectParams(s, challenge) {
     const id = proof.loadIdentity(opts.identity || defaultIdentity(s));
     const token = opts.token;
-    let params = proof.cliConnectParams(VERSION, opts.protocol);
+    const current = s.startsWith('current-');
+    // A current client offers 4..4; the scenarios of old clients keep 2026.3.13's 3..3.
+    const old = ['current-old-cli', 'current-old-macos-app', 'current-stale-control-ui', 'current-probe-3', 'current-legacy-node'].includes(s);
+    const newClient = (current && !old) || s === 'runtime-token';
+    let params = proof.cliConnectParams(newClient ? CURRENT_VERSION : VERSION, newClient ? 4 : opts.protocol);
     if (token !== null) params.auth = { token };
     if (opts.password !== null) params.auth = { ...(params.auth || {}), password: opts.password };
     let form = 'v3';
@@ -177,6 +205,34 @@ function connectParams(s, challenge) {
     let payload = null; // when set, signed as is instead of the form built from the params
 
     switch (s) {
+        case 'runtime-token':
+        case 'current-runtime-token':
+            params.auth = { ...(params.auth || {}), approvalRuntimeToken: 'art-' + proof.base64UrlEncode(crypto.randomBytes(18)) };
+            break;
+        case 'device-token-mismatch':
+        case 'current-device-token-mismatch':
+            params.auth = { deviceToken: 'stale-' + proof.base64UrlEncode(crypto.randomBytes(24)) };
+            break;
+        case 'current-old-macos-app':
+            params.client = { id: 'openclaw-macos', displayName: 'Mac', version: VERSION, platform: 'macOS 15.3', deviceFamily: 'Mac', mode: 'ui' };
+            params.userAgent = `OpenClaw/${VERSION} (macOS 15.3)`;
+            break;
+        case 'current-stale-control-ui':
+            params.client = { id: 'openclaw-control-ui', version: VERSION, platform: 'Linux x86_64', mode: 'ui', instanceId: crypto.randomUUID() };
+            params.userAgent = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/134.0 Safari/537.36';
+            form = 'v2';
+            break;
+        case 'current-probe-3':
+            params.client = { id: 'openclaw-probe', version: VERSION, platform: 'linux', mode: 'probe' };
+            break;
+        case 'current-legacy-node':
+            params.client = { id: 'openclaw-android', displayName: 'Pixel 8', version: VERSION, platform: 'Android 15', deviceFamily: 'Android', modelIdentifier: 'Pixel 8', mode: 'node' };
+            params.role = 'node';
+            params.scopes = [];
+            params.caps = ['camera'];
+            params.commands = ['camera.snap'];
+            params.userAgent = `OpenClaw-Android/${VERSION}`;
+            break;
         case 'good-v2':
             params.client = {
                 id: 'openclaw-control-ui',
@@ -318,9 +374,9 @@ function connectFrame(s, challenge) {
 
 function runScenario(s) {
     const headers = {};
-    if (s === 'unpaired-device') headers['X-Forwarded-For'] = '203.0.113.7';
+    if (['unpaired-device', 'current-unpaired-remote', 'current-scope-upgrade'].includes(s)) headers['X-Forwarded-For'] = '203.0.113.7';
     const wsOptions = { perMessageDeflate: opts.deflate, headers, handshakeTimeout: 3000 };
-    if (s === 'good-v2') wsOptions.origin = `http://${opts.host}:${opts.port}`;
+    if (s === 'good-v2' || s === 'current-stale-control-ui') wsOptions.origin = `http://${opts.host}:${opts.port}`;
     const ws = new WebSocket(`ws://${opts.host}:${opts.port}`, wsOptions);
     let connectId = null;
     let healthId = null;

@@ -7,6 +7,7 @@
 // Usage: NODE_PATH=/usr/share/nodejs node tools/gateway/gateway.js [--port 0] [--host 127.0.0.1]
 //          [--protocol 3|4] [--token T] [--password P] [--paired id,id|paired.json] [--no-local-auto-pair]
 //          [--deflate on|off] [--allowed-origin URL]... [--log FILE]
+//          [--profile 2026.3.13|current] [--starting] [--approved-scopes a,b] [--rate-limit N]
 // Prints "listening PORT" on stdout when ready; one JSON line per connection to --log FILE (or stderr).
 
 const crypto = require('node:crypto');
@@ -23,6 +24,27 @@ const MAX_BUFFERED_BYTES = 2 * MAX_PAYLOAD;
 const TICK_INTERVAL_MS = 30000;
 const SIGNATURE_SKEW_MS = 120000;
 const CLOSE_REASON_MAX_BYTES = 120;
+
+// --profile current: today's upstream (openclaw/openclaw main; docs/gateway-versions.md pins the commits).
+// Protocol 4, probes and legacy nodes let in from 3 (src/gateway/server/ws-connection/connect-admission.ts,
+// packages/gateway-protocol/src/version.ts); a 15 s pre-auth timeout (src/gateway/handshake-timeouts.ts); the startup
+// refusal (connect-admission.ts); detail codes and pairing texts (packages/gateway-protocol/src/connect-error-details.ts).
+// `version` stands for a release after 2026.3.13: any such server.version selects wssniff's current profile.
+const CURRENT = {
+    protocol: 4,
+    minProbeProtocol: 3,
+    minNodeProtocol: 3,
+    handshakeTimeoutMs: 15000,
+    version: '2026.12.0',
+    startupRetryAfterMs: 500,
+    authFields: ['approvalRuntimeToken', 'agentRuntimeIdentityToken'],
+};
+const PAIRING_REQUIREMENTS = {
+    'not-paired': 'device is not approved yet',
+    'role-upgrade': 'device is asking for a higher role than currently approved',
+    'scope-upgrade': 'device is asking for more scopes than currently approved',
+    'metadata-upgrade': 'device identity changed and must be re-approved',
+};
 
 const CLIENT_IDS = [
     'webchat-ui',
@@ -48,7 +70,8 @@ function usage(message) {
     process.stderr.write(
         'usage: gateway.js [--port N] [--host H] [--protocol 3|4] [--token T] [--password P]\n' +
             '                  [--paired id,id|FILE] [--no-local-auto-pair] [--deflate on|off]\n' +
-            '                  [--allowed-origin URL]... [--log FILE]\n'
+            '                  [--allowed-origin URL]... [--log FILE]\n' +
+            '                  [--profile 2026.3.13|current] [--starting] [--approved-scopes a,b] [--rate-limit N]\n'
     );
     process.exit(64);
 }
@@ -65,7 +88,12 @@ function parseOptions(argv) {
         deflate: false,
         allowedOrigins: [],
         log: null,
+        profile: '2026.3.13',
+        starting: false,
+        approvedScopes: null,
+        rateLimit: 0,
     };
+    let protocolGiven = false;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = () => {
@@ -83,6 +111,7 @@ function parseOptions(argv) {
             case '--protocol':
                 o.protocol = Number(value());
                 if (!Number.isInteger(o.protocol) || o.protocol < 1) usage('bad --protocol');
+                protocolGiven = true;
                 break;
             case '--token':
                 o.token = value();
@@ -108,6 +137,20 @@ function parseOptions(argv) {
             case '--log':
                 o.log = value();
                 break;
+            case '--profile':
+                o.profile = value();
+                if (o.profile !== '2026.3.13' && o.profile !== 'current') usage('--profile takes 2026.3.13 or current');
+                break;
+            case '--starting':
+                o.starting = true;
+                break;
+            case '--approved-scopes':
+                o.approvedScopes = value().split(',').filter(Boolean);
+                break;
+            case '--rate-limit':
+                o.rateLimit = Number(value());
+                if (!Number.isInteger(o.rateLimit) || o.rateLimit < 1) usage('bad --rate-limit');
+                break;
             case '-h':
             case '--help':
                 usage();
@@ -116,6 +159,7 @@ function parseOptions(argv) {
                 usage(`unknown argument ${a}`);
         }
     }
+    if (o.profile === 'current' && !protocolGiven) o.protocol = CURRENT.protocol;
     return o;
 }
 
@@ -129,6 +173,8 @@ function readPaired(arg) {
 }
 
 const opts = parseOptions(process.argv.slice(2));
+const isCurrent = opts.profile === 'current';
+const failedAuth = new Map(); // remote address -> failed shared-auth attempts (--rate-limit)
 const authMode = opts.password !== null ? 'password' : opts.token !== null ? 'token' : 'none';
 
 // ---------------------------------------------------------------------------------------------------
@@ -207,6 +253,11 @@ const CONNECT_SCHEMA = {
         },
     },
 };
+// The current profile's auth knows the runtime-token fields (packages/gateway-protocol/src/schema/frames.ts);
+// 2026.3.13's closed schema refuses them.
+if (isCurrent) {
+    for (const f of CURRENT.authFields) CONNECT_SCHEMA.properties.auth.properties[f] = str;
+}
 
 function typeOk(type, v) {
     switch (type) {
@@ -264,7 +315,10 @@ function validate(schema, value, path, errors) {
 
 function formatSchemaErrors(errors) {
     const parts = errors.map((e) => {
-        if (e.unexpected !== undefined) return `at ${e.path || 'root'}: unexpected property '${e.unexpected}'`;
+        if (e.unexpected !== undefined) {
+            const quoted = isCurrent ? `"${e.unexpected}"` : `'${e.unexpected}'`;
+            return `at ${e.path || 'root'}: unexpected property ${quoted}`;
+        }
         return e.path ? `at ${e.path}: ${e.message}` : e.message;
     });
     return [...new Set(parts)].join('; ');
@@ -330,11 +384,15 @@ function checkSharedAuth(auth, verifiedDeviceId) {
     if (authMode === 'token') {
         if (typeof auth.token === 'string' && auth.token.length > 0) {
             if (auth.token === opts.token) return { ok: true, method: 'token' };
-            return { ok: false, message: `unauthorized: gateway token mismatch (${authHint.token})` };
+            return { ok: false, message: `unauthorized: gateway token mismatch (${authHint.token})`, details: { code: 'AUTH_TOKEN_MISMATCH' } };
         }
         if (verifiedDeviceId && typeof auth.deviceToken === 'string' && auth.deviceToken.length > 0) {
             if (deviceTokens.get(verifiedDeviceId) === auth.deviceToken) return { ok: true, method: 'device-token' };
-            return { ok: false, message: 'unauthorized: device token mismatch (rotate/reissue device token)' };
+            return {
+                ok: false,
+                message: 'unauthorized: device token mismatch (rotate/reissue device token)',
+                details: { code: 'AUTH_DEVICE_TOKEN_MISMATCH', canRetryWithDeviceToken: false, recommendedNextStep: 'update_auth_credentials' },
+            };
         }
         return { ok: false, message: `unauthorized: gateway token missing (${authHint.token})` };
     }
@@ -390,7 +448,7 @@ wss.on('connection', (ws, req) => {
     conn.timer = setTimeout(() => {
         if (conn.state !== 'pre') return;
         reject(conn, { cause: 'handshake-timeout', closeCode: 1000, res: false, message: 'handshake timeout' });
-    }, HANDSHAKE_TIMEOUT_MS);
+    }, isCurrent ? CURRENT.handshakeTimeoutMs : HANDSHAKE_TIMEOUT_MS);
 
     ws.on('message', (data, isBinary) => onMessage(conn, data, isBinary));
 
@@ -456,6 +514,8 @@ function reject(conn, r) {
     decide(conn, { ...r, closeReason: reason, closedBy: 'gateway' });
     if (r.res) {
         const error = { code: r.errorCode, message: r.message };
+        if (r.retryable !== undefined) error.retryable = r.retryable;
+        if (r.retryAfterMs !== undefined) error.retryAfterMs = r.retryAfterMs;
         if (r.details) error.details = r.details;
         send(conn, { type: 'res', id: r.id, ok: false, error });
     }
@@ -504,7 +564,54 @@ function onMessage(conn, data, isBinary) {
     if (errors.length > 0) {
         return fail('invalid-connect-params', 'INVALID_REQUEST', `invalid connect params: ${formatSchemaErrors(errors)}`);
     }
-    if (!(params.minProtocol <= opts.protocol && opts.protocol <= params.maxProtocol)) {
+    const clientMode = params.client.mode;
+    const isNode = params.role === 'node' && clientMode === 'node';
+    if (isCurrent && opts.starting && !isNode) {
+        // connect-admission.ts: while starting, before the protocol check; nodes pass admission.
+        return reject(conn, {
+            cause: 'gateway-starting',
+            closeCode: 1013,
+            res: true,
+            id,
+            errorCode: 'UNAVAILABLE',
+            message: 'gateway starting; retry shortly',
+            retryable: true,
+            retryAfterMs: CURRENT.startupRetryAfterMs,
+            details: { reason: 'startup-sidecars' },
+            closeReason: 'gateway starting',
+        });
+    }
+    if (isCurrent) {
+        const p = opts.protocol;
+        const inRange = params.minProtocol <= p && p <= params.maxProtocol;
+        const probe = clientMode === 'probe' && params.maxProtocol >= CURRENT.minProbeProtocol && params.minProtocol <= p;
+        const legacyNode = isNode && params.maxProtocol >= CURRENT.minNodeProtocol && params.minProtocol <= CURRENT.minNodeProtocol;
+        if (!inRange && !probe && !legacyNode) {
+            const details = {
+                code: 'PROTOCOL_MISMATCH',
+                clientMinProtocol: params.minProtocol,
+                clientMaxProtocol: params.maxProtocol,
+                expectedProtocol: p,
+                minimumProbeProtocol: CURRENT.minProbeProtocol,
+            };
+            if (params.client.id === 'openclaw-control-ui') {
+                // A Control UI page built for another gateway version: reload it.
+                return fail('protocol-mismatch', 'UNAVAILABLE', 'protocol mismatch: Control UI updated; reload this page to continue', {
+                    details: { ...details, reloadRequired: true },
+                });
+            }
+            return reject(conn, {
+                cause: 'protocol-mismatch',
+                closeCode: 1002,
+                res: true,
+                id,
+                errorCode: 'INVALID_REQUEST',
+                message: 'protocol mismatch',
+                details,
+                closeReason: 'protocol mismatch',
+            });
+        }
+    } else if (!(params.minProtocol <= opts.protocol && opts.protocol <= params.maxProtocol)) {
         return reject(conn, {
             cause: 'protocol-mismatch',
             closeCode: 1002,
@@ -563,11 +670,32 @@ function onMessage(conn, data, isBinary) {
     // a form verified); a key that verified always normalizes, so this never fires.
     if (!keyBytes.length) return fail('device-public-key-invalid', 'INVALID_REQUEST', 'device public key invalid');
 
-    // Row 15
+    // Row 15, behind the rate limiter (--rate-limit N: N failed attempts lock the remote address out).
+    const address = conn.req.socket.remoteAddress;
+    if (opts.rateLimit && (failedAuth.get(address) || 0) >= opts.rateLimit) {
+        const more = isCurrent ? { details: { code: 'AUTH_RATE_LIMITED', retryAfterMs: 60000, recommendedNextStep: 'wait_then_retry' } } : {};
+        return fail('unauthorized', 'INVALID_REQUEST', 'unauthorized: too many failed authentication attempts (retry later)', more);
+    }
     const shared = checkSharedAuth(params.auth, device.id);
-    if (!shared.ok) return fail('unauthorized', 'INVALID_REQUEST', shared.message);
+    if (!shared.ok) {
+        failedAuth.set(address, (failedAuth.get(address) || 0) + 1);
+        return fail('unauthorized', 'INVALID_REQUEST', shared.message, isCurrent ? { details: shared.details } : {});
+    }
 
-    // Row 16: an unpaired device needs approval, unless the client is local (approved silently).
+    // Row 16: an unpaired device needs approval, unless the client is local (approved silently). With
+    // --approved-scopes, a paired device asking for more is a scope upgrade (current profile).
+    const wanted = Array.isArray(params.scopes) ? params.scopes : [];
+    const upgrade = opts.approvedScopes && opts.paired.has(device.id) && wanted.some((x) => !opts.approvedScopes.includes(x));
+    if (isCurrent && (!opts.paired.has(device.id) || upgrade) && !(opts.localAutoPair && isLocalRequest(conn.req))) {
+        const reason = upgrade ? 'scope-upgrade' : 'not-paired';
+        const requestId = crypto.randomUUID();
+        const message = `pairing required: ${PAIRING_REQUIREMENTS[reason]}`;
+        return fail('pairing-required', 'NOT_PAIRED', message, {
+            details: { code: 'PAIRING_REQUIRED', reason, requestId, deviceId: device.id, requestedScopes: wanted },
+            closeReason: `${message} (requestId: ${requestId})`,
+            extra: { deviceId: device.id, form },
+        });
+    }
     if (!opts.paired.has(device.id)) {
         if (opts.localAutoPair && isLocalRequest(conn.req)) {
             opts.paired.add(device.id);
@@ -623,7 +751,11 @@ function accept(conn, id, params, a) {
             authMode,
         },
     };
-    if (auth) hello.auth = auth;
+    if (isCurrent) {
+        hello.server.version = CURRENT.version;
+        hello.features.capabilities = [];
+        hello.auth = auth || { role: a.role, scopes: a.scopes };
+    } else if (auth) hello.auth = auth;
     hello.policy = { maxPayload: MAX_PAYLOAD, maxBufferedBytes: MAX_BUFFERED_BYTES, tickIntervalMs: TICK_INTERVAL_MS };
     send(conn, { type: 'res', id, ok: true, payload: hello });
     conn.tick = setInterval(() => send(conn, { type: 'event', event: 'tick', payload: { ts: Date.now() } }), TICK_INTERVAL_MS);

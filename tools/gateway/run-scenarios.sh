@@ -178,8 +178,9 @@ start_gateway main --port 0 --token "$TOKEN" || { echo "run-scenarios: the gatew
 while read -r name; do
     want "$name" || continue
     [ "$name" = stale-nonce ] && continue   # two connections: below
+    [ "$name" = rate-limited ] && continue  # its own gateway: below
     run_one "$name" "$name.pcap" lo -- --scenario "$name"
-done < <(node "$here/client.js" --port 1 --list | awk '$1 != "--raw" {print $1}')
+done < <(node "$here/client.js" --port 1 --list | awk '$1 !~ /^--/ {print $1}')
 while read -r rule; do
     want "raw-$rule" || continue
     run_one "raw-$rule" "raw-$rule.pcap" lo -- --raw "$rule"
@@ -239,6 +240,67 @@ if [ "$extras" = 1 ]; then
             start_gateway nas --port 0 --token "$TOKEN" || exit 2
         fi
         run_one protocol-4 nas-protocol-mismatch.pcap lo -- --scenario protocol-4
+        stop "$gw_pid" TERM
+    fi
+
+    # --- the rate limiter: two failed attempts from loopback, then the right token (refused all the same) ----
+    if want rate-limited; then
+        start_gateway ratelimit --port 0 --token "$TOKEN" --rate-limit 2 || exit 2
+        client "$work/rate-limited.1.json" --scenario wrong-token
+        client "$work/rate-limited.2.json" --scenario wrong-token
+        run_one rate-limited rate-limited.pcap lo -- --scenario rate-limited
+        stop "$gw_pid" TERM
+    fi
+
+    # --- today's gateway (--profile current): each scenario, the CLI's device paired for operator.read only ----
+    current_names=$(node "$here/client.js" --port 1 --list | awk '$1 == "--current" {print $2}')
+    cli_id=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).deviceId)' "$here/identities/cli.json")
+    run_current=0
+    for name in $current_names; do
+        case $name in current-starting|current-rate-limited) continue ;; esac
+        want "$name" && run_current=1
+    done
+    want current-scope-upgrade-loop && run_current=1
+    if [ "$run_current" = 1 ]; then
+        start_gateway current --port 0 --token "$TOKEN" --profile current --paired "$cli_id" --approved-scopes operator.read || exit 2
+        for name in $current_names; do
+            case $name in current-starting|current-rate-limited) continue ;; esac
+            want "$name" && run_one "$name" "$name.pcap" lo -- --scenario "$name"
+        done
+        # The scope-upgrade loop: the client retries three times, each refusal with a new request id.
+        if want current-scope-upgrade-loop; then
+            [ -n "$capture_dir" ] && start_capture "$capture_dir/current-scope-upgrade-loop.pcap" "$gw_port" lo
+            for i in 1 2 3; do
+                client "$work/scope-loop.$i.json" --scenario current-scope-upgrade
+                gateway_record "$gw_log" "$work/scope-loop.$i.json" > /dev/null
+            done
+            [ -n "$capture_dir" ] && stop_capture
+            for i in 1 2 3; do
+                compare current-scope-upgrade current-scope-upgrade-loop.pcap "$work/scope-loop.$i.json"
+            done
+        fi
+        stop "$gw_pid" TERM
+    fi
+    if want current-rate-limited; then
+        start_gateway current-ratelimit --port 0 --token "$TOKEN" --profile current --rate-limit 2 || exit 2
+        client "$work/current-rate-limited.1.json" --scenario wrong-token --protocol 4
+        client "$work/current-rate-limited.2.json" --scenario wrong-token --protocol 4
+        run_one current-rate-limited current-rate-limited.pcap lo -- --scenario current-rate-limited
+        stop "$gw_pid" TERM
+    fi
+    if want current-starting; then
+        start_gateway current-starting --port 0 --token "$TOKEN" --profile current --starting || exit 2
+        run_one current-starting current-starting.pcap lo -- --scenario current-starting
+        stop "$gw_pid" TERM
+    fi
+
+    # --- today's gateway on upstream's default port, 18789 (read mid-stream without --port) ----------------
+    if want upstream-port; then
+        start_gateway upstream-port --port 18789 --token "$TOKEN" --profile current || {
+            echo "run-scenarios: port 18789 is busy" >&2
+            exit 2
+        }
+        run_one current-good-v3 upstream-port.pcap lo -- --scenario current-good-v3
         stop "$gw_pid" TERM
     fi
 

@@ -122,6 +122,9 @@ package struct WebSocketHandshake: Hashable, Sendable {
     package var origin: String?
     /// `User-Agent` as sent (RFC 9110 10.1.5), which names the client software when the client sends one.
     package var userAgent: String?
+    /// The first forwarding header the request carries (`Forwarded`, RFC 7239, or the de facto `X-Forwarded-For`
+    /// and `X-Real-IP`), as `name: value`; nil when none: a proxy relayed the request.
+    package var forwarded: String?
     package var upgrade: String?
     package var connection: String?
     package var key: String?
@@ -185,6 +188,9 @@ package struct WebSocketHandshake: Hashable, Sendable {
         self.host = headers.first("host")
         self.origin = headers.first("origin")
         self.userAgent = headers.first("user-agent")
+        for name in ["forwarded", "x-forwarded-for", "x-real-ip"] where self.forwarded == nil {
+            self.forwarded = headers.first(name).map { "\(name): \($0)" }
+        }
         self.upgrade = headers.first("upgrade")
         self.connection =
             headers.values("connection").isEmpty ? nil : headers.values("connection").joined(separator: ", ")

@@ -342,7 +342,8 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     }
 
     private var isGatewayPort: Bool {
-        self.options.gatewayPort != 0 && self.server.port == self.options.gatewayPort
+        (self.options.gatewayPort != 0 && self.server.port == self.options.gatewayPort)
+            || self.options.additionalGatewayPorts.contains(self.server.port)
     }
 
     /// Whether a client's first bytes start an HTTP request. On the gateway port, where a capture that starts late

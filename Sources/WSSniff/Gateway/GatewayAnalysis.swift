@@ -22,6 +22,11 @@ package struct GatewayAnalysis: Sendable {
     /// `--identity` compared with the connect's `device`.
     package var identity: IdentityComparison?
     package var gatewayProtocol: Int64
+    /// The gateway profile the verdict used, and why (GatewayProfile.swift).
+    package var profileChoice: GatewayProfile.Choice = .assumed
+    /// The pre-auth handshake timeout the verdict used, ms: `--config`'s `gateway.handshakeTimeoutMs`, else the
+    /// profile's.
+    package var handshakeTimeoutMilliseconds: Int = 3_000
     package var verdict: GatewayVerdict
 
     /// Whether the connection looks like a gateway handshake at all.
@@ -88,8 +93,12 @@ package struct CaptureEvidence: Hashable, Sendable {
 package struct GatewayOptions: Sendable {
     /// The protocol version the gateway speaks when the capture does not say (`--gateway-protocol`).
     package var gatewayProtocol: Int64 = 3
-    /// The gateway's handshake timeout (2026.3.13: 3 s).
-    package var handshakeTimeoutMs: Int64 = 3_000
+    /// The gateway's version given by the user (`--gateway-version`, or `--gateway-protocol`), as a profile choice;
+    /// `nil`: chosen from each connection's capture, 2026.3.13 when it does not say.
+    package var gatewayVersion: GatewayProfile.Choice?
+    /// The gateway's pre-auth handshake timeout from its config (`gateway.handshakeTimeoutMs`, upstream
+    /// `src/gateway/handshake-timeouts.ts`); `nil`: the profile's (2026.3.13: 3 s; current: 15 s).
+    package var handshakeTimeoutMs: Int64?
     package var showSecrets = false
     /// The public part of the user's identity file (`--identity`), compared with each connect's `device`.
     package var identity: IdentityFile.PublicPart?
@@ -191,10 +200,21 @@ extension GatewayAnalysis {
             // before its challenge came right after it, not before it.
             analysis.challengeToConnectMs = max(0, (connectTime.nanoseconds - challengeTime.nanoseconds) / 1_000_000)
         }
+        let choice = GatewayProfile.choose(
+            helloOK: analysis.response?.helloOK,
+            error: analysis.response?.error,
+            closeReasons: websocket.closes.filter { $0.record.direction == .server }.map(\.record.reason),
+            option: options.gatewayVersion
+        )
+        analysis.profileChoice = choice
+        analysis.handshakeTimeoutMilliseconds =
+            options.handshakeTimeoutMs.map { Int($0) }
+            ?? choice.profile.handshakeTimeoutMilliseconds
         analysis.gatewayProtocol = ProofAnalysis.gatewayProtocol(
             helloOK: analysis.response?.helloOK,
             error: analysis.response?.error,
-            configured: options.gatewayProtocol
+            configured: options.gatewayVersion == nil || choice.basis != .option
+                ? choice.profile.protocolVersion : options.gatewayProtocol
         )
         if let params = analysis.connect {
             var earlierNonces: [String] = []
@@ -227,6 +247,7 @@ extension GatewayAnalysis {
         evidence.answerNotInflated = serverMessageNotInflated && analysis.response == nil
         analysis.verdict = Self.verdict(
             analysis,
+            locality: ClientLocality(client: client, handshake: websocket.handshake),
             websocket: websocket,
             tcpEnded: tcpEnded,
             options: options,
@@ -265,6 +286,7 @@ extension GatewayAnalysis {
 
     private static func verdict(
         _ analysis: GatewayAnalysis,
+        locality: ClientLocality,
         websocket: WebSocketConnectionSummary,
         tcpEnded: Bool,
         options: GatewayOptions,
@@ -320,10 +342,13 @@ extension GatewayAnalysis {
                     reason: $0.record.reason
                 )
             },
-            connectAfterTimeout: (analysis.challengeToConnectMs ?? 0) > options.handshakeTimeoutMs,
+            connectAfterTimeout: (analysis.challengeToConnectMs ?? 0) > Int64(analysis.handshakeTimeoutMilliseconds),
             challengeToConnectMs: analysis.challengeToConnectMs,
             proof: analysis.proof,
             gatewayProtocol: analysis.gatewayProtocol,
+            profileChoice: analysis.profileChoice,
+            clientLocality: locality.reason,
+            clientIsLocal: locality.isLocal,
             frameLevel: Self.frameLevelCause(
                 websocket,
                 proofRead: analysis.response != nil,
@@ -332,7 +357,8 @@ extension GatewayAnalysis {
             ),
             connectionEnded: tcpEnded,
             startCaptured: websocket.kind == .upgraded,
-            missingEvidence: evidence.missing
+            missingEvidence: evidence.missing,
+            handshakeTimeoutMilliseconds: analysis.handshakeTimeoutMilliseconds
         )
         // "Not a gateway" needs the whole start of the connection and no gateway answer in it.
         let gatewaySpoke =

@@ -91,6 +91,9 @@ package struct Pipeline {
     /// Collects the handshakes decided while their connections are open (with `reportsHandshakes`).
     private let handshakes: HandshakeWatch?
 
+    /// OpenClaw's default gateway port (upstream docs/gateway/protocol.md and `openclaw gateway --port 18789`).
+    package static let upstreamDefaultGatewayPort: UInt16 = 18789
+
     package init(options: PipelineOptions) {
         self.gatewayOptions = options.gateway
         self.orderByStart = options.orderByStart
@@ -98,6 +101,8 @@ package struct Pipeline {
         self.keepMessagePayloads = options.keepMessagePayloads
         var websocket = options.websocket
         websocket.gatewayPort = options.serverPort
+        // Upstream's default gateway port (`gateway.port`, 18789) beside the one asked for, unless none is.
+        websocket.additionalGatewayPorts = options.serverPort == 0 ? [] : [Self.upstreamDefaultGatewayPort]
         // Challenges are recorded as they are dissected, so a connection's analysis sees every challenge sent before
         // its connect, whichever connection ends first and whichever thread analyzes it.
         let challenges = ChallengeLog()

@@ -24,6 +24,19 @@ extension JSONRenderer {
         }
         members.append(("challengeToConnectMs", analysis.challengeToConnectMs.map { .int($0) } ?? .null))
         members.append(("gatewayProtocol", .int(analysis.gatewayProtocol)))
+        let choice = analysis.profileChoice
+        members.append(
+            (
+                "profile",
+                .object([
+                    ("name", .string(choice.profile.label)),
+                    ("describes", .string(choice.profile.describes)),
+                    ("basis", .string(choice.basis.rawValue)),
+                    ("reason", .string(choice.reason)),
+                    ("handshakeTimeoutMs", .int(Int64(analysis.handshakeTimeoutMilliseconds))),
+                ])
+            )
+        )
         members.append(("laterEvents", .array(analysis.laterEvents.map { .string($0) })))
         if let identity = analysis.identity {
             members.append(("identity", Self.identity(identity)))

@@ -286,6 +286,11 @@ package enum TextRenderer {
                 lines.append(indent + "response: ok \(response.ok.map(String.init) ?? "?")")
             }
         }
+        if analysis.isGateway {
+            lines.append(
+                indent + "gateway profile: \(analysis.profileChoice.profile.label) (\(analysis.profileChoice.reason))"
+            )
+        }
         if let proof = analysis.proof {
             lines.append(
                 indent + "proof candidates (the gateway accepts \(proof.acceptedForms.joined(separator: ", "))):"

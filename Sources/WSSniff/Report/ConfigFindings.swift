@@ -14,6 +14,9 @@ package struct ConfigFindings: Sendable {
     package var passwordFingerprint: String?
     package var allowInsecureAuth: Bool?
     package var dangerouslyDisableDeviceAuth: Bool?
+    /// `gateway.handshakeTimeoutMs`, when the gateway uses it: 1000 to 120000 ms (upstream
+    /// `src/gateway/handshake-timeouts.ts`, `validateConfigTimeout`; outside that the gateway ignores it).
+    package var handshakeTimeoutMs: Int64?
     /// Sentences for the report.
     package var notes: [String]
 
@@ -54,6 +57,16 @@ package struct ConfigFindings: Sendable {
             dangerouslyDisableDeviceAuth: controlUi?["dangerouslyDisableDeviceAuth"]?.boolValue,
             notes: []
         )
+        if let timeout = gateway?["handshakeTimeoutMs"]?.int64Value {
+            if (1_000...120_000).contains(timeout) {
+                findings.handshakeTimeoutMs = timeout
+            } else {
+                findings.notes.append(
+                    "`gateway.handshakeTimeoutMs` is \(timeout), outside 1000..120000: the gateway ignores it and "
+                        + "keeps its default."
+                )
+            }
+        }
         if findings.authMode == nil {
             findings.notes.append(
                 findings.tokenSet

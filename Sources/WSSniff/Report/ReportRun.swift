@@ -23,6 +23,10 @@ package struct ReportRequest: Sendable {
         options.keepAllFrames()
         options.keepAllMessages()
         options.gateway.showSecrets = self.showSecrets
+        // The config's handshake timeout is the gateway's; a config that cannot be read is reported by `assemble`.
+        if let path = self.configPath, let config = try? ConfigFindings.read(path: path) {
+            options.gateway.handshakeTimeoutMs = config.handshakeTimeoutMs
+        }
         if self.sanitizedPath != nil { options.recordProvenance() }
         return options
     }
