@@ -66,7 +66,7 @@ package struct HandshakeFacts: Hashable, Sendable {
     package var response: GatewayResponse?
     /// The close frames, in capture order.
     package var closes: [Close]
-    /// Whether the first client message came after the gateway's handshake timeout (3 s in 2026.3.13).
+    /// Whether the first client message came after the gateway's handshake timeout.
     package var connectAfterTimeout: Bool
     /// The time from the challenge to the first client message, ms, when both were seen.
     package var challengeToConnectMs: Int64?
@@ -94,6 +94,8 @@ package struct HandshakeFacts: Hashable, Sendable {
     package var missingEvidence: String?
     /// Where the facts come from: a capture, or a connect given alone.
     package var source: Source
+    /// When things happened and how the TCP connection ended, with the upgrade's `Origin`.
+    package var timeline = ConnectionTimeline()
     /// The gateway's pre-auth handshake timeout, ms (2026.3.13: 3 s).
     package var handshakeTimeoutMilliseconds: Int
 
@@ -179,6 +181,10 @@ package struct GatewayVerdict: Hashable, Sendable {
         case incompleteCapture = "incomplete-capture"
         case notGateway = "not-gateway"
         case notWebSocket = "not-websocket"
+        case originNotAllowed = "origin-not-allowed"
+        case gatewayClosed = "gateway-closed"
+        case connectionDropped = "connection-dropped"
+        case clientClosed = "client-closed"
 
         /// The gateway's own error message for the cause, where it has one.
         package var gatewayMessage: String? {
@@ -198,6 +204,7 @@ package struct GatewayVerdict: Hashable, Sendable {
             case .unauthorized: "unauthorized"
             case .pairingRequired: "pairing required"
             case .gatewayStarting: "gateway starting; retry shortly"
+            case .originNotAllowed: "origin not allowed"
             default: nil
             }
         }
@@ -210,7 +217,7 @@ package struct GatewayVerdict: Hashable, Sendable {
             case .gatewayStarting: 1013
             case .invalidRequestFrame, .invalidHandshake, .invalidConnectParams, .invalidRole, .deviceIdentityMismatch,
                 .deviceSignatureExpired, .deviceNonceRequired, .deviceNonceMismatch, .deviceSignatureInvalid,
-                .devicePublicKeyInvalid, .deviceIdentityRequired, .unauthorized, .pairingRequired:
+                .devicePublicKeyInvalid, .deviceIdentityRequired, .unauthorized, .pairingRequired, .originNotAllowed:
                 1008
             default: nil
             }
@@ -249,6 +256,9 @@ package struct GatewayVerdict: Hashable, Sendable {
         if let verdict = Self.startedAfterHandshake(facts) {
             return verdict
         }
+        if let verdict = Self.droppedVerdict(facts) {
+            return verdict
+        }
         return Self.predictedVerdict(facts)
     }
 
@@ -269,7 +279,7 @@ package struct GatewayVerdict: Hashable, Sendable {
     }
 
     /// " The capture lacks part of this connection: the snaplen (200 bytes) cut 6 of its records." or "".
-    private static func missingSentence(_ facts: HandshakeFacts) -> String {
+    static func missingSentence(_ facts: HandshakeFacts) -> String {
         facts.missingEvidence.map { " The capture lacks part of this connection: \($0)." } ?? ""
     }
 
@@ -290,7 +300,8 @@ package struct GatewayVerdict: Hashable, Sendable {
             ("device signature invalid", .deviceSignatureInvalid),
             ("device public key invalid", .devicePublicKeyInvalid),
             ("unauthorized", .unauthorized),
-            ("origin not allowed", .unauthorized),
+            ("origin not allowed", .originNotAllowed),
+            ("control ui requires device identity", .deviceIdentityRequired),
             ("pairing required", .pairingRequired),
             ("gateway starting", .gatewayStarting),
         ]
@@ -305,7 +316,13 @@ package struct GatewayVerdict: Hashable, Sendable {
             // A `res` with ok but no `hello-ok`, to a request that is not the connect, answers a later call: the
             // capture started after the handshake.
             guard response.helloOK != nil || facts.connect != nil else { return nil }
+            if let verdict = Self.afterAcceptedVerdict(facts, accepted: Self.acceptedSummary(facts, response)) {
+                return verdict
+            }
             return GatewayVerdict(cause: .accepted, observed: true, summary: Self.acceptedSummary(facts, response))
+        }
+        if let verdict = Self.clientClosedVerdict(facts) {
+            return verdict
         }
         var said: String?
         if let message = facts.response?.error?.message {
@@ -373,6 +390,9 @@ package struct GatewayVerdict: Hashable, Sendable {
                     + "the connect is accepted)." + Self.missingSentence(facts)
             )
         case 1000?, nil:
+            if let verdict = Self.busyTimeoutVerdict(facts, close) {
+                return verdict
+            }
             // A timeout only when the capture shows that no connect came: from the connection's start, every byte.
             let noConnectShown =
                 facts.firstClientMessage == nil && facts.startCaptured && facts.missingEvidence == nil
@@ -451,7 +471,7 @@ package struct GatewayVerdict: Hashable, Sendable {
     /// "The gateway closed with 1008 "device signature invalid"" or "The gateway answered NOT_PAIRED "pairing
     /// required"".
     private static func answerPhrase(_ facts: HandshakeFacts) -> String {
-        if let close = facts.serverClose, !close.reason.isEmpty || facts.response?.error == nil {
+        if let close = facts.gatewayInitiatedClose, !close.reason.isEmpty || facts.response?.error == nil {
             let reason = close.reason.isEmpty ? " and no reason" : " \(JSONValue.string(close.reason).jsonText)"
             return "The gateway closed with \(Self.codeText(close.code))\(reason)"
         }
@@ -460,7 +480,7 @@ package struct GatewayVerdict: Hashable, Sendable {
         return "The gateway answered \(code)\(JSONValue.string(error?.message ?? "").jsonText)"
     }
 
-    private static func codeText(_ code: UInt16?) -> String {
+    static func codeText(_ code: UInt16?) -> String {
         code.map { String($0) } ?? "no status code"
     }
 
@@ -623,7 +643,7 @@ package struct GatewayVerdict: Hashable, Sendable {
     /// The gateway's checks in section 5's order; the first that fails, with its explanation, or
     /// `incompleteCapture` when the client has not sent anything yet, or `nil` when every check that the wire
     /// shows passes.
-    private static func firstFailingCheck(_ facts: HandshakeFacts) -> (Cause, String)? {
+    static func firstFailingCheck(_ facts: HandshakeFacts) -> (Cause, String)? {
         guard let message = facts.firstClientMessage else {
             if facts.connectAfterTimeout {
                 return (.handshakeTimeout, Self.detail(.handshakeTimeout, facts, observed: false))
@@ -698,7 +718,7 @@ package struct GatewayVerdict: Hashable, Sendable {
     // MARK: Details
 
     /// What the cause means for this connection, after "The gateway closed with ...: ".
-    private static func detail(_ cause: Cause, _ facts: HandshakeFacts, observed: Bool) -> String {
+    static func detail(_ cause: Cause, _ facts: HandshakeFacts, observed: Bool) -> String {
         if let precise = ConnectErrorSummary.detail(cause, facts, observed: observed) {
             return precise
         }
@@ -747,6 +767,9 @@ package struct GatewayVerdict: Hashable, Sendable {
                 + "on its own after the protocol range, before any device or token check; send \"operator\" or "
                 + "\"node\"." + proofNote
         case .deviceIdentityRequired:
+            if let secureContext = Self.secureContextDetail(facts) {
+                return secureContext
+            }
             return "the connect has no `device` and no usable shared token or password; sign a device proof or "
                 + "send the gateway token."
         case .deviceIdentityMismatch:
@@ -792,6 +815,8 @@ package struct GatewayVerdict: Hashable, Sendable {
             return (facts.proof?.explanation ?? "the device public key cannot be decoded.")
                 + " 2026.3.13 itself never sends this for a key it cannot use: it checks the signature first and "
                 + "says \"device signature invalid\" instead."
+        case .originNotAllowed:
+            return Self.originDetail(facts)
         case .unauthorized:
             let message = facts.response?.error?.message ?? facts.serverClose?.reason ?? ""
             return "the gateway refused the shared token or password (\(message)); check `gateway.auth.token` "
@@ -803,12 +828,13 @@ package struct GatewayVerdict: Hashable, Sendable {
             return "the device is not paired, or asks for a role, scope or metadata upgrade\(why); approve it with "
                 + "`openclaw devices approve \(requestId ?? "<requestId>")` (see `openclaw devices list`)."
         case .handshakeTimeout:
+            let timeout = ConnectionTimeline.seconds(Int64(facts.handshakeTimeoutMilliseconds))
             if let elapsed = facts.challengeToConnectMs, facts.firstClientMessage != nil {
-                return "the client's first message came \(elapsed) ms after the challenge, after the gateway's 3 s "
-                    + "handshake timeout; send the connect sooner."
+                return "the client's first message came \(elapsed) ms after the challenge, after the gateway's "
+                    + "\(timeout) handshake timeout; send the connect sooner."
             }
-            return "no connect arrived within the gateway's 3 s handshake timeout; send the connect right after the "
-                + "challenge."
+            return "no connect arrived within the gateway's \(timeout) handshake timeout; send the connect right after "
+                + "the challenge."
         default:
             return cause.rawValue
         }

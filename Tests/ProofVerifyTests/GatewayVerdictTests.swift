@@ -295,6 +295,38 @@ import Testing
                 )
             }
         ),
+        (
+            .originNotAllowed, true,
+            {
+                var made = facts(
+                    response: refusal("INVALID_REQUEST", "origin not allowed"),
+                    closes: serverClose(1008, "origin not allowed")
+                )
+                made.timeline.origin = "http://nas.local:18789"
+                return made
+            }
+        ),
+        (
+            .gatewayClosed, true,
+            {
+                var made = facts(response: hello, closes: serverClose(1012, "service restart"))
+                made.timeline.sessionMs = 65_000
+                return made
+            }
+        ),
+        (
+            .connectionDropped, true,
+            {
+                var made = facts()
+                made.connectionEnded = true
+                made.timeline.tcpEnd = ConnectionTimeline.TCPEnd(side: .server, kind: .rst, msAfterLastMessage: 12)
+                return made
+            }
+        ),
+        (
+            .clientClosed, true,
+            { facts(firstMessage: "", closes: [Close(direction: .client, code: 4008, reason: "connect failed")]) }
+        ),
     ]
 
     @Test func everyCauseHasAScenario() {
@@ -512,7 +544,12 @@ import Testing
 
     @Test func messageToCause() {
         #expect(GatewayVerdict.cause(forMessage: "unauthorized: gateway password missing") == .unauthorized)
-        #expect(GatewayVerdict.cause(forMessage: "origin not allowed (https://evil)") == .unauthorized)
+        #expect(GatewayVerdict.cause(forMessage: "origin not allowed (https://evil)") == .originNotAllowed)
+        #expect(
+            GatewayVerdict.cause(
+                forMessage: "control ui requires device identity (use HTTPS or localhost secure context)"
+            ) == .deviceIdentityRequired
+        )
         #expect(GatewayVerdict.cause(forMessage: "invalid role") == .invalidRole)
         #expect(GatewayVerdict.cause(forMessage: "something else") == nil)
     }

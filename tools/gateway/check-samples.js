@@ -13,7 +13,9 @@ const dir = path.dirname(expectedPath);
 const expected = JSON.parse(fs.readFileSync(expectedPath, 'utf8'));
 
 // Causes the gateway reaches without sending a res first.
-const NO_RES = new Set(['handshake-timeout', 'frame-violation', 'invalid-utf8', 'message-too-big', 'invalid-request-frame']);
+const NO_RES = new Set(['handshake-timeout', 'frame-violation', 'invalid-utf8', 'message-too-big', 'invalid-request-frame', 'client-closed']);
+// Causes of a connection the gateway accepted first (its hello-ok is on the wire).
+const AFTER_HELLO = new Set(['accepted', 'gateway-closed', 'connection-dropped']);
 
 function frames(file) {
     const out = execFileSync(
@@ -58,10 +60,16 @@ for (const [file, entry] of Object.entries(expected)) {
         const mine = all.filter((f) => (f.src === gw && f.dst === cl) || (f.src === cl && f.dst === gw));
         const fromGw = mine.filter((f) => f.src === gw);
         const tag = conns.length > 1 ? `${c.scenario}:${cl} ` : '';
+        if (c.cause === 'not-websocket') {
+            // No WebSocket at all (a TLS client on the plain port): no frame to check.
+            continue;
+        }
         if (!fromGw.some((f) => f.texts.some((t) => t.includes('"connect.challenge"')))) problems.push(`${tag}no challenge`);
         const closer = c.closedBy === 'client' ? cl : gw;
         const close = mine.find((f) => f.src === closer && f.opcodes.includes(8));
-        if (!close) {
+        if (c.cause === 'connection-dropped') {
+            if (mine.some((f) => f.opcodes.includes(8))) problems.push(`${tag}a close frame where none was sent`);
+        } else if (!close) {
             problems.push(`${tag}no close frame from the ${c.closedBy}`);
         } else {
             const code = close.codes[0];
@@ -71,7 +79,7 @@ for (const [file, entry] of Object.entries(expected)) {
             }
         }
         const res = fromGw.flatMap((f) => f.texts).find((t) => t.startsWith('{"type":"res"'));
-        if (c.cause === 'accepted') {
+        if (AFTER_HELLO.has(c.cause)) {
             if (!res || !res.includes('"hello-ok"')) problems.push(`${tag}no hello-ok`);
         } else if (NO_RES.has(c.cause)) {
             if (res) problems.push(`${tag}a res where the cause has none`);

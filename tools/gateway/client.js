@@ -55,6 +55,14 @@ const SCENARIOS = {
     'bad-role': 'role "admin" -> invalid-role ("invalid role")',
     'big-preauth': 'a 70 KiB message before connect -> message-too-big (1009 from ws)',
     'invalid-utf8': 'a text message with invalid UTF-8 -> invalid-utf8 (1007 from ws)',
+    'origin-not-allowed': 'Control UI opened as http://nas.local:18789 (Origin neither loopback nor the Host), signs v2 -> origin-not-allowed',
+    'control-ui-no-device': 'Control UI with the shared token and no device (a page without a secure context) -> device-identity-required',
+    'repeated-unauthorized': 'shared token, no device, then 11 health requests refused for scope -> gateway-closed (1008 "repeated unauthorized calls")',
+    'ui-connect-failed': 'Control UI gets the challenge and closes 4008 "connect failed" without a connect -> client-closed',
+    'busy-gateway': 'good v3 connect at once to a gateway started with --slow-connect 4000 -> handshake-timeout (1000)',
+    'gateway-restart': 'good v3, held open; the gateway is stopped (SIGTERM) -> gateway-closed (1012 "service restart")',
+    'gateway-killed': 'good v3, held open; the gateway process is killed (SIGKILL) -> connection-dropped (no close frame)',
+    'tls-client': 'a TLS ClientHello (a wss:// client) on the plain port; node answers HTTP 400 -> not-websocket',
     'chat-invalid-utf8': 'good v3, 20 health requests, then a text message with invalid UTF-8 -> invalid-utf8 (1007 from ws after hello-ok)',
     'runtime-token': 'a current CLI (4..4) sends auth.approvalRuntimeToken, which 2026.3.13 does not know -> invalid-connect-params',
     'device-token-mismatch': 'a paired device sends a stale auth.deviceToken and no shared token -> unauthorized',
@@ -176,6 +184,7 @@ setTimeout(() => done({ timedOut: true }), DEADLINE_MS + opts.hold).unref();
 function defaultIdentity(s) {
     const byScenario = {
         'good-v2': 'control-ui.json',
+        'origin-not-allowed': 'control-ui.json',
         'good-v3-ios': 'mobile-apple.json',
         'node-android': 'mobile-android.json',
         'unpaired-device': 'unpaired.json',
@@ -234,6 +243,9 @@ function connectParams(s, challenge) {
             params.userAgent = `OpenClaw-Android/${VERSION}`;
             break;
         case 'good-v2':
+        case 'origin-not-allowed':
+        case 'control-ui-no-device':
+        case 'ui-connect-failed':
             params.client = {
                 id: 'openclaw-control-ui',
                 version: VERSION,
@@ -243,6 +255,7 @@ function connectParams(s, challenge) {
             };
             params.userAgent = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/134.0 Safari/537.36';
             form = 'v2';
+            if (s === 'control-ui-no-device') return params;
             break;
         case 'good-v3-ios':
             params.client = {
@@ -345,6 +358,7 @@ function connectParams(s, challenge) {
             params.role = 'admin';
             break;
         case 'no-device':
+        case 'repeated-unauthorized':
             return params;
         case 'no-device-no-token':
             delete params.auth;
@@ -376,7 +390,10 @@ function runScenario(s) {
     const headers = {};
     if (['unpaired-device', 'current-unpaired-remote', 'current-scope-upgrade'].includes(s)) headers['X-Forwarded-For'] = '203.0.113.7';
     const wsOptions = { perMessageDeflate: opts.deflate, headers, handshakeTimeout: 3000 };
-    if (s === 'good-v2' || s === 'current-stale-control-ui') wsOptions.origin = `http://${opts.host}:${opts.port}`;
+    if (['good-v2', 'current-stale-control-ui', 'control-ui-no-device', 'ui-connect-failed'].includes(s)) {
+        wsOptions.origin = `http://${opts.host}:${opts.port}`;
+    }
+    if (s === 'origin-not-allowed') wsOptions.origin = 'http://nas.local:18789';
     const ws = new WebSocket(`ws://${opts.host}:${opts.port}`, wsOptions);
     let connectId = null;
     let healthId = null;
@@ -399,6 +416,13 @@ function runScenario(s) {
         if (msg === null) return;
         if (msg.type === 'event' && msg.event === 'connect.challenge' && result.challenge === null) {
             result.challenge = msg.payload;
+            if (s === 'ui-connect-failed') {
+                // The Control UI's own close when its connect fails (CONNECT_FAILED_CLOSE_CODE, ui/src/ui/gateway.ts).
+                result.closedBy = 'client';
+                result.sent = 'close 4008 "connect failed"';
+                ws.close(4008, 'connect failed');
+                return;
+            }
             onChallenge(ws, s, msg.payload, (id) => (connectId = id));
         } else if (msg.type === 'res' && msg.id === connectId) {
             result.res = { ok: msg.ok };
@@ -410,7 +434,11 @@ function runScenario(s) {
                     deviceToken: Boolean(p.auth && p.auth.deviceToken),
                     scopes: p.auth ? p.auth.scopes : [],
                 });
-                if (s === 'no-device') {
+                if (s === 'repeated-unauthorized') {
+                    refusedCalls(ws, 11);
+                } else if (s === 'gateway-restart' || s === 'gateway-killed') {
+                    result.sent = 'a good v3 connect, then nothing: the connection is held until the gateway goes';
+                } else if (s === 'no-device') {
                     healthId = crypto.randomUUID();
                     ws.send(JSON.stringify({ type: 'req', id: healthId, method: 'health', params: {} }));
                 } else if (s === 'chat-invalid-utf8') {
@@ -426,6 +454,36 @@ function runScenario(s) {
             closeSoon(ws);
         }
     });
+}
+
+// After a connect without scopes: `count` health requests, one at a time, each refused "missing scope".
+function refusedCalls(ws, count) {
+    let sent = 0;
+    const ask = () => {
+        sent += 1;
+        ws.send(JSON.stringify({ type: 'req', id: crypto.randomUUID(), method: 'health', params: {} }));
+    };
+    ws.on('message', (data) => {
+        const msg = parseMessage(data);
+        if (msg === null || msg.type !== 'res' || msg.payload?.type === 'hello-ok') return;
+        if (sent < count) ask();
+    });
+    result.sent = `${count} health requests without scopes`;
+    ask();
+}
+
+// A wss:// client on a plain port: a TLS ClientHello, answered by node's HTTP parser with a 400 and a close.
+function runTlsClient() {
+    const tls = require('node:tls');
+    const socket = tls.connect({ host: opts.host, port: opts.port, servername: 'gateway.local', rejectUnauthorized: false });
+    socket.on('connect', () => {
+        result.clientPort = socket.localPort;
+        result.sent = 'a TLS ClientHello';
+    });
+    socket.on('error', (err) => {
+        result.error = err.message;
+    });
+    socket.on('close', () => done({ closedBy: 'gateway' }));
 }
 
 // A gateway message as JSON, or null when it is not JSON.
@@ -805,4 +863,5 @@ function runStaleNonce() {
 
 if (opts.raw) runRaw(opts.raw);
 else if (opts.scenario === 'stale-nonce') runStaleNonce();
+else if (opts.scenario === 'tls-client') runTlsClient();
 else runScenario(opts.scenario);

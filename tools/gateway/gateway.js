@@ -6,7 +6,7 @@
 //
 // Usage: NODE_PATH=/usr/share/nodejs node tools/gateway/gateway.js [--port 0] [--host 127.0.0.1]
 //          [--protocol 3|4] [--token T] [--password P] [--paired id,id|paired.json] [--no-local-auto-pair]
-//          [--deflate on|off] [--allowed-origin URL]... [--log FILE]
+//          [--deflate on|off] [--allowed-origin URL]... [--slow-connect MS] [--log FILE]
 //          [--profile 2026.3.13|current] [--starting] [--approved-scopes a,b] [--rate-limit N]
 // Prints "listening PORT" on stdout when ready; one JSON line per connection to --log FILE (or stderr).
 
@@ -22,6 +22,7 @@ const MAX_PREAUTH_PAYLOAD = 64 * 1024;
 const MAX_PAYLOAD = 25 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 2 * MAX_PAYLOAD;
 const TICK_INTERVAL_MS = 30000;
+const UNAUTHORIZED_CLOSE_AFTER = 10;
 const SIGNATURE_SKEW_MS = 120000;
 const CLOSE_REASON_MAX_BYTES = 120;
 
@@ -70,7 +71,7 @@ function usage(message) {
     process.stderr.write(
         'usage: gateway.js [--port N] [--host H] [--protocol 3|4] [--token T] [--password P]\n' +
             '                  [--paired id,id|FILE] [--no-local-auto-pair] [--deflate on|off]\n' +
-            '                  [--allowed-origin URL]... [--log FILE]\n' +
+            '                  [--allowed-origin URL]... [--slow-connect MS] [--log FILE]\n' +
             '                  [--profile 2026.3.13|current] [--starting] [--approved-scopes a,b] [--rate-limit N]\n'
     );
     process.exit(64);
@@ -87,6 +88,7 @@ function parseOptions(argv) {
         localAutoPair: true,
         deflate: false,
         allowedOrigins: [],
+        slowConnectMs: 0,
         log: null,
         profile: '2026.3.13',
         starting: false,
@@ -134,6 +136,13 @@ function parseOptions(argv) {
             case '--allowed-origin':
                 o.allowedOrigins.push(value());
                 break;
+            case '--slow-connect': {
+                // A busy gateway (issue 18 case 1): the connect waits this long before its checks run, as an
+                // async handler does behind a slow disk or a busy event loop; the handshake timer still runs.
+                o.slowConnectMs = Number(value());
+                if (!Number.isInteger(o.slowConnectMs) || o.slowConnectMs < 0) usage('bad --slow-connect');
+                break;
+            }
             case '--log':
                 o.log = value();
                 break;
@@ -533,6 +542,11 @@ function finish(conn) {
 function onMessage(conn, data, isBinary) {
     if (conn.state === 'connected') return onRequest(conn, data);
     if (conn.state !== 'pre') return; // rejected: the close is under way
+    if (opts.slowConnectMs > 0 && !conn.slowed) {
+        conn.slowed = true;
+        setTimeout(() => onMessage(conn, data, isBinary), opts.slowConnectMs);
+        return;
+    }
 
     const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data).toString('utf8');
     let frame;
@@ -636,6 +650,15 @@ function onMessage(conn, data, isBinary) {
     }
 
     const device = params.device;
+    // A Control UI without a device identity is refused even with the right token (2026.3.13: the browser
+    // page had no secure context to make one in; src/gateway/server/ws-connection/message-handler.ts).
+    if (!device && params.client.id === 'openclaw-control-ui') {
+        return fail(
+            'device-identity-required',
+            'INVALID_REQUEST',
+            'control ui requires device identity (use HTTPS or localhost secure context)'
+        );
+    }
     if (!device) {
         // Row 9 and the shared-auth connect without a device: accepted, with its scopes cleared.
         const shared = checkSharedAuth(params.auth, null);
@@ -782,27 +805,53 @@ function onRequest(conn, data) {
     }
     const scopes = conn.scopes || [];
     if (!scopes.includes('operator.read') && !scopes.includes('operator.admin')) {
-        return send(conn, {
+        send(conn, {
             type: 'res',
             id: frame.id,
             ok: false,
             error: { code: 'INVALID_REQUEST', message: 'missing scope: operator.read' },
         });
+        // The unauthorized-call flood guard: the 11th refused call in a row closes the connection
+        // (src/gateway/server/ws-connection/unauthorized-flood-guard.ts: closeAfter 10, close when count > 10).
+        conn.unauthorized = (conn.unauthorized || 0) + 1;
+        if (conn.unauthorized > UNAUTHORIZED_CLOSE_AFTER) closeAfterHandshake(conn, 1008, 'repeated unauthorized calls');
+        return;
     }
+    conn.unauthorized = 0;
     send(conn, { type: 'res', id: frame.id, ok: true, payload: { ok: true, ts: Date.now() } });
 }
 
 // ---------------------------------------------------------------------------------------------------
 
+// Closes an accepted connection from the gateway's side; logged under `after` (the handshake's decision stands).
+function closeAfterHandshake(conn, code, reason) {
+    if (conn.state !== 'connected' || conn.record.after) return;
+    conn.record.after = { cause: 'gateway-closed', closeCode: code, closeReason: reason, closedBy: 'gateway' };
+    conn.ws.close(code, reason);
+}
+
+// A stop closes accepted connections with 1012 "service restart", as the gateway's close handler does
+// (src/gateway/server-close.ts), and drops the others; the close frames get 300 ms to leave.
 function shutdown() {
+    let open = 0;
     for (const conn of [...connections]) {
         if (!conn.record) decide(conn, { cause: 'client-closed', message: 'gateway stopped before a decision' });
+        if (conn.state === 'connected') {
+            closeAfterHandshake(conn, 1012, 'service restart');
+            open += 1;
+        }
         finish(conn);
-        conn.ws.terminate();
     }
-    wss.close();
-    httpServer.close(() => process.exit(0));
-    setTimeout(() => process.exit(0), 500).unref();
+    setTimeout(
+        () => {
+            for (const conn of connections) conn.ws.terminate();
+            for (const client of wss.clients) client.terminate();
+            wss.close();
+            httpServer.close(() => process.exit(0));
+            setTimeout(() => process.exit(0), 500).unref();
+        },
+        open > 0 ? 300 : 0
+    );
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);

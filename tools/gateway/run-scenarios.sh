@@ -179,6 +179,7 @@ while read -r name; do
     want "$name" || continue
     [ "$name" = stale-nonce ] && continue   # two connections: below
     [ "$name" = rate-limited ] && continue  # its own gateway: below
+    case $name in busy-gateway|gateway-restart|gateway-killed|tls-client) continue ;; esac   # own gateways: below
     run_one "$name" "$name.pcap" lo -- --scenario "$name"
 done < <(node "$here/client.js" --port 1 --list | awk '$1 !~ /^--/ {print $1}')
 while read -r rule; do
@@ -301,6 +302,54 @@ if [ "$extras" = 1 ]; then
             exit 2
         }
         run_one current-good-v3 upstream-port.pcap lo -- --scenario current-good-v3
+        stop "$gw_pid" TERM
+    fi
+
+    # --- a busy gateway: the connect's checks wait 4 s, the 3 s handshake timer fires first -----------
+    if want busy-gateway; then
+        start_gateway busy --port 0 --token "$TOKEN" --slow-connect 4000 || exit 2
+        run_one busy-gateway busy-gateway.pcap lo -- --scenario busy-gateway
+        stop "$gw_pid" TERM
+    fi
+
+    # --- accepted, then the gateway stops (1012) or dies (no close frame) ------------------------------
+    for name in gateway-restart gateway-killed; do
+        want "$name" || continue
+        start_gateway "$name" --port 0 --token "$TOKEN" || exit 2
+        out=$work/$name.client.json
+        [ -n "$capture_dir" ] && start_capture "$capture_dir/$name.pcap" "$gw_port" lo
+        client "$out" --scenario "$name" --hold 4000 &
+        cpid=$!
+        pids+=("$cpid")
+        sleep 1.5
+        if [ "$name" = gateway-restart ]; then
+            stop "$gw_pid" TERM
+            wait "$cpid" || true
+            forget "$cpid"
+            [ -n "$capture_dir" ] && stop_capture
+            compare "$name" "$name.pcap" "$out"
+        else
+            stop "$gw_pid" KILL
+            wait "$cpid" || true
+            forget "$cpid"
+            [ -n "$capture_dir" ] && stop_capture
+            # A killed gateway logs nothing: the record says what the kernel did (it closed the socket).
+            node "$here/expected.js" entry "$name" "$name.pcap" "$out" \
+                '{"cause":"connection-dropped","closeCode":1006,"closeReason":null,"closedBy":null,"message":"no close frame: the gateway process was killed (SIGKILL)"}' \
+                "$gw_port" >> "$work/entries.jsonl" || failures=$((failures + 1))
+        fi
+    done
+
+    # --- a TLS client (wss://) on the plain port: node's HTTP parser answers 400 -------------------------
+    if want tls-client; then
+        start_gateway tls --port 0 --token "$TOKEN" || exit 2
+        out=$work/tls-client.client.json
+        [ -n "$capture_dir" ] && start_capture "$capture_dir/tls-client.pcap" "$gw_port" lo
+        client "$out" --scenario tls-client
+        [ -n "$capture_dir" ] && stop_capture
+        node "$here/expected.js" entry tls-client tls-client.pcap "$out" \
+            '{"cause":"not-websocket","closeCode":null,"closeReason":null,"closedBy":"gateway","message":"HTTP 400 Bad Request to a TLS ClientHello"}' \
+            "$gw_port" >> "$work/entries.jsonl" || failures=$((failures + 1))
         stop "$gw_pid" TERM
     fi
 

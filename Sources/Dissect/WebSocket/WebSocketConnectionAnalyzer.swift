@@ -61,6 +61,8 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     /// Bytes lost in capture gaps before the upgrade was decided (in the HTTP request or its answer).
     private var upgradeGapBytes = 0
     private var tcpEndings: [WebSocketConnectionSummary.TCPEnding] = []
+    /// Whether each direction's first bytes are a TLS record (RFC 8446 5.1).
+    private var tlsRecords = (client: false, server: false)
     /// The server announced the gateway's `connect.challenge`: the client's messages are held to the gateway's
     /// `maxPayload`.
     private var isGateway = false
@@ -100,6 +102,11 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             self.clientDigest.add(bytes)
         } else {
             self.serverDigest.add(bytes)
+        }
+        if direction == .client ? self.streamPosition.client == 0 : self.streamPosition.server == 0,
+            TLSRecordHead.starts(bytes)
+        {
+            if direction == .client { self.tlsRecords.client = true } else { self.tlsRecords.server = true }
         }
         if case .undecided = self.mode {
             self.decideMode(firstBytes: bytes, from: direction)
@@ -211,6 +218,8 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
             gapBytes: self.gapBytes,
             upgradeGapBytes: self.upgradeGapBytes,
             tcpEndings: self.tcpEndings,
+            tlsFromClient: self.tlsRecords.client,
+            tlsFromServer: self.tlsRecords.server,
             uncheckedMessages: (self.clientParser?.uncheckedMessages ?? 0)
                 + (self.serverParser?.uncheckedMessages ?? 0),
             clientStreamMap: self.clientStreamMap,
@@ -324,7 +333,12 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
         from direction: Direction,
         gapLength: Int = 0
     ) {
-        if let bytes = firstBytes, direction == .client, Self.looksLikeHTTP(bytes, strict: self.isGatewayPort) {
+        if firstBytes != nil, direction == .client, self.tlsRecords.client {
+            // TLS on a port read as plain HTTP or WebSocket: nothing inside it can be read, not even as frames.
+            self.mode = .opaque("the client's first bytes are a TLS record")
+        } else if let bytes = firstBytes, direction == .client,
+            Self.looksLikeHTTP(bytes, strict: self.isGatewayPort)
+        {
             self.mode = .http
         } else if self.isGatewayPort {
             self.mode = .midStream

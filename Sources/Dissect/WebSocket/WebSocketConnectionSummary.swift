@@ -62,6 +62,10 @@ package struct WebSocketConnectionSummary: Sendable {
     /// in the capture (a snaplen, a lost segment), so the connection's kind is not evidence.
     package var upgradeGapBytes: Int = 0
     package var tcpEndings: [TCPEnding]
+    /// Whether the client's first bytes are a TLS record (RFC 8446 5.1): a `wss://` client, or a TLS connection.
+    package var tlsFromClient = false
+    /// Whether the server's first bytes are a TLS record.
+    package var tlsFromServer = false
     /// The gateway's messages after `hello-ok`, past the kept ones, skipped by length: their frames were checked,
     /// their payloads not checked as UTF-8 or inflated (`--check-payloads` checks them).
     package var uncheckedMessages: Int = 0

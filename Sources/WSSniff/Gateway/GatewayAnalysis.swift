@@ -14,6 +14,8 @@ package struct GatewayAnalysis: Sendable {
     package var requestId: String?
     /// The `res` with the request's id.
     package var response: GatewayResponse?
+    /// When the `res` was captured.
+    package var responseTime: Timestamp?
     /// Events the gateway sent after the challenge (names, in order; at most a few).
     package var laterEvents: [String]
     /// The time from the challenge to the client's first message, in ms.
@@ -177,6 +179,7 @@ extension GatewayAnalysis {
                 case .response(let response):
                     if analysis.response == nil, response.id != nil, response.id == analysis.requestId {
                         analysis.response = response
+                        analysis.responseTime = message.startPacket.timestamp
                     }
                 default:
                     break
@@ -304,6 +307,8 @@ extension GatewayAnalysis {
             )
         }
         switch websocket.kind {
+        case .notWebSocket where websocket.tlsFromClient:
+            return GatewayVerdict(cause: .notWebSocket, observed: true, summary: Self.tlsSummary(websocket))
         case .notWebSocket(let what):
             return GatewayVerdict(
                 cause: .notWebSocket,
@@ -331,7 +336,7 @@ extension GatewayAnalysis {
         case .upgraded, .midStream:
             break
         }
-        let facts = HandshakeFacts(
+        var facts = HandshakeFacts(
             challenge: analysis.challenge,
             firstClientMessage: analysis.firstClientMessage,
             response: analysis.response,
@@ -360,6 +365,7 @@ extension GatewayAnalysis {
             missingEvidence: evidence.missing,
             handshakeTimeoutMilliseconds: analysis.handshakeTimeoutMilliseconds
         )
+        facts.timeline = Self.timeline(analysis, websocket: websocket)
         // "Not a gateway" needs the whole start of the connection and no gateway answer in it.
         let gatewaySpoke =
             analysis.response != nil
