@@ -56,10 +56,12 @@ import Testing
 
     /// samples/stale-nonce.pcap: the second connection signs and sends the first one's challenge nonce; the first
     /// connection ends after the second. `analyze` names the earlier challenge (connection and time) in the later
-    /// connection's verdict, and says nothing stale of the earlier one.
-    @Test func staleNonceNamesTheEarlierConnection() throws {
+    /// connection's verdict, and says nothing stale of the earlier one: whether the gateway's port is given (35753,
+    /// where the upgrade already marks the connection as the gateway's) or not.
+    @Test(arguments: ["0", "35753"])
+    func staleNonceNamesTheEarlierConnection(port: String) throws {
         let path = TestSupport.samplesDirectory.appendingPathComponent("stale-nonce.pcap").path
-        let document = try TestSupport.analyzeJSON([path], extra: ["--port", "0"])
+        let document = try TestSupport.analyzeJSON([path], extra: ["--port", port])
         let connections = try #require(document["connections"] as? [[String: Any]])
         func verdict(_ port: Int) throws -> [String: Any] {
             let connection = try #require(

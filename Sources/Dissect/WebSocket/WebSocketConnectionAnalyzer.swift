@@ -66,6 +66,8 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     /// The server announced the gateway's `connect.challenge`: the client's messages are held to the gateway's
     /// `maxPayload`.
     private var isGateway = false
+    /// The server's `connect.challenge` was seen (and told to `options.challengeObserver`).
+    private var challengeSeen = false
     /// `hello-ok` was seen and everything it changes is in place: later server messages need not be searched.
     private var handshakeSettled = false
     /// Each direction's stream offset of the next byte (bytes received and gaps so far).
@@ -595,8 +597,10 @@ package struct WebSocketConnectionAnalyzer: StreamAnalyzer {
     /// 64 KiB until `hello-ok`, and to 25 MiB after.
     private mutating func noticeGateway(_ payload: [UInt8], packet: PacketRef, complete: Bool) {
         guard !self.handshakeSettled else { return }
-        if !self.isGateway, payload.containsASCII("\"connect.challenge\"") {
+        // On the gateway port `isGateway` is set at the upgrade already; the challenge is still recorded.
+        if !self.challengeSeen, payload.containsASCII("\"connect.challenge\"") {
             self.isGateway = true
+            self.challengeSeen = true
             if complete, let observer = self.options.challengeObserver {
                 observer.challengeSeen(payload, packet: packet, client: self.client, server: self.server)
             }
