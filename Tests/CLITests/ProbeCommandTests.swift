@@ -294,6 +294,62 @@ struct ProbeCommandTests {
         #expect(output.stdout.isEmpty)
     }
 
+    @Test func silentListenerAndPlainHTTPAreClearErrors() throws {
+        // A listener that never accepts: the kernel completes the TCP handshake, nothing answers the upgrade.
+        let (silent, silentPort) = try LoopbackExchange.listen()
+        defer { close(silent) }
+        let mute = try Self.probe(
+            ["--url", "ws://127.0.0.1:\(silentPort)", "--identity", Self.identity, "--yes", "--timeout", "1"]
+        )
+        #expect(mute.status == 69)
+        #expect(mute.stderr.contains("answered no WebSocket upgrade within 1 s"), "\(mute.stderr)")
+        // An HTTP server that answers the upgrade with a 404.
+        let (http, httpPort) = try LoopbackExchange.listen()
+        defer { close(http) }
+        DispatchQueue.global().async {
+            let client = accept(http, nil, nil)
+            guard client >= 0 else { return }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = recv(client, &buffer, buffer.count, 0)
+            try? LoopbackExchange.sendAll(client, Array("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".utf8))
+            close(client)
+        }
+        let refused = try Self.probe(
+            ["--url", "ws://127.0.0.1:\(httpPort)/x", "--identity", Self.identity, "--yes", "--timeout", "2"]
+        )
+        #expect(refused.status == 69)
+        #expect(refused.stderr.contains("refused the WebSocket upgrade (HTTP 404 Not Found)"), "\(refused.stderr)")
+    }
+
+    @Test(.enabled(if: ReferenceGateway.available && TestSupport.which("script") != nil, "needs node and script(1)"))
+    func terminalPromptDecidesWhetherAnythingIsSent() throws {
+        let gateway = try ReferenceGateway(["--token", Self.token])
+        // script(1) gives the probe a terminal; its standard input is what is typed at the prompt.
+        func typed(_ answer: String) throws -> TestSupport.Output {
+            let command = [
+                TestSupport.binary.path, "probe", "--url", "ws://127.0.0.1:\(gateway.port)", "--identity",
+                Self.identity,
+                "--pace", "0",
+            ].joined(separator: " ")
+            return try TestSupport.run(
+                "/bin/sh",
+                [
+                    "-c",
+                    "printf '\(answer)\\n' | OPENCLAW_GATEWAY_TOKEN=\(Self.token) script -qec '\(command)' /dev/null",
+                ]
+            )
+        }
+        let declined = try typed("n")
+        #expect(declined.status == 64 && declined.stdout.contains("not confirmed"), "\(declined.stdout)")
+        #expect(declined.stdout.contains("Probe? [y/N]"))
+        usleep(300_000)
+        #expect(gateway.causes.isEmpty, "declined: no connection")
+        let confirmed = try typed("y")
+        #expect(confirmed.status == 0, "\(confirmed.stdout)")
+        #expect(confirmed.stdout.contains("conclusion: this gateway"))
+        #expect(Self.logLines(gateway, count: 3).count == 3, "two protocol checks and the first form")
+    }
+
     @Test func closedPortAndTLSAreClearErrors() throws {
         let port = try LoopbackExchange.freePort()
         let closed = try Self.probe(["--url", "ws://127.0.0.1:\(port)", "--identity", Self.identity, "--yes"])

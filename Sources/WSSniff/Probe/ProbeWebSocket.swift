@@ -51,7 +51,7 @@ final class ProbeWebSocket {
             guard let bytes = try self.socket.receive(deadline: deadline) else {
                 throw ProbeError(
                     .timedOut,
-                    "\(target.url) accepted the TCP connection but answered no WebSocket upgrade within \(timeout) s"
+                    "\(target.url) accepted the TCP connection but answered no WebSocket upgrade within \(ProbeRun.seconds(timeout)) s"
                 )
             }
             guard !bytes.isEmpty else {
