@@ -22,11 +22,19 @@ struct ProbeCommandTests {
         var arguments: [String]
         var protocolVersion: Int
         var serverVersion: String
+        /// What the conclusion says of the protocol when no hello-ok named the server's version.
+        var era: String
         var testDescription: String { self.name }
     }
 
     static let profiles = [
-        Profile(name: "2026.3.13", arguments: [], protocolVersion: 3, serverVersion: "2026.3.13")
+        Profile(
+            name: "2026.3.13",
+            arguments: [],
+            protocolVersion: 3,
+            serverVersion: "2026.3.13",
+            era: "(OpenClaw up to about 2026.5.9, such as 2026.3.13)"
+        )
     ]
 
     /// A gateway configuration and what the probe must find there.
@@ -99,7 +107,7 @@ struct ProbeCommandTests {
                 ]
             case .pairedWrongToken:
                 return [
-                    "speaks protocol \(profile.protocolVersion)", "accepts v3 and v2",
+                    "speaks protocol \(profile.protocolVersion) \(profile.era)", "accepts v3 and v2",
                     "shared auth fails (unauthorized",
                 ]
             case .unpairedRightToken:
@@ -348,6 +356,43 @@ struct ProbeCommandTests {
         #expect(confirmed.status == 0, "\(confirmed.stdout)")
         #expect(confirmed.stdout.contains("conclusion: this gateway"))
         #expect(Self.logLines(gateway, count: 3).count == 3, "two protocol checks and the first form")
+    }
+
+    @Test(.enabled(if: LiveWebSocketTests.node != nil, "needs node with node-ws"))
+    func serverThatChallengesButNeverAnswersIsNamed() throws {
+        // ws_server.js --challenge greets like a gateway, then only echoes: the connect gets no `res`.
+        let port = try LoopbackExchange.freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = try LiveWebSocketTests.command(
+            "ws_server.js",
+            [String(port), "--no-deflate", "--challenge"]
+        )
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            if server.isRunning {
+                server.terminate()
+                server.waitUntilExit()
+            }
+        }
+        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("ready"))
+        let output = try Self.probe(
+            [
+                "--url", "ws://127.0.0.1:\(port)", "--identity", Self.identity, "--yes", "--timeout", "1",
+                "--protocols", "3", "--format", "json",
+            ]
+        )
+        #expect(output.status == 0, "\(output.stderr)")
+        let document = try Self.json(output)
+        let check = try #require((document["protocolChecks"] as? [[String: Any]])?.first)
+        #expect(check["failure"] as? String == "no answer within 1 s")
+        #expect(check["closedBy"] as? String == "client")
+        #expect((check["close"] as? [String: Any])?["code"] as? Int == 1000, "the server echoed the probe's close")
+        #expect(document["protocol"] is NSNull && (document["results"] as? [Any])?.isEmpty == true)
+        #expect((document["conclusion"] as? String)?.contains("did not answer the connect") == true)
     }
 
     @Test func closedPortAndTLSAreClearErrors() throws {

@@ -13,11 +13,17 @@ package enum ProbeReport {
             if case .some(let stop) = result.stop {
                 return Self.stopSentence(stop)
             }
+            if !result.protocolChecks.isEmpty && result.protocolChecks.allSatisfy({ $0.failure != nil }) {
+                let failure = result.protocolChecks[0].failure ?? ""
+                return "this server sends connect.challenge but did not answer the connect (\(failure)): "
+                    + "not an OpenClaw gateway, or one that is stuck"
+            }
             let expected = result.expectedProtocol.map { "; it expects protocol \($0)" } ?? ""
             let offered = result.protocolChecks.map { String($0.protocolVersion) }.joined(separator: ", ")
             return "this gateway\(server) admits none of the protocols offered (\(offered))\(expected)"
         }
-        parts.append("this gateway\(server) speaks protocol \(Self.list(admitted.map(String.init)))")
+        let era = result.serverVersion == nil ? Self.era(admitted.max() ?? 0) : ""
+        parts.append("this gateway\(server) speaks protocol \(Self.list(admitted.map(String.init)))\(era)")
         let verified = result.acceptedForms.map(\.rawValue)
         let rejected = result.attempts.filter { $0.judgement == .rejected }.compactMap { $0.form?.rawValue }
         if !verified.isEmpty {
@@ -54,6 +60,17 @@ package enum ProbeReport {
             parts.append(Self.stopSentence(stop))
         }
         return parts.joined(separator: "; ")
+    }
+
+    /// The releases a protocol version belongs to, when no hello-ok gave the server's version: 3 from 2026-01 until
+    /// about release 2026.5.9 (2026.3.13 among them), 4 after (docs/gateway-protocol.md sections 1 and 7, from
+    /// upstream `packages/gateway-protocol/src/schema/frames.ts`).
+    private static func era(_ version: Int) -> String {
+        switch version {
+        case 3: " (OpenClaw up to about 2026.5.9, such as 2026.3.13)"
+        case 4: " (OpenClaw after about 2026.5.9)"
+        default: ""
+        }
     }
 
     private static func stopSentence(_ stop: ProbeRun.Stop) -> String {
