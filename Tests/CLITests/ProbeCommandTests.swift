@@ -395,6 +395,81 @@ struct ProbeCommandTests {
         #expect((document["conclusion"] as? String)?.contains("did not answer the connect") == true)
     }
 
+    /// A refusal the reference gateway of 2026.3.13 never gives, and how the probe must stop on it.
+    struct Refusal: Sendable, CustomTestStringConvertible {
+        var code: String
+        var message: String
+        var details: String
+        var closeCode: Int
+        var reason: String
+        var retry: String
+        var testDescription: String { self.code }
+    }
+
+    static let refusals = [
+        Refusal(
+            code: "INVALID_REQUEST",
+            message: "unauthorized: too many failed authentication attempts (retry later)",
+            details: #"{"code":"AUTH_RATE_LIMITED","retryAfterMs":1500}"#,
+            closeCode: 1008,
+            reason: "rate-limited",
+            retry: "retry in 2 s"
+        ),
+        Refusal(
+            code: "UNAVAILABLE",
+            message: "gateway starting",
+            details: #"{"retryable":true}"#,
+            closeCode: 1013,
+            reason: "unavailable",
+            retry: "retry later"
+        ),
+    ]
+
+    @Test(.enabled(if: LiveWebSocketTests.node != nil, "needs node with node-ws"), arguments: Self.refusals)
+    func rateLimitAndStartingStopTheProbe(refusal: Refusal) throws {
+        let port = try LoopbackExchange.freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = try LiveWebSocketTests.command(
+            "refusing_gateway.js",
+            [String(port), refusal.code, refusal.message, refusal.details, String(refusal.closeCode)]
+        )
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("server.out")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        server.standardOutput = try FileHandle(forWritingTo: log)
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            if server.isRunning {
+                server.terminate()
+                server.waitUntilExit()
+            }
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("ready") {
+            usleep(50_000)
+        }
+        let output = try Self.probe(
+            ["--url", "ws://127.0.0.1:\(port)", "--identity", Self.identity, "--yes", "--all", "--format", "json"],
+            token: Self.token
+        )
+        #expect(output.status == 75, "\(output.stderr)")
+        let document = try Self.json(output)
+        let stopped = document["stopped"] as? [String: Any]
+        #expect(stopped?["reason"] as? String == refusal.reason)
+        #expect((document["conclusion"] as? String)?.contains(refusal.retry) == true, "\(document)")
+        #expect((document["protocolChecks"] as? [Any])?.count == 1, "the first refusal stops the probe")
+        #expect((document["results"] as? [Any])?.isEmpty == true)
+        let check = (document["protocolChecks"] as? [[String: Any]])?.first
+        #expect((check?["close"] as? [String: Any])?["code"] as? Int == refusal.closeCode)
+        usleep(200_000)
+        let connects = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n")
+            .filter { $0.contains("\"connect\"") }
+        #expect(connects.count == 1, "no connection after the refusal: \(connects)")
+    }
+
     @Test func closedPortAndTLSAreClearErrors() throws {
         let port = try LoopbackExchange.freePort()
         let closed = try Self.probe(["--url", "ws://127.0.0.1:\(port)", "--identity", Self.identity, "--yes"])

@@ -79,6 +79,8 @@ package struct ProbeAttempt: Sendable {
     /// (`unauthorized`, `pairing required`; docs/gateway-protocol.md section 5, rows 15-16) prove it verified.
     package var judgement: ProofJudgement {
         if self.helloOK { return .verified }
+        // A rate limit or a gateway still starting says nothing of the proof, whatever its message starts with.
+        if self.rateLimited || self.unavailable { return .undecided }
         switch self.cause {
         case GatewayVerdict.Cause.unauthorized.rawValue, GatewayVerdict.Cause.pairingRequired.rawValue:
             return .verified
