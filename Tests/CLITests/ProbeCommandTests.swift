@@ -470,6 +470,42 @@ struct ProbeCommandTests {
         #expect(connects.count == 1, "no connection after the refusal: \(connects)")
     }
 
+    @Test(.enabled(if: LiveWebSocketTests.node != nil, "needs node with node-ws"))
+    func rateLimitOnAFormIsNotAnAcceptedForm() throws {
+        let port = try LoopbackExchange.freePort()
+        let refusal = Self.refusals[0]
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = try LiveWebSocketTests.command(
+            "refusing_gateway.js",
+            [String(port), refusal.code, refusal.message, refusal.details, "1008", "--devices-only"]
+        )
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            if server.isRunning {
+                server.terminate()
+                server.waitUntilExit()
+            }
+        }
+        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("ready"))
+        let output = try Self.probe(
+            [
+                "--url", "ws://127.0.0.1:\(port)", "--identity", Self.identity, "--yes", "--all", "--protocols", "3",
+                "--pace", "0", "--format", "json",
+            ]
+        )
+        #expect(output.status == 75, "\(output.stderr)")
+        let document = try Self.json(output)
+        let results = (document["results"] as? [[String: Any]]) ?? []
+        #expect(results.count == 1, "the rate limit on the first form stops the probe")
+        #expect(results.first?["accepted"] as? Bool == false && results.first?["proof"] as? String == "undecided")
+        #expect((document["acceptedForms"] as? [Any])?.isEmpty == true)
+        #expect((document["stopped"] as? [String: Any])?["retryAfterMs"] as? Int == 1500)
+    }
+
     @Test func closedPortAndTLSAreClearErrors() throws {
         let port = try LoopbackExchange.freePort()
         let closed = try Self.probe(["--url", "ws://127.0.0.1:\(port)", "--identity", Self.identity, "--yes"])
