@@ -56,6 +56,13 @@ package struct ProbeAttempt: Sendable {
         self.cause == GatewayVerdict.Cause.protocolMismatch.rawValue
     }
 
+    /// Whether a protocol check's answer admits its protocol: the gateway answered (a response, or a close that names
+    /// a later check) with anything but `protocol mismatch`, a rate limit or `UNAVAILABLE`.
+    package var admitsProtocol: Bool {
+        (self.helloOK || self.error != nil || self.cause != nil) && !self.protocolRefused && !self.rateLimited
+            && !self.unavailable
+    }
+
     /// A rate-limit answer (`AUTH_RATE_LIMITED` as the error code or its details code).
     package var rateLimited: Bool {
         self.error?.code == Self.rateLimitCode || self.error?.detailsCode == Self.rateLimitCode

@@ -13,7 +13,9 @@ package enum ProbeReport {
             if case .some(let stop) = result.stop {
                 return Self.stopSentence(stop)
             }
-            if !result.protocolChecks.isEmpty && result.protocolChecks.allSatisfy({ $0.failure != nil }) {
+            if !result.protocolChecks.isEmpty
+                && result.protocolChecks.allSatisfy({ $0.failure != nil && $0.error == nil && $0.cause == nil })
+            {
                 let failure = result.protocolChecks[0].failure ?? ""
                 return "this server sends connect.challenge but did not answer the connect (\(failure)): "
                     + "not an OpenClaw gateway, or one that is stuck"
@@ -181,7 +183,7 @@ package enum ProbeReport {
             members.append(("proof", .string(attempt.judgement.rawValue)))
             members.append(("blockedBy", .optional(attempt.blockedBy)))
         } else {
-            members.append(("admitted", .bool(!attempt.protocolRefused && attempt.failure == nil)))
+            members.append(("admitted", .bool(attempt.admitsProtocol)))
         }
         members += [
             ("helloOk", .bool(attempt.helloOK)),

@@ -28,10 +28,7 @@ package enum ProbeRun {
 
         /// The protocols the gateway admitted (it answered something other than `protocol mismatch`).
         package var admittedProtocols: [Int] {
-            self.protocolChecks.filter {
-                !$0.protocolRefused && $0.failure == nil && !$0.unavailable && !$0.rateLimited
-            }
-            .map(\.protocolVersion)
+            self.protocolChecks.filter(\.admitsProtocol).map(\.protocolVersion)
         }
 
         /// The forms whose proof the gateway verified, in the order tried.
@@ -140,7 +137,10 @@ package enum ProbeRun {
         let deadline = ProbeClock.after(seconds: timeout)
         reading: while true {
             guard let incoming = try socket.next(deadline: deadline) else {
-                attempt.failure = "no answer within \(Self.seconds(timeout)) s"
+                attempt.failure =
+                    attempt.error == nil
+                    ? "no answer within \(Self.seconds(timeout)) s"
+                    : "no close within \(Self.seconds(timeout)) s after the error"
                 attempt.close = socket.close(code: 1000, timeout: timeout)
                 attempt.closedBy = "client"
                 break
