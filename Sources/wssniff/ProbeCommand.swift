@@ -140,7 +140,7 @@ struct ProbeCommand: ParsableCommand {
             throw fail(error)
         }
         if self.dryRun {
-            print(self.dryRunText(request, deviceId: key.deviceId))
+            print(self.dryRunText(request, deviceId: key.deviceId, publicKey: key.wirePublicKey))
             return
         }
         try self.confirm(request, deviceId: key.deviceId)
@@ -250,7 +250,7 @@ struct ProbeCommand: ParsableCommand {
     }
 
     /// The upgrade and every connect the probe would send, the token redacted and the signatures left out.
-    private func dryRunText(_ request: ProbeRequest, deviceId: String) -> String {
+    private func dryRunText(_ request: ProbeRequest, deviceId: String, publicKey: String) -> String {
         let challenge = ConnectChallenge(nonce: "<nonce of connect.challenge>", ts: 0)
         let now = Int64(time(nil)) * 1000
         var lines = ["dry run: nothing is sent; each connection would be:", ""]
@@ -269,7 +269,8 @@ struct ProbeCommand: ParsableCommand {
                 challenge: challenge,
                 signedAtMs: now,
                 key: nil,
-                deviceId: deviceId
+                deviceId: deviceId,
+                publicKey: publicKey
             ) {
                 lines.append("  " + frame.serialized())
             }
@@ -284,7 +285,10 @@ struct ProbeCommand: ParsableCommand {
                 signedAtMs: now,
                 deviceId: deviceId
             ) {
-                lines.append("  signs: \(payload.text(showSecrets: false))")
+                let text =
+                    form == .nonceTs
+                    ? "<nonce of connect.challenge>:<ts of connect.challenge>" : payload.text(showSecrets: false)
+                lines.append("  signs: \(text)")
             }
             if let frame = try? ProbeConnect.frame(
                 request,
@@ -293,7 +297,8 @@ struct ProbeCommand: ParsableCommand {
                 challenge: challenge,
                 signedAtMs: now,
                 key: nil,
-                deviceId: deviceId
+                deviceId: deviceId,
+                publicKey: publicKey
             ) {
                 lines.append("  " + frame.serialized())
             }

@@ -33,8 +33,8 @@ package enum ProbeConnect {
         return ProofCandidates.payload(form, fields)
     }
 
-    /// The whole `req` frame. With `key` nil (a dry run) the signature is a placeholder and the token is shown
-    /// redacted; with a key the frame is the one sent.
+    /// The whole `req` frame. With `key` nil (a dry run) the signature is a placeholder, the device is `deviceId`
+    /// and `publicKey`, and the token is shown redacted; with a key the frame is the one sent.
     package static func frame(
         _ request: ProbeRequest,
         purpose: ProbeAttempt.Purpose,
@@ -42,7 +42,8 @@ package enum ProbeConnect {
         challenge: ConnectChallenge,
         signedAtMs: Int64,
         key: SigningKey?,
-        deviceId: String? = nil
+        deviceId: String? = nil,
+        publicKey: String? = nil
     ) throws(ProofVerifyError) -> JSON {
         var client: [(String, JSON)] = [
             ("id", .string(request.clientId)),
@@ -90,7 +91,7 @@ package enum ProbeConnect {
                     "device",
                     .object([
                         ("id", .string(id)),
-                        ("publicKey", .string(key?.wirePublicKey ?? "<the identity's public key>")),
+                        ("publicKey", .string(key?.wirePublicKey ?? publicKey ?? "<the identity's public key>")),
                         ("signature", .string(signature ?? "<signature of the \(form.rawValue) payload>")),
                         ("signedAt", .int(signedAtMs)),
                         ("nonce", .string(nonce)),
