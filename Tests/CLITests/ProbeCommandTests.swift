@@ -267,7 +267,10 @@ struct ProbeCommandTests {
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("GET / HTTP/1.1") && dry.stdout.contains("Sec-WebSocket-Version: 13"))
         #expect(dry.stdout.contains("\"minProtocol\":4,\"maxProtocol\":4"))
-        for form in ["v3|", "v2|", "v1|", "signs: <nonce of connect.challenge>", "<nonce of connect.challenge>:<ts of connect.challenge>"] {
+        for form in [
+            "v3|", "v2|", "v1|", "signs: <nonce of connect.challenge>",
+            "<nonce of connect.challenge>:<ts of connect.challenge>",
+        ] {
             #expect(dry.stdout.contains(form), "the dry run shows the \(form) payload")
         }
         #expect(dry.stdout.contains("<redacted sha256:") && !dry.stdout.contains(Self.token), "the token is redacted")
