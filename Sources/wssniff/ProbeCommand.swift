@@ -173,8 +173,10 @@ struct ProbeCommand: ParsableCommand {
         case .text: print(ProbeReport.text(result))
         case .json: print(ProbeReport.json(result).serialized(indent: 2))
         }
-        if result.stop != nil {
-            throw ExitCode(75)
+        switch result.stop {
+        case .failed: throw ExitCode(69)
+        case .rateLimited, .unavailable: throw ExitCode(75)
+        case nil: break
         }
     }
 

@@ -509,6 +509,41 @@ struct ProbeCommandTests {
         #expect((document["stopped"] as? [String: Any])?["retryAfterMs"] as? Int == 1500)
     }
 
+    @Test(.enabled(if: LiveWebSocketTests.node != nil, "needs node with node-ws"))
+    func serverGoneMidProbeKeepsWhatWasLearned() throws {
+        // ws_server.js --challenge --once: the first connection is greeted (and never answered), then it exits.
+        let port = try LoopbackExchange.freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = try LiveWebSocketTests.command(
+            "ws_server.js",
+            [String(port), "--no-deflate", "--challenge", "--once"]
+        )
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            if server.isRunning {
+                server.terminate()
+                server.waitUntilExit()
+            }
+        }
+        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("ready"))
+        let output = try Self.probe(
+            [
+                "--url", "ws://127.0.0.1:\(port)", "--identity", Self.identity, "--yes", "--timeout", "1",
+                "--pace", "300", "--format", "json",
+            ]
+        )
+        #expect(output.status == 69, "\(output.stderr)")
+        let document = try Self.json(output)
+        #expect((document["protocolChecks"] as? [Any])?.count == 1, "the first check is kept")
+        let stopped = document["stopped"] as? [String: Any]
+        #expect(stopped?["reason"] as? String == "failed")
+        #expect((stopped?["message"] as? String)?.contains("cannot connect to 127.0.0.1 port \(port)") == true)
+    }
+
     @Test func closedPortAndTLSAreClearErrors() throws {
         let port = try LoopbackExchange.freePort()
         let closed = try Self.probe(["--url", "ws://127.0.0.1:\(port)", "--identity", Self.identity, "--yes"])

@@ -83,6 +83,8 @@ package enum ProbeReport {
         case .unavailable(let message, let retry):
             return "the gateway is unavailable (UNAVAILABLE \(message)) and the probe stopped; retry "
                 + Self.retryText(retry)
+        case .failed(let message):
+            return "the probe stopped: \(message)"
         }
     }
 
@@ -155,6 +157,10 @@ package enum ProbeReport {
             case .unavailable(_, let retry):
                 stopped = .object([
                     ("reason", .string("unavailable")), ("retryAfterMs", retry.map { .int($0) } ?? .null),
+                ])
+            case .failed(let message):
+                stopped = .object([
+                    ("reason", .string("failed")), ("retryAfterMs", .null), ("message", .string(message)),
                 ])
             }
         }

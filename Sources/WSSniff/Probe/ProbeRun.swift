@@ -10,6 +10,8 @@ package enum ProbeRun {
         case rateLimited(retryAfterMs: Int64?)
         /// `UNAVAILABLE` (a gateway still starting): retry later.
         case unavailable(message: String, retryAfterMs: Int64?)
+        /// A connection failed after earlier ones were answered (the gateway went away, or stopped answering).
+        case failed(message: String)
     }
 
     /// Everything the probe learned.
@@ -66,7 +68,16 @@ package enum ProbeRun {
         }
         for version in request.protocols {
             pace()
-            let attempt = try Self.connection(request, purpose: .protocolCheck, protocolVersion: version, key: key)
+            let attempt: ProbeAttempt
+            do {
+                attempt = try Self.connection(request, purpose: .protocolCheck, protocolVersion: version, key: key)
+            } catch {
+                // The first connection's failure is the answer (not reachable, not a gateway); a later one ends
+                // the probe with what it has.
+                guard connections > 1 else { throw error }
+                result.stop = .failed(message: error.message)
+                return result
+            }
             result.protocolChecks.append(attempt)
             progress(attempt)
             if let stop = Self.stop(attempt) {
@@ -78,7 +89,13 @@ package enum ProbeRun {
         result.protocolVersion = chosen
         for (index, form) in request.forms.enumerated() {
             pace()
-            let attempt = try Self.connection(request, purpose: .form(form), protocolVersion: chosen, key: key)
+            let attempt: ProbeAttempt
+            do {
+                attempt = try Self.connection(request, purpose: .form(form), protocolVersion: chosen, key: key)
+            } catch {
+                result.stop = .failed(message: error.message)
+                return result
+            }
             result.attempts.append(attempt)
             progress(attempt)
             if let stop = Self.stop(attempt) {
