@@ -22,6 +22,7 @@ struct WSSniffCommand: ParsableCommand {
         version: WSSniffVersion.string,
         subcommands: [
             AnalyzeCommand.self, CaptureCommand.self, VerifyCommand.self, SignCommand.self, ReportCommand.self,
+            ProbeCommand.self,
         ]
     )
 }
