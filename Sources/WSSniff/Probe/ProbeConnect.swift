@@ -1,5 +1,6 @@
 import Dissect
 package import ProofVerify
+import WireBytes
 
 /// The connect request the probe sends (docs/gateway-protocol.md sections 2-3): the fields a CLI sends, exactly
 /// one protocol version, `auth.token` when a token is given, and for a form attempt the `device` object signed in

@@ -1,4 +1,5 @@
 import Dissect
+import WireBytes
 
 /// A minimal WebSocket client (RFC 6455) for the probe, on a plain TCP socket: the opening handshake, masked text
 /// frames out, and frames in through the project's own ``WebSocketDirectionParser``.
