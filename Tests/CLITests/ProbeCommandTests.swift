@@ -34,7 +34,14 @@ struct ProbeCommandTests {
             protocolVersion: 3,
             serverVersion: "2026.3.13",
             era: "(OpenClaw up to about 2026.5.9, such as 2026.3.13)"
-        )
+        ),
+        Profile(
+            name: "current",
+            arguments: ["--profile", "current"],
+            protocolVersion: 4,
+            serverVersion: "2026.12.0",
+            era: "(OpenClaw after about 2026.5.9)"
+        ),
     ]
 
     /// A gateway configuration and what the probe must find there.
@@ -427,6 +434,53 @@ struct ProbeCommandTests {
             retry: "retry later"
         ),
     ]
+
+    /// The reference gateway in the current profile, starting up (`--starting`: every non-node client refused with
+    /// `UNAVAILABLE` and 1013) or with its rate limiter at two failures: the probe stops at the first refusal,
+    /// says when to retry, and the gateway logs no connection after it.
+    @Test(
+        .enabled(if: ReferenceGateway.available, "needs node with node-ws"),
+        arguments: [
+            (["--starting"], "unavailable", Self.token),
+            (["--rate-limit", "2"], "rate-limited", "not-the-token"),
+        ]
+    )
+    func currentGatewayStartingOrRateLimitedStopsTheProbe(
+        gatewayArguments: [String],
+        reason: String,
+        token: String
+    ) throws {
+        let gateway = try ReferenceGateway(["--token", Self.token, "--profile", "current"] + gatewayArguments)
+        // Rate limiting needs failures first: two probes with the wrong token use them up.
+        let warmUps = reason == "rate-limited" ? 2 : 0
+        for _ in 0..<warmUps {
+            _ = try Self.probe(
+                ["--url", "ws://127.0.0.1:\(gateway.port)", "--identity", Self.identity, "--yes", "--format", "json"],
+                token: token
+            )
+        }
+        usleep(300_000)
+        let logged = Self.logLines(gateway, count: 0).count
+        let output = try Self.probe(
+            [
+                "--url", "ws://127.0.0.1:\(gateway.port)", "--identity", Self.identity, "--yes", "--all",
+                "--pace", "0", "--format", "json",
+            ],
+            token: token
+        )
+        #expect(output.status == 75, "\(output.stderr)")
+        let document = try Self.json(output)
+        #expect((document["stopped"] as? [String: Any])?["reason"] as? String == reason, "\(document)")
+        #expect((document["conclusion"] as? String)?.contains("retry") == true, "\(document)")
+        usleep(300_000)
+        // Every connection the probe made is in the gateway's log, and the refused one was the last.
+        let made = Self.attempts(document).count
+        let lines = Self.logLines(gateway, count: logged + made)
+        #expect(made >= 1 && lines.count == logged + made, "\(lines.count - logged) logged, \(made) reported")
+        let last = Self.attempts(document).last
+        #expect((last?["close"] as? [String: Any])?["code"] as? Int == (reason == "unavailable" ? 1013 : 1008))
+        #expect(!output.stdout.contains(Self.token) && !output.stderr.contains(Self.token))
+    }
 
     @Test(.enabled(if: LiveWebSocketTests.node != nil, "needs node with node-ws"), arguments: Self.refusals)
     func rateLimitAndStartingStopTheProbe(refusal: Refusal) throws {
