@@ -88,7 +88,6 @@ struct SignCommand: ParsableCommand {
 
     /// The environment variable the token is taken from when neither --token nor --token-file is given (the name the
     /// gateway itself reads its token from).
-    static let tokenVariable = "OPENCLAW_GATEWAY_TOKEN"
 
     func validate() throws {
         try NumberChecks.epochMilliseconds(self.signedAt, option: "--signed-at")
@@ -158,27 +157,7 @@ struct SignCommand: ParsableCommand {
 
     /// The token to sign: --token, else the first line of --token-file, else `OPENCLAW_GATEWAY_TOKEN`, else none.
     private func resolvedToken() throws(WSSniffError) -> String {
-        if let token = self.token {
-            return token
-        }
-        if let path = self.tokenFile {
-            let bytes = try readInput(path, what: "token file")
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw WSSniffError(.invalidCapture, "the token file \(path) is not UTF-8 text")
-            }
-            // The first line, without its line ending: `echo TOKEN > file` and editors add one.
-            let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let token = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-            if token.isEmpty {
-                throw WSSniffError(.usage, "the token file \(path) is empty: its first line is the token")
-            }
-            return token
-        }
-        if let value = getenv(Self.tokenVariable), value.pointee != 0 {
-            Diagnostics.note("signing the token from \(Self.tokenVariable)")
-            return String(cString: value)
-        }
-        return ""
+        try TokenSource.resolve(token: self.token, tokenFile: self.tokenFile, use: "signing")
     }
 
     /// Reads the identity file, private key included; errors never quote key material. Warns when the file's

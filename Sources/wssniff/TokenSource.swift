@@ -6,7 +6,9 @@ import WSSniff
 enum TokenSource {
     static let variable = "OPENCLAW_GATEWAY_TOKEN"
 
-    static func resolve(token: String?, tokenFile: String?) throws(WSSniffError) -> String {
+    /// - Parameter use: what the command does with the token, for the note that says where it came from ("using",
+    ///   "signing").
+    static func resolve(token: String?, tokenFile: String?, use: String = "using") throws(WSSniffError) -> String {
         if let token {
             return token
         }
@@ -24,7 +26,7 @@ enum TokenSource {
             return token
         }
         if let value = getenv(Self.variable), value.pointee != 0 {
-            Diagnostics.note("using the token from \(Self.variable)")
+            Diagnostics.note("\(use) the token from \(Self.variable)")
             return String(cString: value)
         }
         return ""
