@@ -17,6 +17,8 @@ package struct EvidenceReport: Sendable {
     package var redactor: Redactor
     /// Secret strings found in the capture, scrubbed from every rendered text as a last guard.
     package var secrets: Set<String> = []
+    /// What the host did during the capture (`FILE.events.jsonl`): config changes, restarts.
+    package var hostEvents: [HostEvent] = []
 
     package init(
         input: InputSummary,
