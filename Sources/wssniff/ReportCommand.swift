@@ -37,6 +37,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "The OpenClaw config (openclaw.json, JSON5): port, auth mode, token fingerprint, Control UI flags.")
     var config: String?
 
+    @Option(
+        help: "Host events of the capture (capture --watch-config); default: FILE.events.jsonl beside the capture."
+    )
+    var events: String?
+
     @Option(name: [.short, .customLong("output")], help: "Write the Markdown report here (default: stdout).")
     var output: String?
 
@@ -76,6 +81,7 @@ struct ReportCommand: ParsableCommand {
         request.port = UInt16(self.port)
         request.identityPath = self.identity
         request.configPath = self.config
+        request.eventsPath = self.events
         request.markdownPath = self.output
         request.jsonPath = self.json
         request.sanitizedPath = self.sanitizedPcap
