@@ -29,7 +29,7 @@ package final class WatchReader {
     }
 
     deinit {
-        close(self.descriptor)
+        self.finish()
     }
 
     /// The line the reader writes once its watches are set and its baseline sent.
@@ -99,24 +99,36 @@ package final class WatchReader {
 
     /// Events that arrived since the last call (never blocks).
     package func take() -> [HostEvent] {
+        guard !self.finished else { return [] }
         var events = self.early
         self.early = []
         events += self.lines().compactMap(HostEvent.parse(line:))
         return events
     }
 
-    /// Takes what the reader sent until now, then stops it and waits for it.
+    /// Takes what the reader sent until now, then stops it and waits for it (SIGTERM; SIGKILL after a second).
     @discardableResult
     package func finish() -> [HostEvent] {
+        guard !self.finished else { return [] }
         var wait = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
         _ = poll(&wait, 1, 50)
         let events = self.take()
+        self.finished = true
+        // The reader also leaves when its pipe closes.
+        close(self.descriptor)
         kill(self.pid, SIGTERM)
         var status: Int32 = 0
+        for _ in 0..<100 {
+            let done = waitpid(self.pid, &status, WNOHANG)
+            if done == self.pid || (done < 0 && errno != EINTR) { return events }
+            usleep(10_000)
+        }
+        kill(self.pid, SIGKILL)
         while waitpid(self.pid, &status, 0) < 0 && errno == EINTR {}
         return events
     }
 
+    private var finished = false
     private var closed = false
 
     /// The whole lines read so far.
@@ -159,6 +171,11 @@ package final class WatchReader {
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
         signal(SIGTERM, SIG_DFL)
+        // A blocked SIGTERM (inherited from whoever started wssniff) would keep the reader from stopping.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
         _ = wssniff_parent_death_signal(SIGTERM)
         // Nothing of the capture's: standard output may be the pcap (-w -), other descriptors the device and files.
         let null = open("/dev/null", O_RDWR)
