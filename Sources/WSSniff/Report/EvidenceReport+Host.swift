@@ -97,18 +97,21 @@ extension EvidenceReport {
                 noted.insert(number)
                 let until = restart.up.map { " to \(HostEvent.clock($0))" } ?? ""
                 lines.append(
-                    "    Note over G: restart \(number + 1), down from \(HostEvent.clock(restart.down))\(until), "
-                        + "\(restart.refused) refused"
+                    "    Note over G: "
+                        + MermaidDiagram.text(
+                            "restart \(number + 1), down from \(HostEvent.clock(restart.down))\(until), "
+                                + "\(restart.refused) refused"
+                        )
                 )
             }
             if let index = row.connection, let report = byIndex[index] {
                 if HostFindings.isRefused(report) {
-                    lines.append("    C-xG: connection \(index) SYN")
-                    lines.append("    G--xC: RST, refused")
+                    lines.append("    C->>G: connection \(index) SYN")
+                    lines.append("    G->>C: RST, refused")
                 } else {
                     lines.append("    C->>G: connection \(index)")
                     let cut = HostFindings.isCut(report) ? ", cut without close frame" : ""
-                    lines.append("    G-->>C: \(MermaidDiagram.text(report.gateway.verdict.cause.rawValue + cut))")
+                    lines.append("    G->>C: \(MermaidDiagram.text(report.gateway.verdict.cause.rawValue + cut))")
                 }
             } else if let event = row.event {
                 switch event.kind {
