@@ -220,4 +220,75 @@ struct WatchConfigLiveTests {
             #expect(!text.contains(token))
         }
     }
+
+    /// A config owned by one user who is not root: the reader runs as that uid, with no capability; a token that
+    /// changes shows two fingerprints; a rotating capture keeps one side file.
+    @Test func theReaderRunsAsTheFilesOwnerAndSeesATokenChange() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        chmod(directory.path, 0o755)
+        let config = directory.appendingPathComponent("openclaw.json").path
+        let token = "owner-token-\(getpid())-\(UInt32.random(in: 1...UInt32.max))"
+        try "{ gateway: { auth: { token: '\(token)' } } }\n".write(toFile: config, atomically: false, encoding: .utf8)
+        chmod(config, 0o600)
+        chown(config, 1, 1)
+        let capture = try CaptureCommandTests.BackgroundCapture(
+            port: try LoopbackExchange.freePort(),
+            extra: ["--watch-config", config, "--rotate-size", "1"],
+            ownedBy: 65_534
+        )
+        defer { _ = capture.stop(signal: SIGKILL) }
+        try capture.waitFor("watching ")
+        #expect(
+            capture.stderr.contains("from a reader running as uid 1 (daemon), the files' owner"),
+            "\(capture.stderr)"
+        )
+        // Written through by root: the file keeps its owner and mode.
+        let handle = try #require(FileHandle(forWritingAtPath: config))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data("{ gateway: { auth: { token: 'a-new-one' }, bind: 'lan' } }\n".utf8))
+        try handle.close()
+        let deadline = Date().addingTimeInterval(5)
+        while !capture.stdout.contains("config-change") && Date() < deadline { usleep(20_000) }
+        #expect(capture.stop() == 0)
+        let events = try Self.objects(capture.stdout).filter { ($0["event"] as? String)?.hasPrefix("config-") == true }
+        #expect(events.map { $0["event"] as? String } == ["config-watch", "config-change"])
+        #expect(events.last?["kind"] as? String == "modified")
+        #expect(events.last?["owner"] as? String == "daemon")
+        let changes = events.last?["changes"] as? [[String: Any]] ?? []
+        #expect(changes.map { $0["path"] as? String } == ["gateway.auth.token", "gateway.bind"])
+        let before = changes.first?["before"] as? String
+        let after = changes.first?["after"] as? String
+        #expect(changes.first?["change"] as? String == "changed")
+        #expect(before?.hasPrefix("<redacted sha256:") == true && after?.hasPrefix("<redacted sha256:") == true)
+        #expect(before != after)
+        let sideFiles = try FileManager.default.contentsOfDirectory(atPath: capture.directory.path)
+            .filter { $0.hasSuffix(".events.jsonl") }
+        #expect(sideFiles == ["out.pcap.events.jsonl"])
+        for text in [capture.stdout, capture.stderr] {
+            #expect(!text.contains(token) && !text.contains("a-new-one"))
+        }
+    }
+
+    /// With `-w -` standard output is the pcap: the events go to standard error with the other lines, and no side
+    /// file is written.
+    @Test func withThePcapOnStandardOutputTheEventsGoToStandardError() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("openclaw.json").path
+        try "{ gateway: { port: 1 } }\n".write(toFile: config, atomically: false, encoding: .utf8)
+        let output = try TestSupport.run(
+            TestSupport.binary.path,
+            [
+                "capture", "--port", String(try LoopbackExchange.freePort()), "-w", "-", "--duration", "1",
+                "--format", "jsonl", "--watch-config", config,
+            ]
+        )
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stderr.contains("{\"event\":\"config-watch\""))
+        #expect(!output.stdout.contains("config-watch"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(names == ["openclaw.json"])
+        #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/-.events.jsonl"))
+    }
 }
