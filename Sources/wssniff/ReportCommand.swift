@@ -42,6 +42,17 @@ struct ReportCommand: ParsableCommand {
     )
     var events: String?
 
+    @Option(
+        name: .customLong("config-history"),
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Earlier copies of the config (files, or directories of them ordered by modification time): the "
+                + "changes between consecutive versions, redacted.",
+            valueName: "dir|file"
+        )
+    )
+    var configHistory: [String] = []
+
     @Option(name: [.short, .customLong("output")], help: "Write the Markdown report here (default: stdout).")
     var output: String?
 
@@ -82,6 +93,7 @@ struct ReportCommand: ParsableCommand {
         request.identityPath = self.identity
         request.configPath = self.config
         request.eventsPath = self.events
+        request.configHistory = self.configHistory
         request.markdownPath = self.output
         request.jsonPath = self.json
         request.sanitizedPath = self.sanitizedPcap

@@ -14,6 +14,8 @@ package struct ReportRequest: Sendable {
     package var eventsPath: String?
     /// The host events of a live capture (`capture --report`), used instead of a side file.
     package var hostEvents: [HostEvent]?
+    /// `--config-history`: files and directories of earlier config copies.
+    package var configHistory: [String] = []
     /// The names the report gives inputs read from a private copy (a capture from standard input or a FIFO is
     /// spooled to a temporary file first): the copy's path, then the name the user gave.
     package var inputNames: [String: String] = [:]
@@ -164,6 +166,7 @@ extension EvidenceReport {
             redactor: Redactor(enabled: !request.showSecrets)
         )
         if let identity = request.identityPath { try report.compareIdentity(path: identity) }
+        if !request.configHistory.isEmpty { report.configHistory = try ConfigHistory.read(request.configHistory) }
         if let events = request.hostEvents {
             report.hostEvents = events
         } else {
