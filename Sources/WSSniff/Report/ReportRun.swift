@@ -53,6 +53,7 @@ extension ReportRequest {
         if let path = self.identityPath { inputs.append(("--identity", path)) }
         if let path = self.configPath { inputs.append(("--config", path)) }
         if let path = self.eventsPath { inputs.append(("--events", path)) }
+        inputs += self.configHistory.map { ("--config-history", $0) }
         var outputs: [(label: String, path: String)] = []
         if let path = self.markdownPath { outputs.append(("-o", path)) }
         if let path = self.jsonPath { outputs.append(("--json", path)) }
