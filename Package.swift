@@ -89,7 +89,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WSSniffTests",
-            dependencies: ["WSSniff", "Dissect"]
+            dependencies: ["Dissect", "ProofVerify", "WSSniff"]
         ),
     ]
 )

@@ -85,6 +85,22 @@ struct CaptureCommand: ParsableCommand {
     )
     var user: String?
 
+    @Option(
+        name: .customLong("watch-config"),
+        help: ArgumentHelp(
+            "Watch this config file (repeatable): each change is an event with a redacted structural diff.",
+            discussion: "Events go to the output as they happen and, with -w FILE, to FILE.events.jsonl (0600).",
+            valueName: "path"
+        )
+    )
+    var watchConfig: [String] = []
+
+    @Option(
+        name: .customLong("watch-process"),
+        help: ArgumentHelp("Poll /proc for this process's PID changes (repeatable).", valueName: "name")
+    )
+    var watchProcess: [String] = []
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -165,6 +181,7 @@ struct CaptureCommand: ParsableCommand {
         // the capture fails.
         var reportOutputs: ReportFiles.Outputs?
         defer { reportOutputs?.discard() }
+        var hostWatch: HostWatch?
         do {
             try self.refuseSameFile()
             // Everything that needs root happens here, before a packet is read: the device, the filter, the files.
@@ -174,6 +191,14 @@ struct CaptureCommand: ParsableCommand {
                 try runAs.checkRotationDirectory(for: path, switched: false)
             }
             capture = try LiveCapture(options: captureOptions)
+            // The config reader is forked here, before the drop, and keeps only what reading the files needs.
+            hostWatch = try HostWatch(
+                configs: self.watchConfig,
+                processes: self.watchProcess,
+                port: port,
+                write: self.write,
+                owner: runAs
+            )
             if let path = self.report {
                 let outputs = try ReportFiles.Outputs([path])
                 reportOutputs = outputs
@@ -204,6 +229,12 @@ struct CaptureCommand: ParsableCommand {
             "capturing on \(self.interface) (\(capture.linkType)), filter \"\(captureOptions.filter)\""
                 + (writing ?? "") + identity + "; Ctrl-C to stop"
         )
+        if let reader = hostWatch?.readerIdentity {
+            Diagnostics.note(
+                "watching \((self.watchConfig + self.watchProcess).joined(separator: ", ")) from a reader running as "
+                    + reader + (hostWatch?.eventsPath.map { "; events also go to \($0)" } ?? "")
+            )
+        }
         var log = LiveConnectionLog()
         var tally = VerdictTally()
         let show: (String) -> Void = { line in
@@ -248,10 +279,24 @@ struct CaptureCommand: ParsableCommand {
                 show(JSONRenderer.endedConnection(numbered, handshake: reported, options: render).serialized())
             }
         }
+        // Host events are shown even with --quiet: they are not per-connection lines.
+        let emitHost: ([HostEvent]) -> Void = { events in
+            for event in events {
+                show(self.format == .text ? event.textLine : event.json().serialized())
+            }
+        }
+        emitHost(hostWatch?.poll() ?? [])
         let statistics = capture.run(
-            idle: { now in pipeline.tick(now: now, emit) },
-            { info, bytes in pipeline.ingest(info, bytes, handshake: emitHandshake, finished: emit) }
+            idle: { now in
+                emitHost(hostWatch?.poll() ?? [])
+                pipeline.tick(now: now, emit)
+            },
+            { info, bytes in
+                emitHost(hostWatch?.packet(info, bytes) ?? [])
+                pipeline.ingest(info, bytes, handshake: emitHandshake, finished: emit)
+            }
         )
+        emitHost(hostWatch?.finish() ?? [])
         pipeline.finish(emit)
         var summary = "\(TextRenderer.count(statistics.captured, "packet")) captured"
         if self.write != nil {
@@ -273,6 +318,7 @@ struct CaptureCommand: ParsableCommand {
             request.markdownPath = path
             request.port = port
             request.showSecrets = self.output.showSecrets
+            request.hostEvents = hostWatch?.events
             do throws(WSSniffError) {
                 try EvidenceReport.assemble(
                     input: pipeline.input,

@@ -37,6 +37,22 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "The OpenClaw config (openclaw.json, JSON5): port, auth mode, token fingerprint, Control UI flags.")
     var config: String?
 
+    @Option(
+        help: "Host events of the capture (capture --watch-config); default: FILE.events.jsonl beside the capture."
+    )
+    var events: String?
+
+    @Option(
+        name: .customLong("config-history"),
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Earlier copies of the config (files, or directories of them ordered by modification time): the "
+                + "changes between consecutive versions, redacted.",
+            valueName: "dir|file"
+        )
+    )
+    var configHistory: [String] = []
+
     @Option(name: [.short, .customLong("output")], help: "Write the Markdown report here (default: stdout).")
     var output: String?
 
@@ -76,6 +92,8 @@ struct ReportCommand: ParsableCommand {
         request.port = UInt16(self.port)
         request.identityPath = self.identity
         request.configPath = self.config
+        request.eventsPath = self.events
+        request.configHistory = self.configHistory
         request.markdownPath = self.output
         request.jsonPath = self.json
         request.sanitizedPath = self.sanitizedPcap

@@ -17,6 +17,10 @@ package struct EvidenceReport: Sendable {
     package var redactor: Redactor
     /// Secret strings found in the capture, scrubbed from every rendered text as a last guard.
     package var secrets: Set<String> = []
+    /// What the host did during the capture (`FILE.events.jsonl`): config changes, restarts.
+    package var hostEvents: [HostEvent] = []
+    /// `--config-history`: earlier copies of the config and the changes between them.
+    package var configHistory: ConfigHistory?
 
     package init(
         input: InputSummary,

@@ -74,6 +74,8 @@ extension EvidenceReport {
         if let config {
             out += Self.configSection(config, connections: self.connections)
         }
+        out += self.hostSection()
+        out += self.configHistory?.markdown() ?? []
         if !self.identity.isEmpty {
             out.append("## Identity (`--identity`)")
             out.append("")
@@ -336,6 +338,8 @@ extension EvidenceReport {
         } else {
             report.append(("config", .null))
         }
+        report.append(("host", self.hostJSON()))
+        report.append(("configHistory", self.configHistory?.json() ?? .null))
         report.append(("identity", .array(self.identity.map { .string($0) })))
         report.append(("sanitizedCapture", .optional(self.sanitizedPath)))
         report.append(("sanitizerNotes", .array(self.sanitizerNotes.map { .string($0) })))

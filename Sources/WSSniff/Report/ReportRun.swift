@@ -10,6 +10,12 @@ package struct ReportRequest: Sendable {
     package var jsonPath: String?
     package var sanitizedPath: String?
     package var showSecrets = false
+    /// The host events side file (`--events`; by default `FILE.events.jsonl` beside the capture, when there).
+    package var eventsPath: String?
+    /// The host events of a live capture (`capture --report`), used instead of a side file.
+    package var hostEvents: [HostEvent]?
+    /// `--config-history`: files and directories of earlier config copies.
+    package var configHistory: [String] = []
     /// The names the report gives inputs read from a private copy (a capture from standard input or a FIFO is
     /// spooled to a temporary file first): the copy's path, then the name the user gave.
     package var inputNames: [String: String] = [:]
@@ -50,6 +56,8 @@ extension ReportRequest {
         var inputs = self.captures.map { (label: "the capture", path: $0) }
         if let path = self.identityPath { inputs.append(("--identity", path)) }
         if let path = self.configPath { inputs.append(("--config", path)) }
+        if let path = self.eventsPath { inputs.append(("--events", path)) }
+        inputs += self.configHistory.map { ("--config-history", $0) }
         var outputs: [(label: String, path: String)] = []
         if let path = self.markdownPath { outputs.append(("-o", path)) }
         if let path = self.jsonPath { outputs.append(("--json", path)) }
@@ -166,6 +174,12 @@ extension EvidenceReport {
             redactor: Redactor(enabled: !request.showSecrets)
         )
         if let identity = request.identityPath { try report.compareIdentity(path: identity) }
+        if !request.configHistory.isEmpty { report.configHistory = try ConfigHistory.read(request.configHistory) }
+        if let events = request.hostEvents {
+            report.hostEvents = events
+        } else {
+            report.hostEvents = try HostTimeline.events(for: request)
+        }
         if let secrets {
             report.secrets = secrets
         } else if request.captures.isEmpty {
