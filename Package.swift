@@ -7,13 +7,25 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// The commit `wssniff --version` names: WSSNIFF_GIT_COMMIT (scripts/package.sh sets it from `git rev-parse HEAD`,
+/// so nothing is written into the tree), else the checkout's HEAD as this manifest sees it. Hex digits and "-dirty"
+/// only: it becomes a C string literal.
+let gitCommit: String = {
+    var commit = Context.environment["WSSNIFF_GIT_COMMIT"] ?? ""
+    if commit.isEmpty, let git = Context.gitInformation {
+        commit = git.currentCommit + (git.hasUncommittedChanges ? "-dirty" : "")
+    }
+    let allowed = Set("0123456789abcdefABCDEF-dirty")
+    return commit.isEmpty || !commit.allSatisfy({ allowed.contains($0) }) ? "unknown" : commit
+}()
+
 let package = Package(
     name: "wssniff",
     products: [
         .executable(name: "wssniff", targets: ["wssniff"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
     ],
     targets: [
         .systemLibrary(
@@ -37,6 +49,10 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
+            name: "CBuildInfo",
+            cSettings: [.define("WSSNIFF_GIT_COMMIT", to: "\"\(gitCommit)\"")]
+        ),
+        .target(
             name: "Dissect",
             dependencies: ["CZlib"],
             swiftSettings: strictSettings
@@ -49,8 +65,11 @@ let package = Package(
         .target(
             name: "WSSniff",
             dependencies: [
+                "CBuildInfo",
                 "CCrypto",
                 "CPcap",
+                "CSodium",
+                "CZlib",
                 "Dissect",
                 "ProofVerify",
             ],

@@ -20,8 +20,23 @@ struct AnalyzeCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Capture files (pcap or pcapng), read in order; - reads standard input.")
-    var files: [String]
+    @Argument(
+        help: ArgumentHelp("Capture files (pcap or pcapng), read in order; - reads standard input.", valueName: "files")
+    )
+    var arguments: [String] = []
+
+    /// tcpdump's `-r FILE`: the same as the positional files (repeat it for several, in order).
+    @Option(
+        name: .customShort("r"),
+        help: ArgumentHelp(
+            "A capture file, as the positional FILE (tcpdump's -r); repeat it for several.",
+            valueName: "file"
+        )
+    )
+    var read: [String] = []
+
+    /// The capture files, given as arguments or with -r.
+    var files: [String] { self.read + self.arguments }
 
     @Option(help: "The output format.")
     var format: AnalyzeFormat = .text
@@ -50,6 +65,12 @@ struct AnalyzeCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
+        if self.arguments.isEmpty && self.read.isEmpty {
+            throw ValidationError("Missing expected argument '<files> ...': give a capture file (or -r FILE)")
+        }
+        if !self.arguments.isEmpty && !self.read.isEmpty {
+            throw ValidationError("give the capture files either as arguments or with -r, not both")
+        }
         if self.format == .jsonl {
             throw ValidationError("analyze writes one JSON document: use --format json")
         }

@@ -19,11 +19,21 @@ struct WSSniffCommand: ParsableCommand {
             Exit codes: 0 success, 64 bad usage, 65 invalid capture file, 66 cannot open input, \
             69 capture device unavailable, 74 cannot write output, 77 capture not permitted.
             """,
-        version: WSSniffVersion.string,
+        version: BuildInfo.versionText,
         subcommands: [
             AnalyzeCommand.self, CaptureCommand.self, VerifyCommand.self, SignCommand.self, ReportCommand.self,
+            VersionCommand.self,
         ]
     )
+
+    /// tcpdump's `-V`: the same text as `--version` and `wssniff version`.
+    @Flag(name: .customShort("V"), help: "Show the version (as --version).")
+    var showVersion = false
+
+    func run() throws {
+        guard self.showVersion else { throw CleanExit.helpRequest(self) }
+        print(BuildInfo.versionText)
+    }
 }
 
 /// Prints a failure the way every subcommand does, and exits with its documented status.
