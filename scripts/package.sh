@@ -19,11 +19,22 @@ bash scripts/setup.sh
 mkdir -p "$dist/static"
 # libpcap: Debian's source without D-Bus and RDMA (their static libraries are missing or drag in libsystemd).
 bash scripts/build-libpcap.sh "$dist/static"
-# The others: Debian's own static archives. The directory holds archives only, and comes first in the
-# linker's search, so each -l the build asks for (-lpcap, -lsodium, -lz, -lcrypto) picks the .a.
+# The others: Debian's own static archives, and libstdc++'s (GCC's). SwiftPM links what the pkg-config files say
+# (-L/usr/lib/MULTIARCH -lsodium, where the .so wins), so the build gets its own .pc files, found first through
+# PKG_CONFIG_PATH, that point at this directory of archives only. Their Cflags are Debian's, so the compile does not
+# change (libpcap's name the D-Bus headers, through libpcap.pc's Requires.private; libpcap.h does not use them).
 for archive in libsodium.a libz.a libcrypto.a; do
     ln -sf "$libdir/$archive" "$dist/static/$archive"
 done
+ln -sf "$(gcc -print-file-name=libstdc++.a)" "$dist/static/libstdc++.a"
+mkdir -p "$dist/static/pkgconfig"
+for module in libpcap:pcap libsodium:sodium zlib:z libcrypto:crypto; do
+    name=${module%%:*}
+    printf '%s\n' "Name: $name" "Description: $name, static, for scripts/package.sh" \
+        "Version: $(pkg-config --modversion "$name")" "Cflags: $(pkg-config --cflags "$name")" \
+        "Libs: -L$dist/static -l${module#*:}" > "$dist/static/pkgconfig/$name.pc"
+done
+export PKG_CONFIG_PATH=$dist/static/pkgconfig
 
 # The commit --version prints, given to Package.swift in the environment: nothing is written into the tree.
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -32,9 +43,7 @@ echo "package: building wssniff at $commit (release; the first build takes a whi
 start=$SECONDS
 WSSNIFF_GIT_COMMIT=$commit swift build -c release --product wssniff --scratch-path "$scratch" \
     --static-swift-stdlib \
-    -Xlinker -L"$dist/static" -Xlinker -ldl -Xlinker -lpthread \
-    -Xswiftc -Xclang-linker -Xswiftc -static-libstdc++ \
-    -Xswiftc -Xclang-linker -Xswiftc -static-libgcc >&2
+    -Xlinker -L"$dist/static" -Xlinker -ldl -Xlinker -lpthread >&2
 echo "package: built in $((SECONDS - start)) s" >&2
 binary=$(swift build -c release --scratch-path "$scratch" --show-bin-path)/wssniff
 cp "$binary" "$dist/wssniff.unstripped"

@@ -12,11 +12,13 @@ import Testing
         for subcommand in ["analyze", "capture", "verify", "sign", "report", "version"] {
             #expect(output.stdout.contains(subcommand), "\(shell): \(subcommand)")
         }
-        for option in ["--format", "--count", "--write"] {
+        let longForms =
+            shell == "fish" ? ["-l 'format'", "-l 'count'", "-l 'write'"] : ["--format", "--count", "--write"]
+        for option in longForms {
             #expect(output.stdout.contains(option), "\(shell): \(option)")
         }
         // The short options tcpdump users type: -r (analyze), -c (capture), -V (the version).
-        let shortForms = shell == "fish" ? ["-s r", "-s c", "-s V"] : ["-r", "-c", "-V"]
+        let shortForms = shell == "fish" ? ["-s 'r'", "-s 'c'", "-s 'V'"] : ["-r", "-c", "-V"]
         for option in shortForms {
             #expect(output.stdout.contains(option), "\(shell): \(option)")
         }
