@@ -19,14 +19,16 @@ bash scripts/setup.sh
 mkdir -p "$dist/static"
 # libpcap: Debian's source without D-Bus and RDMA (their static libraries are missing or drag in libsystemd).
 bash scripts/build-libpcap.sh "$dist/static"
-# The others: Debian's own static archives, and libstdc++'s (GCC's). SwiftPM links what the pkg-config files say
+# The others: Debian's own static archives. libstdc++ stays shared: Debian 12's libstdc++.a calls arc4random, which
+# would raise the oldest glibc the binary runs on from 2.35 to 2.36 (Ubuntu 22.04 and RHEL 9 have libstdc++ but not
+# glibc 2.36). SwiftPM links what the pkg-config files say
 # (-L/usr/lib/MULTIARCH -lsodium, where the .so wins), so the build gets its own .pc files, found first through
 # PKG_CONFIG_PATH, that point at this directory of archives only. Their Cflags are Debian's, so the compile does not
 # change (libpcap's name the D-Bus headers, through libpcap.pc's Requires.private; libpcap.h does not use them).
 for archive in libsodium.a libz.a libcrypto.a; do
     ln -sf "$libdir/$archive" "$dist/static/$archive"
 done
-ln -sf "$(gcc -print-file-name=libstdc++.a)" "$dist/static/libstdc++.a"
+rm -f "$dist/static/libstdc++.a"
 mkdir -p "$dist/static/pkgconfig"
 for module in libpcap:pcap libsodium:sodium zlib:z libcrypto:crypto; do
     name=${module%%:*}
