@@ -3,6 +3,7 @@
 #   PREFIX=/usr/local bash scripts/install.sh           after `swift build -c release` (or scripts/package.sh)
 #   bash scripts/install.sh --prefix ~/.local           another prefix; DESTDIR= or --destdir stages it elsewhere
 #   bash scripts/install.sh --uninstall                 removes what it installs
+#   bash scripts/install.sh --binary FILE               installs FILE as the binary (the rest generated from it)
 # It installs dist/wssniff when scripts/package.sh built it (self-contained), else .build/release/wssniff (which
 # links the system's libpcap, libsodium, zlib and libcrypto). The man page and completions come from dist/share,
 # or are generated from the binary (the man page with swift-argument-parser's generate-manual).
@@ -15,11 +16,13 @@ prefix=${PREFIX:-/usr/local}
 destdir=${DESTDIR:-}
 from=""
 uninstall=false
+binary=""
 while (( $# > 0 )); do
     case $1 in
         --prefix) prefix=$2; shift 2 ;;
         --destdir) destdir=$2; shift 2 ;;
         --from) from=$2; shift 2 ;;
+        --binary) binary=$2; shift 2 ;;
         --uninstall) uninstall=true; shift ;;
         *) echo "install.sh: unknown argument $1 (see the comment at the top)" >&2; exit 64 ;;
     esac
@@ -34,12 +37,10 @@ if $uninstall; then
     exit 0
 fi
 
-if [[ -z $from ]]; then
-    if [[ -x dist/wssniff ]]; then from=dist; else from=""; fi
-fi
+if [[ -z $from && -z $binary && -x dist/wssniff ]]; then from=dist; fi
 if [[ -n $from ]]; then
     binary=$from/wssniff
-else
+elif [[ -z $binary ]]; then
     binary=.build/release/wssniff
     [[ -x $binary ]] || { echo "install.sh: build first: swift build -c release (or bash scripts/package.sh)" >&2; exit 66; }
 fi
@@ -53,7 +54,8 @@ else
     manual=$(mktemp -d)
     trap 'rm -rf "$manual"' EXIT
     "$(swift build --show-bin-path)/generate-manual" "$binary" --section 1 -o "$manual"
-    cat "$manual/wssniff.1" scripts/wssniff-exit-status.mdoc > "$target/share/man/man1/wssniff.1"
+    # generate-manual ends the page with ".Ex -std" and no newline: end that line, then add the statuses.
+    sed -e '$a\' "$manual/wssniff.1" | cat - scripts/wssniff-exit-status.mdoc > "$target/share/man/man1/wssniff.1"
     "$binary" --generate-completion-script bash > "$target/share/bash-completion/completions/wssniff"
     "$binary" --generate-completion-script zsh > "$target/share/zsh/vendor-completions/_wssniff"
     "$binary" --generate-completion-script fish > "$target/share/fish/vendor_completions.d/wssniff.fish"

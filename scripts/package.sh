@@ -74,6 +74,8 @@ date=$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
 rm -rf "$dist/share" && mkdir -p "$dist/share/man/man1" "$dist/share/bash-completion/completions" \
     "$dist/share/zsh/vendor-completions" "$dist/share/fish/vendor_completions.d"
 "$generator" "$dist/wssniff" --date "$date" --section 1 -o "$dist/share/man/man1"
+# generate-manual ends the page with ".Ex -std" and no newline: end that line, then add the statuses.
+sed -i -e '$a\' "$dist/share/man/man1/wssniff.1"
 cat scripts/wssniff-exit-status.mdoc >> "$dist/share/man/man1/wssniff.1"
 "$dist/wssniff" --generate-completion-script bash > "$dist/share/bash-completion/completions/wssniff"
 "$dist/wssniff" --generate-completion-script zsh > "$dist/share/zsh/vendor-completions/_wssniff"

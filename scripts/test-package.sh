@@ -76,7 +76,8 @@ for file in /usr/bin/wssniff /usr/share/man/man1/wssniff.1.gz /usr/share/bash-co
     /usr/share/doc/wssniff/copyright; do
     check "installed: $file" test -f "$root$file"
 done
-check "man page: has EXIT STATUS" bash -c "zcat '$root/usr/share/man/man1/wssniff.1.gz' | grep -q '^\.It 77'"
+check "man page: has EXIT STATUS" bash -c "zcat '$root/usr/share/man/man1/wssniff.1.gz' | grep -qx '\\.It 77'"
+check "man page: .Ex on its own line" bash -c "zcat '$root/usr/share/man/man1/wssniff.1.gz' | grep -qx '\\.Ex -std'"
 check "installed: --version" test "$(in_root wssniff --version)" == "$version"
 check "installed: analyze - (pipe)" \
     bash -c "chroot '$root' /usr/bin/wssniff analyze - < 'samples/$sample' | grep -q '^ *verdict: $expected:'"
