@@ -7,15 +7,13 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-/// The commit `wssniff --version` names: WSSNIFF_GIT_COMMIT (scripts/package.sh sets it from `git rev-parse HEAD`,
-/// so nothing is written into the tree), else the checkout's HEAD as this manifest sees it. Hex digits and "-dirty"
-/// only: it becomes a C string literal.
+/// The commit `wssniff --version` names: WSSNIFF_GIT_COMMIT, which scripts/package.sh sets from `git rev-parse HEAD`
+/// (so nothing is written into the tree); "unknown" without it. The checkout's HEAD (`Context.gitInformation`) is not
+/// used: SwiftPM reuses an evaluated manifest until its inputs change, so a later commit would be named wrongly.
+/// Hex digits and "-dirty" only: it becomes a C string literal.
 let gitCommit: String = {
-    var commit = Context.environment["WSSNIFF_GIT_COMMIT"] ?? ""
-    if commit.isEmpty, let git = Context.gitInformation {
-        commit = git.currentCommit + (git.hasUncommittedChanges ? "-dirty" : "")
-    }
-    let allowed = Set("0123456789abcdefABCDEF-dirty")
+    let commit = Context.environment["WSSNIFF_GIT_COMMIT"] ?? ""
+    let allowed = Set("0123456789abcdef-dirty")
     return commit.isEmpty || !commit.allSatisfy({ allowed.contains($0) }) ? "unknown" : commit
 }()
 
