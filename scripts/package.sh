@@ -67,8 +67,8 @@ depends=("libc6 (>= $glibc)" "${depends[@]}")
 
 # The man page, from the command definitions (swift-argument-parser's generate-manual, run on the binary), with
 # the exit status section filled in; the completions, from the binary itself.
-swift build --product generate-manual >&2
-generator=$(swift build --show-bin-path)/generate-manual
+swift build -c release --product generate-manual --scratch-path "$scratch" --static-swift-stdlib >&2
+generator=$(swift build -c release --scratch-path "$scratch" --show-bin-path)/generate-manual
 version=$("$dist/wssniff" --version | awk 'NR == 1 { print $2 }')
 date=$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
 rm -rf "$dist/share" && mkdir -p "$dist/share/man/man1" "$dist/share/bash-completion/completions" \
