@@ -6,7 +6,7 @@
 # Debian's patches applied) with the D-Bus, RDMA, Bluetooth, USB and netlink (monitor mode) capture types off:
 # wssniff captures on ordinary network interfaces only.
 #
-#   scripts/build-libpcap.sh OUTDIR    writes OUTDIR/libpcap.a (and OUTDIR/libpcap.version); does nothing when it is there
+#   scripts/build-libpcap.sh OUTDIR    writes OUTDIR/libpcap.a and OUTDIR/libpcap.version (nothing if they are there)
 # Needs root (or sudo) once, to add a deb-src entry for Debian's archive and install flex, bison and dpkg-dev.
 set -euo pipefail
 out=$(realpath -m "${1:?usage: scripts/build-libpcap.sh OUTDIR}")

@@ -42,7 +42,10 @@ if [[ -n $from ]]; then
     binary=$from/wssniff
 elif [[ -z $binary ]]; then
     binary=.build/release/wssniff
-    [[ -x $binary ]] || { echo "install.sh: build first: swift build -c release (or bash scripts/package.sh)" >&2; exit 66; }
+    if [[ ! -x $binary ]]; then
+        echo "install.sh: build first: swift build -c release (or bash scripts/package.sh)" >&2
+        exit 66
+    fi
 fi
 install -d "$target/bin" "$target/share/man/man1" "$target/share/bash-completion/completions" \
     "$target/share/zsh/vendor-completions" "$target/share/fish/vendor_completions.d"

@@ -20,7 +20,8 @@ if [[ ! -x dist/wssniff || -z $deb ]]; then
     echo "test-package: run bash scripts/package.sh first (no dist/wssniff or dist/wssniff_*.deb)" >&2
     exit 66
 fi
-expected=$(python3 -c 'import json, sys; print(json.load(open("samples/expected.json"))[sys.argv[1]]["cause"])' "$sample")
+expected=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["cause"])' \
+    samples/expected.json "$sample")
 
 if [[ ! -d $cache ]]; then
     command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2
