@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the self-contained wssniff binary and the Debian package into dist/ (git-ignored):
 #   dist/wssniff                     stripped, the Swift standard library and libpcap, libsodium, zlib and libcrypto
-#                                    linked in; it needs only glibc (and whatever `ldd dist/wssniff` still lists)
+#                                    linked in; it needs only glibc (2.35+), libstdc++ and libgcc_s
 #   dist/wssniff.unstripped          the same with its symbols
 #   dist/share/...                   the man page wssniff(1) and the bash, zsh and fish completions
 #   dist/wssniff_VERSION_ARCH.deb    all of the above for /usr (dpkg -i / dpkg -r)
