@@ -7,13 +7,23 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// The commit `wssniff --version` names: WSSNIFF_GIT_COMMIT, which scripts/package.sh sets from `git rev-parse HEAD`
+/// (so nothing is written into the tree); "unknown" without it. The checkout's HEAD (`Context.gitInformation`) is not
+/// used: SwiftPM reuses an evaluated manifest until its inputs change, so a later commit would be named wrongly.
+/// Hex digits and "-dirty" only: it becomes a C string literal.
+let gitCommit: String = {
+    let commit = Context.environment["WSSNIFF_GIT_COMMIT"] ?? ""
+    let allowed = Set("0123456789abcdef-dirty")
+    return commit.isEmpty || !commit.allSatisfy({ allowed.contains($0) }) ? "unknown" : commit
+}()
+
 let package = Package(
     name: "wssniff",
     products: [
         .executable(name: "wssniff", targets: ["wssniff"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
     ],
     targets: [
         .systemLibrary(
@@ -41,6 +51,10 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "CBuildInfo",
+            cSettings: [.define("WSSNIFF_GIT_COMMIT", to: "\"\(gitCommit)\"")]
+        ),
+        .target(
             name: "Dissect",
             dependencies: ["CZlib", "WireBytes"],
             swiftSettings: strictSettings
@@ -53,8 +67,11 @@ let package = Package(
         .target(
             name: "WSSniff",
             dependencies: [
+                "CBuildInfo",
                 "CCrypto",
                 "CPcap",
+                "CSodium",
+                "CZlib",
                 "Dissect",
                 "ProofVerify",
                 "WireBytes",

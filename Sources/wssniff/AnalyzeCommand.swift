@@ -20,8 +20,23 @@ struct AnalyzeCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Capture files (pcap or pcapng), read in order; - reads standard input.")
-    var files: [String]
+    @Argument(
+        help: "Capture files (pcap or pcapng), read in order; - reads standard input."
+    )
+    var files: [String] = []
+
+    /// tcpdump's `-r FILE`: the same as the positional files (repeat it for several, in order).
+    @Option(
+        name: .customShort("r"),
+        help: ArgumentHelp(
+            "A capture file, as the positional FILE (tcpdump's -r); repeat it for several.",
+            valueName: "file"
+        )
+    )
+    var read: [String] = []
+
+    /// The capture files, given as arguments or with -r.
+    var inputs: [String] { self.read + self.files }
 
     @Option(help: "The output format.")
     var format: AnalyzeFormat = .text
@@ -54,6 +69,12 @@ struct AnalyzeCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
+        if self.files.isEmpty && self.read.isEmpty {
+            throw ValidationError("Missing expected argument '<files> ...': give a capture file (or -r FILE)")
+        }
+        if !self.files.isEmpty && !self.read.isEmpty {
+            throw ValidationError("give the capture files either as arguments or with -r, not both")
+        }
         if self.format == .jsonl {
             throw ValidationError("analyze writes one JSON document: use --format json")
         }
@@ -63,7 +84,7 @@ struct AnalyzeCommand: ParsableCommand {
         _ = try NumberChecks.port(self.port)
         try self.output.validate()
         do {
-            try FileInput.checkStandardInput(self.files)
+            try FileInput.checkStandardInput(self.inputs)
         } catch {
             throw ValidationError(error.message)
         }
@@ -74,14 +95,14 @@ struct AnalyzeCommand: ParsableCommand {
         options.serverPort = UInt16(self.port)
         // Text read from a pipe is printed live, each connection as it ends (as `capture` does): a connection still
         // open must not hold back the ones after it. Otherwise connections are listed in the order they started.
-        let live = self.format == .text && self.files.contains { FileInput.isStream($0) }
+        let live = self.format == .text && self.inputs.contains { FileInput.isStream($0) }
         options.orderByStart = !live
         options.concurrentAnalysis = !live
         let opened: FileInput.Opened
         do {
             try self.output.apply(to: &options)
             // Every input must open as a capture before anything is printed: output is streamed.
-            opened = try FileInput.check(paths: self.files, hash: self.sha256 && !self.noHash)
+            opened = try FileInput.check(paths: self.inputs, hash: self.sha256 && !self.noHash)
         } catch {
             throw fail(error)
         }
@@ -125,7 +146,7 @@ struct AnalyzeCommand: ParsableCommand {
         }
         do {
             try FileInput.run(
-                paths: self.files,
+                paths: self.inputs,
                 hash: self.sha256 && !self.noHash,
                 progress: !self.quiet,
                 opened: opened,

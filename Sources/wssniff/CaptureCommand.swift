@@ -59,7 +59,7 @@ struct CaptureCommand: ParsableCommand {
     )
     var rotateCount: Int?
 
-    @Option(parsing: .unconditional, help: "Stop after this many packets.")
+    @Option(name: [.customShort("c"), .long], parsing: .unconditional, help: "Stop after this many packets.")
     var count: Int?
 
     @Option(parsing: .unconditional, help: "Stop after this many seconds.")

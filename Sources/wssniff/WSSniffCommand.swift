@@ -17,14 +17,25 @@ struct WSSniffCommand: ParsableCommand {
               sudo wssniff capture --port 18789 --duration 30 -w gateway.pcap
 
             Exit codes: 0 success, 64 bad usage, 65 invalid capture file, 66 cannot open input, \
-            69 capture device unavailable, 74 cannot write output, 77 capture not permitted.
+            69 capture device or gateway unavailable, 74 cannot write output, 75 gateway refused for now (probe: \
+            retry later), 77 capture not permitted.
             """,
-        version: WSSniffVersion.string,
+        version: BuildInfo.versionText,
         subcommands: [
             AnalyzeCommand.self, CaptureCommand.self, VerifyCommand.self, SignCommand.self, ReportCommand.self,
             ProbeCommand.self,
+            VersionCommand.self,
         ]
     )
+
+    /// tcpdump's `-V`: the same text as `--version` and `wssniff version`.
+    @Flag(name: .customShort("V"), help: "Show the version (as --version).")
+    var showVersion = false
+
+    func run() throws {
+        guard self.showVersion else { throw CleanExit.helpRequest(self) }
+        print(BuildInfo.versionText)
+    }
 }
 
 /// Prints a failure the way every subcommand does, and exits with its documented status.
