@@ -249,7 +249,7 @@ package struct GatewayVerdict: Hashable, Sendable {
         if let verdict = Self.startedAfterHandshake(facts) {
             return verdict
         }
-        return Self.predictedVerdict(facts)
+        return ProfileAmbiguity.resolve(Self.predictedVerdict(facts), facts, predict: Self.predictedVerdict)
     }
 
     /// A capture that started mid-connection, after the handshake: its first client request is not the connect and
