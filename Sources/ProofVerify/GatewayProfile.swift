@@ -113,6 +113,8 @@ extension GatewayProfile {
             case gatewayAnswer = "gateway-answer"
             /// `--gateway-version` (or `--gateway-protocol`).
             case option
+            /// The gateway's port: 42919, the port of the NAS package that ships 2026.3.13.
+            case gatewayPort = "gateway-port"
             /// Nothing in the capture says: the default.
             case assumed
         }
@@ -137,6 +139,13 @@ extension GatewayProfile {
 
         /// Whether the gateway's version is known (from the capture or the user), not assumed.
         package var isKnown: Bool { self.basis != .assumed }
+
+        /// The NAS package's port, 42919: its gateway is 2026.3.13.
+        package static let nasPort = Choice(
+            profile: .v2026_3_13,
+            basis: .gatewayPort,
+            reason: "the gateway listens on 42919, the port of the NAS package, which ships 2026.3.13"
+        )
     }
 
     /// The profile for a version string (`--gateway-version`, `server.version`): "current" or an exact profile name;

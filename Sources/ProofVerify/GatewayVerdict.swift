@@ -259,7 +259,7 @@ package struct GatewayVerdict: Hashable, Sendable {
         if let verdict = Self.droppedVerdict(facts) {
             return verdict
         }
-        return Self.predictedVerdict(facts)
+        return ProfileAmbiguity.resolve(Self.predictedVerdict(facts), facts, predict: Self.predictedVerdict)
     }
 
     /// A capture that started mid-connection, after the handshake: its first client request is not the connect and

@@ -101,7 +101,12 @@ struct VerifyCommand: ParsableCommand {
         let (choice, protocolVersion) =
             (try? GatewayVersionOption.resolve(version: self.gatewayVersion, protocolVersion: self.gatewayProtocol))
             ?? (nil, 3)
-        return (choice ?? .assumed, protocolVersion)
+        let assumed = GatewayProfile.Choice(
+            profile: .v2026_3_13,
+            basis: .assumed,
+            reason: "no `--gateway-version` given; 2026.3.13 assumed"
+        )
+        return (choice ?? assumed, protocolVersion)
     }
 
     func run() throws {

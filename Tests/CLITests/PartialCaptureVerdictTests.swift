@@ -141,8 +141,17 @@ import Testing
         )
     }
 
-    static func verdict(_ path: String, port: Int) throws -> [String: Any] {
-        let document = try TestSupport.analyzeJSON([path], extra: ["--port", String(port)])
+    /// The profile of the gateway a sample was recorded against: a cut capture does not carry its version, and what
+    /// the gateway answers may hang on it (docs/gateway-versions.md), so the user gives it.
+    static func gatewayVersion(_ name: String) -> String {
+        name.hasPrefix("current-") || name == "upstream-port.pcap" ? "current" : "2026.3.13"
+    }
+
+    static func verdict(_ path: String, port: Int, version: String = "2026.3.13") throws -> [String: Any] {
+        let document = try TestSupport.analyzeJSON(
+            [path],
+            extra: ["--port", String(port), "--gateway-version", version]
+        )
         let connections = try #require(document["connections"] as? [[String: Any]])
         try #require(connections.count == 1, "one connection in \(path)")
         return try #require(connections[0]["verdict"] as? [String: Any])
@@ -150,7 +159,7 @@ import Testing
 
     /// The causes a capture that ends before the answer can predict from the connect: the gateway's shared token
     /// and pairing are not on the wire, so a connect refused for them (or accepted) predicts nothing.
-    static let decidedBeyondTheWire: Set<String> = ["accepted", "unauthorized", "pairing-required"]
+    static let decidedBeyondTheWire: Set<String> = ["accepted", "unauthorized", "pairing-required", "gateway-starting"]
 
     // MARK: Started at the connect
 
@@ -169,7 +178,7 @@ import Testing
         let path = directory.appendingPathComponent("from-connect.pcap").path
         try pcap.write(Array(pcap.records[(connect - 1)...]), to: path)
 
-        let verdict = try Self.verdict(path, port: expected.gatewayPort)
+        let verdict = try Self.verdict(path, port: expected.gatewayPort, version: Self.gatewayVersion(name))
         let summary = verdict["summary"] as? String ?? ""
         if expected.cause == "accepted" && layout.serverContextTakeover {
             // hello-ok is only said in a message compressed against the challenge, which is not in the capture.
@@ -218,7 +227,7 @@ import Testing
         }
         try pcap.write(kept, to: path, tail: tail)
 
-        let verdict = try Self.verdict(path, port: expected.gatewayPort)
+        let verdict = try Self.verdict(path, port: expected.gatewayPort, version: Self.gatewayVersion(name))
         let summary = verdict["summary"] as? String ?? ""
         #expect(
             verdict["cause"] as? String == Self.predictedCause(expected, layout, answer: answer),
@@ -253,7 +262,7 @@ import Testing
         let gatewayWords =
             expected.closedBy == "gateway"
             && (!expected.closeReason.isEmpty || [1002, 1007, 1009].contains(expected.closeCode ?? 0))
-        let verdict = try Self.verdict(path, port: expected.gatewayPort)
+        let verdict = try Self.verdict(path, port: expected.gatewayPort, version: Self.gatewayVersion(name))
         let summary = verdict["summary"] as? String ?? ""
         if closeFits && gatewayWords {
             #expect(verdict["cause"] as? String == expected.cause, "\(name) at \(snaplen): \(summary)")
@@ -316,7 +325,7 @@ import Testing
         let path = directory.appendingPathComponent("lost-segment.pcap").path
         try pcap.write(pcap.records.enumerated().filter { $0.offset != dropped - 1 }.map(\.element), to: path)
 
-        let verdict = try Self.verdict(path, port: expected.gatewayPort)
+        let verdict = try Self.verdict(path, port: expected.gatewayPort, version: Self.gatewayVersion(name))
         let summary = verdict["summary"] as? String ?? ""
         let gatewayWords =
             expected.closedBy == "gateway"

@@ -263,4 +263,25 @@ import Testing
         #expect(verdict.summary.contains("signed the v4 payload"), "\(verdict.summary)")
         #expect(verdict.summary.contains("no gateway of the known profiles"))
     }
+
+    /// A later client's connect (4..4) with no answer and no version in the capture: 2026.3.13 would refuse it, a
+    /// later gateway would not, so wssniff does not guess; a 3..3 connect keeps the 2026.3.13 prediction.
+    @Test func aLaterClientWithoutTheGatewaysVersionIsNotGuessed() {
+        var connect = Connect()
+        connect.minProtocol = 4
+        connect.maxProtocol = 4
+        let unknown = GatewayVerdict.decide(GatewayVerdictTests.facts(connect))
+        #expect(unknown.cause == .incompleteCapture)
+        #expect(unknown.summary.contains("depends on its version"))
+        #expect(unknown.summary.contains("as 2026.3.13 it would be `protocol-mismatch`"))
+        #expect(unknown.summary.contains("`--gateway-version`"))
+
+        var given = GatewayVerdictTests.facts(connect)
+        given.profileChoice = GatewayProfile.Choice(profile: .v2026_3_13, basis: .option, reason: "given")
+        #expect(GatewayVerdict.decide(given).cause == .protocolMismatch)
+
+        var old = Connect()
+        old.nonceJSON = #""stale""#
+        #expect(GatewayVerdict.decide(GatewayVerdictTests.facts(old)).cause == .deviceNonceMismatch)
+    }
 }

@@ -490,9 +490,10 @@ import Testing
         case "no-connect": firstMessage = ""
         default: break
         }
-        let verdict = GatewayVerdict.decide(
-            Self.facts(connect, firstMessage: firstMessage, connectAfterTimeout: late, signing: payload)
-        )
+        var facts = Self.facts(connect, firstMessage: firstMessage, connectAfterTimeout: late, signing: payload)
+        // The 2026.3.13 gateway's order, that version given: unknown, a 4..5 connect's fate would hang on it.
+        facts.profileChoice = GatewayProfile.Choice(profile: .v2026_3_13, basis: .option, reason: "given")
+        let verdict = GatewayVerdict.decide(facts)
         #expect(verdict.cause == expected, "\(verdict.summary)")
         #expect(!verdict.observed)
         #expect(verdict.predictionReason != nil)

@@ -117,6 +117,7 @@ extension GatewayAnalysis {
         tcpEnded: Bool,
         challenges: ChallengeLog? = nil,
         client: Endpoint? = nil,
+        server: Endpoint? = nil,
         options: GatewayOptions,
         evidence: CaptureEvidence = CaptureEvidence()
     ) -> GatewayAnalysis {
@@ -203,12 +204,15 @@ extension GatewayAnalysis {
             // before its challenge came right after it, not before it.
             analysis.challengeToConnectMs = max(0, (connectTime.nanoseconds - challengeTime.nanoseconds) / 1_000_000)
         }
-        let choice = GatewayProfile.choose(
+        var choice = GatewayProfile.choose(
             helloOK: analysis.response?.helloOK,
             error: analysis.response?.error,
             closeReasons: websocket.closes.filter { $0.record.direction == .server }.map(\.record.reason),
             option: options.gatewayVersion
         )
+        if choice.basis == .assumed && server?.port == 42919 {
+            choice = .nasPort
+        }
         analysis.profileChoice = choice
         analysis.handshakeTimeoutMilliseconds =
             options.handshakeTimeoutMs.map { Int($0) }

@@ -252,6 +252,7 @@ package struct Pipeline {
             tcpEnded: false,
             challenges: self.analysisState.challenges,
             client: decision.client,
+            server: decision.server,
             options: self.gatewayOptions,
             evidence: CaptureEvidence(
                 clientGapBytes: decision.gapBytes.client,
@@ -395,6 +396,7 @@ package struct Pipeline {
             tcpEnded: job.tcp.end != .open,
             challenges: state.challenges,
             client: job.client,
+            server: job.server,
             options: options,
             evidence: CaptureEvidence(job.tcp, snaplen: job.snaplen)
         )
