@@ -202,7 +202,9 @@ struct WatchConfigLiveTests {
             #expect(text.contains("Restart 1: the gateway was down from "))
             #expect(text.contains("1 refused connect ("))
             #expect(text.contains("(FIN from the gateway at ") || text.contains("(RST from the gateway at "))
-            let putBack = text.split(separator: "\n").first { $0.contains("it puts back keys the previous version") }
+            let putBack = text.split(separator: "\n").first {
+                $0.contains("it puts back keys the previous version") && $0.contains(" replaced at ")
+            }
             #expect(putBack?.hasPrefix("- Restart 1: config \(supervisor.config) replaced at ") == true)
             #expect(putBack?.contains("`gateway.mode` = \"local\"") == true)
             #expect(putBack?.contains("`gateway.auth.token` = <redacted sha256:") == true)

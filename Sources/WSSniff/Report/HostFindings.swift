@@ -24,9 +24,8 @@ package struct HostFindings: Sendable {
         package var events: [HostEvent] = []
     }
 
-    /// How long before a restart's first refused connect (or after its return) host events and cut connections
-    /// still count as part of it.
-    package static let margin: Int64 = 5_000_000_000
+    /// How far back a restart's first sign may lie before its first refused connect: 5 minutes.
+    package static let lookBack: Int64 = 300_000_000_000
 
     package var events: [HostEvent]
     package var restarts: [Restart] = []
@@ -87,9 +86,10 @@ package struct HostFindings: Sendable {
             let down = restarts[index].down
             let up = restarts[index].up
             let previousUp = index > 0 ? restarts[index - 1].up : nil
-            // Cut connections and process exits count from a few seconds before the first refused connect, never
-            // from before the previous restart ended.
-            var earliest = Timestamp(nanoseconds: down.nanoseconds - Self.margin)
+            // Cut connections and process exits count back to the last connect the gateway answered before it went
+            // down (or the previous restart's end): the gateway was up then.
+            let answered = connections.filter { !Self.isRefused($0) && $0.tcp.firstPacket.timestamp < down }
+            var earliest = answered.map(\.tcp.firstPacket.timestamp).max() ?? Timestamp(nanoseconds: .min)
             if let previousUp, previousUp > earliest { earliest = previousUp }
             var begin = down
             for report in connections {
@@ -111,6 +111,10 @@ package struct HostFindings: Sendable {
             if restarts[index].refused == 0 { restarts[index].refused = restarts[index].refusedConnections.count }
             for event in events where event.kind == .processRestart && event.oldPid != nil {
                 if event.time >= earliest && event.time < begin { begin = event.time }
+            }
+            if down.nanoseconds - begin.nanoseconds > Self.lookBack {
+                // A sign a long time before (5 minutes): not the same restart.
+                begin = down
             }
             // The restart runs from the first sign of it (a connection cut, the process gone, the first refused
             // connect) to the first connect answered again.
