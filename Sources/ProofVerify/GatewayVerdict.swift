@@ -283,6 +283,9 @@ package struct GatewayVerdict: Hashable, Sendable {
             ("origin not allowed", .originNotAllowed),
             ("control ui requires device identity", .deviceIdentityRequired),
             ("pairing required", .pairingRequired),
+            ("service restart", .gatewayClosed),
+            ("slow consumer", .gatewayClosed),
+            ("repeated unauthorized calls", .gatewayClosed),
         ]
         return table.first { text.hasPrefix($0.0) }?.1
     }
@@ -306,7 +309,8 @@ package struct GatewayVerdict: Hashable, Sendable {
         var said: String?
         if let message = facts.response?.error?.message {
             said = message
-        } else if let close, !close.reason.isEmpty {
+        } else if let close = facts.gatewayInitiatedClose, !close.reason.isEmpty {
+            // A close that echoes the client's carries the client's words, not the gateway's.
             said = close.reason
         }
         if let said {
@@ -665,7 +669,8 @@ package struct GatewayVerdict: Hashable, Sendable {
             }
             guard params.device != nil, let proof = facts.proof else {
                 if params.hasSharedAuth {
-                    return nil
+                    // The Control UI needs a device even with the token (2026.3.13, default config).
+                    return Self.controlUIWithoutDevice(facts)
                 }
                 return (.deviceIdentityRequired, Self.detail(.deviceIdentityRequired, facts, observed: false))
             }
@@ -792,6 +797,8 @@ package struct GatewayVerdict: Hashable, Sendable {
                 + "says \"device signature invalid\" instead."
         case .originNotAllowed:
             return Self.originDetail(facts)
+        case .gatewayClosed:
+            return Self.gatewayClosedDetail(facts)
         case .unauthorized:
             let message = facts.response?.error?.message ?? facts.serverClose?.reason ?? ""
             return "the gateway refused the shared token or password (\(message)); check `gateway.auth.token` "

@@ -16,7 +16,7 @@ import Testing
     ]
     /// The rewrites that keep every byte: tshark must decode the same frames as wssniff on them.
     static let reorderings = ["ack-ahead", "swap", "duplicate"]
-    static let samples: [String] = SampleVerdictTests.files
+    static let samples: [String] = SampleVerdictTests.handshakeFiles
 
     /// The addresses `duplicate` gives the second view (the bridge side of a NAT'd container).
     static let natAddresses: Set<String> = ["172.17.0.1", "172.17.0.2", "fd00:17::1", "fd00:17::2"]

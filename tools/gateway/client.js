@@ -65,6 +65,9 @@ const SCENARIOS = {
     'tls-client': 'a TLS ClientHello (a wss:// client) on the plain port; node answers HTTP 400 -> not-websocket',
     'chat-invalid-utf8': 'good v3, 20 health requests, then a text message with invalid UTF-8 -> invalid-utf8 (1007 from ws after hello-ok)',
 };
+// Scenarios that need a gateway of their own (started slow, stopped or killed mid-session) or make no
+// WebSocket at all: run-scenarios.sh runs them in its extras, never against the shared gateway.
+const OWN_GATEWAY = new Set(['busy-gateway', 'gateway-restart', 'gateway-killed', 'tls-client']);
 const RAW_RULES = {
     'client-frame-unmasked': 'the connect in an unmasked frame -> 1002',
     'rsv-without-extension': 'the connect with RSV1 set, no extension negotiated -> 1002',
@@ -122,7 +125,8 @@ function parseOptions(argv) {
                 process.exit(0);
             // falls through (never reached)
             case '--list':
-                for (const [k, v] of Object.entries(SCENARIOS)) console.log(`${k.padEnd(24)} ${v}`);
+                // Scenarios that need a gateway of their own (run-scenarios.sh's extras) are in --list-json only.
+                for (const [k, v] of Object.entries(SCENARIOS)) if (!OWN_GATEWAY.has(k)) console.log(`${k.padEnd(24)} ${v}`);
                 for (const [k, v] of Object.entries(RAW_RULES)) console.log(`--raw ${k.padEnd(38)} ${v}`);
                 process.exit(0);
             // falls through (never reached)

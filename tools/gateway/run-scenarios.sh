@@ -178,7 +178,6 @@ start_gateway main --port 0 --token "$TOKEN" || { echo "run-scenarios: the gatew
 while read -r name; do
     want "$name" || continue
     [ "$name" = stale-nonce ] && continue   # two connections: below
-    case $name in busy-gateway|gateway-restart|gateway-killed|tls-client) continue ;; esac   # own gateways: below
     run_one "$name" "$name.pcap" lo -- --scenario "$name"
 done < <(node "$here/client.js" --port 1 --list | awk '$1 != "--raw" {print $1}')
 while read -r rule; do

@@ -10,6 +10,9 @@ extension GatewayAnalysis {
         if let challenge = analysis.challengeTime, let close = serverClose {
             timeline.challengeToServerCloseMs = Self.milliseconds(from: challenge, to: close.record.packet.timestamp)
         }
+        if let connect = analysis.firstClientMessageTime, let close = serverClose {
+            timeline.connectToServerCloseMs = Self.milliseconds(from: connect, to: close.record.packet.timestamp)
+        }
         let ending = websocket.tcpEndings.min { $0.packet.number < $1.packet.number }
         if let answered = analysis.responseTime {
             if let close = websocket.closes.first {
@@ -30,6 +33,23 @@ extension GatewayAnalysis {
             )
         }
         return timeline
+    }
+
+    /// The closes with the one sent first in front. The parse order is that order, except in a capture that starts
+    /// mid-connection, where one direction's frames are found again later than the other's: there a close of the other
+    /// side that is earlier both in record number and in time came first. (Either alone can mislead: records can be
+    /// out of order, and timestamps of records taken on two CPUs too.)
+    static func sendingOrder(_ closes: [WebSocketConnectionSummary.Close]) -> [WebSocketConnectionSummary.Close] {
+        guard let first = closes.first,
+            let earlier = closes.firstIndex(where: {
+                $0.record.direction != first.record.direction
+                    && $0.record.packet.number < first.record.packet.number
+                    && $0.record.packet.timestamp.nanoseconds < first.record.packet.timestamp.nanoseconds
+            })
+        else { return closes }
+        var ordered = closes
+        ordered.insert(ordered.remove(at: earlier), at: 0)
+        return ordered
     }
 
     private static func milliseconds(from start: Timestamp, to end: Timestamp) -> Int64 {
