@@ -29,7 +29,10 @@ extension GatewayVerdict {
     static func afterAcceptedVerdict(_ facts: HandshakeFacts, accepted: String) -> GatewayVerdict? {
         guard facts.source == .capture else { return nil }
         let lasted = facts.timeline.sessionMs.map { " " + ConnectionTimeline.duration($0) + " after its `hello-ok`" }
-        if let close = facts.gatewayInitiatedClose {
+        // A bare 1000 with no close of the client after it may be the echo of a client close the capture did not
+        // read (a capture that starts mid-connection): not evidence that the gateway ended the session.
+        let bare = facts.gatewayInitiatedClose.map { ($0.code == 1000 || $0.code == nil) && $0.reason.isEmpty } ?? false
+        if let close = facts.gatewayInitiatedClose, !bare || facts.closes.contains(where: { $0.direction == .client }) {
             let reason = close.reason.isEmpty ? "no reason" : JSONValue.string(close.reason).jsonText
             return GatewayVerdict(
                 cause: .gatewayClosed,

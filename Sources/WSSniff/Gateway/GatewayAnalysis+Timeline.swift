@@ -35,14 +35,25 @@ extension GatewayAnalysis {
         return timeline
     }
 
-    /// The closes with the one sent first in front. The parse order is that order, except in a capture that starts
-    /// mid-connection, where one direction's frames are found again later than the other's: there a close of the other
-    /// side that is earlier both in record number and in time came first. (Either alone can mislead: records can be
-    /// out of order, and timestamps of records taken on two CPUs too.)
-    static func sendingOrder(_ closes: [WebSocketConnectionSummary.Close]) -> [WebSocketConnectionSummary.Close] {
-        guard let first = closes.first,
+    /// The closes, the one sent first in front. The parse order is that order, except when the client's stream lost
+    /// bytes in a gap (or in a capture that starts mid-connection, for both sides): its framing is found again, so its
+    /// frames may be read later than the other side's, so its close moves in front when it is earlier both in record number and in
+    /// time. (Either alone can mislead: records can be out of order, and timestamps of records taken on two CPUs too.)
+    static func sendingOrder(
+        _ websocket: WebSocketConnectionSummary,
+        evidence: CaptureEvidence
+    ) -> [WebSocketConnectionSummary.Close] {
+        let closes = websocket.closes
+        let late: Set<Direction> =
+            websocket.kind == .midStream
+            ? [.client, .server]
+            : Set(
+                // Only the client's: a gateway close moved in front would claim a session the gateway ended.
+                [evidence.clientGapBytes > 0 ? Direction.client : nil].compactMap { $0 }
+            )
+        guard let first = closes.first, !late.isEmpty,
             let earlier = closes.firstIndex(where: {
-                $0.record.direction != first.record.direction
+                $0.record.direction != first.record.direction && late.contains($0.record.direction)
                     && $0.record.packet.number < first.record.packet.number
                     && $0.record.packet.timestamp.nanoseconds < first.record.packet.timestamp.nanoseconds
             })
