@@ -33,6 +33,8 @@ package struct ConnectionTimeline: Hashable, Sendable {
 
     /// The time from the `connect.challenge` to the gateway's first close frame, ms.
     package var challengeToServerCloseMs: Int64?
+    /// The time from the client's first message to the gateway's first close frame, ms.
+    package var connectToServerCloseMs: Int64?
     /// The time from the gateway's answer to the connect (`hello-ok`) to the first close frame, or to the TCP end
     /// when no close frame came, ms: how long the accepted session lasted.
     package var sessionMs: Int64?

@@ -29,7 +29,10 @@ extension GatewayVerdict {
     static func afterAcceptedVerdict(_ facts: HandshakeFacts, accepted: String) -> GatewayVerdict? {
         guard facts.source == .capture else { return nil }
         let lasted = facts.timeline.sessionMs.map { " " + ConnectionTimeline.duration($0) + " after its `hello-ok`" }
-        if let close = facts.gatewayInitiatedClose {
+        // A bare 1000 with no close of the client after it may be the echo of a client close the capture did not
+        // read (a capture that starts mid-connection): not evidence that the gateway ended the session.
+        let bare = facts.gatewayInitiatedClose.map { ($0.code == 1000 || $0.code == nil) && $0.reason.isEmpty } ?? false
+        if let close = facts.gatewayInitiatedClose, !bare || facts.closes.contains(where: { $0.direction == .client }) {
             let reason = close.reason.isEmpty ? "no reason" : JSONValue.string(close.reason).jsonText
             return GatewayVerdict(
                 cause: .gatewayClosed,
@@ -78,10 +81,25 @@ extension GatewayVerdict {
         }
     }
 
+    /// The sentence after "The gateway closed with 1012 "service restart": " when the gateway's `hello-ok` is not
+    /// readable and its close reason says it closed a session.
+    static func gatewayClosedDetail(_ facts: HandshakeFacts) -> String {
+        guard let close = facts.gatewayInitiatedClose ?? facts.serverClose else {
+            return "the gateway closed the session itself."
+        }
+        return "a close the gateway sends to a session it had accepted: " + Self.gatewayCloseMeaning(close)
+    }
+
     // MARK: No close frame at all
 
     /// A connection that ended (FIN or RST) with no close frame either way and no answer to the connect.
     static func droppedVerdict(_ facts: HandshakeFacts) -> GatewayVerdict? {
+        if case .notJSON(let error) = facts.firstClientMessage,
+            error.code == .jsonTooDeep || error.code == .jsonTooLarge
+        {
+            // Past wssniff's own bounds: what the gateway made of the message is not predicted.
+            return nil
+        }
         guard facts.source == .capture, facts.closes.isEmpty, facts.response == nil, facts.missingEvidence == nil,
             facts.startCaptured || facts.challenge != nil, facts.challenge != nil || facts.request != nil,
             let end = facts.timeline.tcpEnd
@@ -146,18 +164,29 @@ extension GatewayVerdict {
         let timeout = Int64(facts.handshakeTimeoutMilliseconds)
         guard facts.source == .capture, close.reason.isEmpty, facts.gatewayInitiatedClose == close,
             facts.response == nil, facts.missingEvidence == nil, !facts.connectAfterTimeout,
-            let request = facts.request, request.method == "connect",
-            let sent = facts.challengeToConnectMs, let closed = facts.timeline.challengeToServerCloseMs,
-            closed * 10 >= timeout * 9
+            let request = facts.request, request.method == "connect"
         else { return nil }
+        let timing: String
+        if let sent = facts.challengeToConnectMs, let closed = facts.timeline.challengeToServerCloseMs {
+            guard closed * 10 >= timeout * 9 else { return nil }
+            timing =
+                "\(ConnectionTimeline.duration(closed)) after the challenge without answering the connect, which the "
+                + "client sent \(ConnectionTimeline.duration(sent)) after the challenge"
+        } else if facts.challenge == nil, let closed = facts.timeline.connectToServerCloseMs {
+            // The capture starts after the challenge: the time since the connect is at most the timer's.
+            guard closed * 10 >= timeout * 9 else { return nil }
+            timing =
+                "\(ConnectionTimeline.duration(closed)) after the client's connect without answering it (the "
+                + "capture starts after the challenge, which came before the connect)"
+        } else {
+            return nil
+        }
         let timeoutText = ConnectionTimeline.seconds(timeout)
         return GatewayVerdict(
             cause: .handshakeTimeout,
             observed: true,
-            summary: "The gateway closed with \(Self.codeText(close.code)) and no reason "
-                + "\(ConnectionTimeline.duration(closed)) after the challenge without answering the connect, which "
-                + "the client sent \(ConnectionTimeline.duration(sent)) after the challenge: the gateway's "
-                + "\(timeoutText) handshake timer fired while the connect waited for its checks, as it does on a busy "
+            summary: "The gateway closed with \(Self.codeText(close.code)) and no reason " + timing
+                + ": the gateway's \(timeoutText) handshake timer fired while the connect waited for its checks, as it does on a busy "
                 + "gateway (a large config, a slow disk, many plugins, a small NAS). The client is not at fault. "
                 + "Releases from 2026.3.22 wait 10 s; until the gateway is updated, reduce its startup load (fewer "
                 + "plugins, a smaller config) or let the client retry once the gateway has settled."
@@ -181,6 +210,7 @@ extension GatewayVerdict {
         summary += ": the close is the client's own, not the gateway's"
         summary += facts.closes.contains { $0.direction == .server } ? ", whose close only echoes it" : ""
         summary += ". " + Self.clientCodeMeaning(close.code)
+        let echoed = facts.closes.contains { $0.direction == .server }
         if facts.request != nil {
             if let (cause, detail) = Self.firstFailingCheck(facts), cause != .incompleteCapture {
                 summary += " wssniff's own checks of the connect find: " + detail
@@ -189,6 +219,15 @@ extension GatewayVerdict {
             }
         } else {
             summary += " The gateway checked nothing: why the client gave up is in the client's own log or console."
+        }
+        guard echoed else {
+            // The gateway's side of the close is not in the capture: what the client did is, the gateway's answer not.
+            return GatewayVerdict(
+                cause: .clientClosed,
+                observed: false,
+                summary: summary + " The capture ends before the gateway answered that close.",
+                predictionReason: "the capture ends before the gateway answered the client's close"
+            )
         }
         return GatewayVerdict(cause: .clientClosed, observed: true, summary: summary)
     }
@@ -228,7 +267,9 @@ extension GatewayVerdict {
 
     /// The sentence for the Control UI's "control ui requires device identity", `nil` for other messages.
     static func secureContextDetail(_ facts: HandshakeFacts) -> String? {
-        guard facts.gatewayWords.lowercased().hasPrefix("control ui requires device identity") else { return nil }
+        let said = facts.gatewayWords.lowercased().hasPrefix("control ui requires device identity")
+        let predicted = facts.gatewayWords.isEmpty && Self.isControlUIWithoutDevice(facts)
+        guard said || predicted else { return nil }
         let origin = facts.timeline.origin.map { " (`Origin: \($0)`)" } ?? ""
         // Upstream's gateway security docs (docs/gateway/security): the Control UI needs a secure context to make
         // its device identity; gateway.controlUi.allowInsecureAuth is a localhost-only compatibility switch.
@@ -239,6 +280,18 @@ extension GatewayVerdict {
             + "`gateway.controlUi.allowInsecureAuth` only covers plain HTTP on localhost, and "
             + "`gateway.controlUi.dangerouslyDisableDeviceAuth` drops the device check for everyone: a last resort "
             + "that lets anyone with the token in."
+    }
+
+    /// A Control UI connect with no `device`: 2026.3.13 refuses it even with the right token, unless
+    /// `gateway.controlUi.allowInsecureAuth` (localhost) or `dangerouslyDisableDeviceAuth` is set.
+    static func controlUIWithoutDevice(_ facts: HandshakeFacts) -> (Cause, String)? {
+        guard Self.isControlUIWithoutDevice(facts) else { return nil }
+        return (.deviceIdentityRequired, Self.detail(.deviceIdentityRequired, facts, observed: false))
+    }
+
+    private static func isControlUIWithoutDevice(_ facts: HandshakeFacts) -> Bool {
+        guard let params = facts.connect, params.device == nil else { return false }
+        return params.client?.id?.stringValue == "openclaw-control-ui"
     }
 
     private static func lowercasedFirst(_ text: String) -> String {

@@ -304,6 +304,9 @@ package struct GatewayVerdict: Hashable, Sendable {
             ("control ui requires device identity", .deviceIdentityRequired),
             ("pairing required", .pairingRequired),
             ("gateway starting", .gatewayStarting),
+            ("service restart", .gatewayClosed),
+            ("slow consumer", .gatewayClosed),
+            ("repeated unauthorized calls", .gatewayClosed),
         ]
         return table.first { text.hasPrefix($0.0) }?.1
     }
@@ -327,7 +330,8 @@ package struct GatewayVerdict: Hashable, Sendable {
         var said: String?
         if let message = facts.response?.error?.message {
             said = message
-        } else if let close, !close.reason.isEmpty {
+        } else if let close = facts.gatewayInitiatedClose, !close.reason.isEmpty {
+            // A close that echoes the client's carries the client's words, not the gateway's.
             said = close.reason
         }
         if let said {
@@ -687,7 +691,8 @@ package struct GatewayVerdict: Hashable, Sendable {
             }
             guard params.device != nil, let proof = facts.proof else {
                 if params.hasSharedAuth {
-                    return nil
+                    // The Control UI needs a device even with the token (2026.3.13, default config).
+                    return Self.controlUIWithoutDevice(facts)
                 }
                 return (.deviceIdentityRequired, Self.detail(.deviceIdentityRequired, facts, observed: false))
             }
@@ -817,6 +822,8 @@ package struct GatewayVerdict: Hashable, Sendable {
                 + "says \"device signature invalid\" instead."
         case .originNotAllowed:
             return Self.originDetail(facts)
+        case .gatewayClosed:
+            return Self.gatewayClosedDetail(facts)
         case .unauthorized:
             let message = facts.response?.error?.message ?? facts.serverClose?.reason ?? ""
             return "the gateway refused the shared token or password (\(message)); check `gateway.auth.token` "

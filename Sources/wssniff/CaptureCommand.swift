@@ -177,6 +177,7 @@ struct CaptureCommand: ParsableCommand {
 
         let capture: LiveCapture
         let runAs: CaptureUser?
+        var listeners: [GatewayListener]?
         // The report is written to a temporary file staged now and put in place when the capture ends; removed if
         // the capture fails.
         var reportOutputs: ReportFiles.Outputs?
@@ -199,6 +200,10 @@ struct CaptureCommand: ParsableCommand {
                 write: self.write,
                 owner: runAs
             )
+            // Where the gateway port listens (other network namespaces need root to see), for the end's hint.
+            if self.filter == nil {
+                listeners = ListenerScan.scan(ports: Set(Self.listenerPorts(port)))
+            }
             if let path = self.report {
                 let outputs = try ReportFiles.Outputs([path])
                 reportOutputs = outputs
@@ -310,6 +315,11 @@ struct CaptureCommand: ParsableCommand {
         if let hint = tally.hint(port: port, truncatedPackets: pipeline.input.truncatedPackets, live: true) {
             Diagnostics.note(hint)
         }
+        if tally.total == 0, let listeners,
+            let hint = ListenerScan.hint(listeners, interface: self.interface, ports: Self.listenerPorts(port))
+        {
+            Diagnostics.note("where the traffic is: " + hint)
+        }
         if let failure = statistics.failure {
             throw fail(failure)
         }
@@ -333,5 +343,10 @@ struct CaptureCommand: ParsableCommand {
             }
             Diagnostics.note("report written to \(path)")
         }
+    }
+
+    /// The ports whose listeners the end's hint looks for: `--port`, and upstream's default 18789.
+    static func listenerPorts(_ port: UInt16) -> [UInt16] {
+        port == 18789 ? [port] : [port, 18789]
     }
 }

@@ -772,4 +772,42 @@ import Testing
         #expect(output.status == 77, "\(output.stderr)")
         #expect(output.stderr.contains("setcap cap_net_raw,cap_net_admin=eip"))
     }
+
+    /// Nothing on `lo`, and the gateway port listening in a network namespace of its own (a container's): the capture
+    /// says where it listens and how to capture there.
+    @Test(
+        .enabled(
+            if: TestSupport.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
+                && FileManager.default.isExecutableFile(atPath: "/usr/bin/node"),
+            "needs root, unshare and node"
+        )
+    )
+    func anEmptyCaptureSaysWhereTheGatewayPortListens() throws {
+        let port = try LoopbackExchange.freePort()
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        listener.arguments = [
+            "-n", "/usr/bin/node", "-e",
+            "require('net').createServer().listen(\(port), '0.0.0.0', () => console.log('listening'));"
+                + " setTimeout(() => process.exit(0), 20000)",
+        ]
+        let ready = Pipe()
+        listener.standardOutput = ready
+        listener.standardError = FileHandle.nullDevice
+        try listener.run()
+        defer {
+            listener.terminate()
+            listener.waitUntilExit()
+        }
+        _ = ready.fileHandleForReading.availableData  // "listening", or EOF if node failed
+        let output = try TestSupport.wssniff("capture", "--port", String(port), "--duration", "1")
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(
+            output.stderr.contains(
+                "where the traffic is: port \(port) listens on 0.0.0.0 in another network namespace"
+            ),
+            "\(output.stderr)"
+        )
+        #expect(output.stderr.contains("`nsenter -t "), "\(output.stderr)")
+    }
 }

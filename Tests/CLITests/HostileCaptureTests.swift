@@ -168,7 +168,9 @@ import Testing
     @Test func a60KiBConnectIsReadAndA70KiBOneIsTooBig() throws {
         let run = try Self.analyze("big-connect")
         #expect(run.status == 0)
-        #expect(run.causes() == ["incomplete-capture", "message-too-big"])
+        // The 60 KiB connect is followed by the client's FIN and no answer: a connection dropped before the gateway
+        // answered (issue 18; before, `incomplete-capture`, although the capture shows the end).
+        #expect(run.causes() == ["connection-dropped", "message-too-big"])
         let connect = (run.connections.first?["gateway"] as? [String: Any])?["connect"] as? [String: Any]
         #expect(connect != nil)
     }

@@ -20,6 +20,7 @@ import Testing
     /// The single-connection pcap samples (the rewrites below read and write classic pcap).
     static let samples: [String] = SampleVerdictTests.expected()
         .filter { $0.key.hasSuffix(".pcap") && $0.value["connections"] == nil }
+        .filter { $0.value["cause"] as? String != "not-websocket" }
         .keys.sorted()
 
     static func expectation(_ name: String) throws -> Expectation {
@@ -159,7 +160,10 @@ import Testing
 
     /// The causes a capture that ends before the answer can predict from the connect: the gateway's shared token
     /// and pairing are not on the wire, so a connect refused for them (or accepted) predicts nothing.
-    static let decidedBeyondTheWire: Set<String> = ["accepted", "unauthorized", "pairing-required", "gateway-starting"]
+    /// (An origin is refused against the gateway's allow-list, which the wire does not show.)
+    static let decidedBeyondTheWire: Set<String> = [
+        "accepted", "unauthorized", "pairing-required", "gateway-starting", "origin-not-allowed",
+    ]
 
     // MARK: Started at the connect
 
@@ -203,6 +207,10 @@ import Testing
             return expected.cause
         }
         if layout.handshakeAccepted || Self.decidedBeyondTheWire.contains(expected.cause) {
+            return "incomplete-capture"
+        }
+        // A timeout that fired although the connect came in time (a busy gateway) is the gateway's load, not the wire.
+        if expected.cause == "handshake-timeout", let connect = layout.connectRecord, connect < answer {
             return "incomplete-capture"
         }
         return expected.cause
@@ -332,6 +340,10 @@ import Testing
             && (!expected.closeReason.isEmpty || [1002, 1007, 1009].contains(expected.closeCode ?? 0))
         if gatewayWords || expected.cause == "accepted" {
             #expect(verdict["cause"] as? String == expected.cause, "\(name) without record \(dropped): \(summary)")
+            #expect(verdict["observed"] as? Bool == true)
+        } else if expected.cause == "connection-dropped" && layout.handshakeAccepted {
+            // The hello-ok is the gateway's word; with bytes missing, no close frame cannot be told from a lost one.
+            #expect(verdict["cause"] as? String == "accepted", "\(name) without record \(dropped): \(summary)")
             #expect(verdict["observed"] as? Bool == true)
         } else {
             #expect(

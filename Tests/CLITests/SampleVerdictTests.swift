@@ -13,6 +13,12 @@ import Testing
 
     static let files: [String] = Self.expected().keys.sorted()
 
+    /// The samples that carry a gateway handshake: all but the ones that never became WebSocket (a TLS client on the
+    /// plain port), which the rewrite and cut tests have no frames to follow in.
+    static let handshakeFiles: [String] = Self.files.filter {
+        Self.expected()[$0]?["cause"] as? String != "not-websocket"
+    }
+
     @Test func expectationsArePresent() {
         #expect(Self.files.count >= 40, "samples/expected.json lists the gateway samples")
         #expect(Self.files.contains("nas-protocol-mismatch.pcap"))

@@ -325,7 +325,15 @@ import Testing
         ),
         (
             .clientClosed, true,
-            { facts(firstMessage: "", closes: [Close(direction: .client, code: 4008, reason: "connect failed")]) }
+            {
+                facts(
+                    firstMessage: "",
+                    closes: [
+                        Close(direction: .client, code: 4008, reason: "connect failed"),
+                        Close(direction: .server, code: 4008, reason: "connect failed"),
+                    ]
+                )
+            }
         ),
     ]
 

@@ -10,6 +10,9 @@ extension GatewayAnalysis {
         if let challenge = analysis.challengeTime, let close = serverClose {
             timeline.challengeToServerCloseMs = Self.milliseconds(from: challenge, to: close.record.packet.timestamp)
         }
+        if let connect = analysis.firstClientMessageTime, let close = serverClose {
+            timeline.connectToServerCloseMs = Self.milliseconds(from: connect, to: close.record.packet.timestamp)
+        }
         let ending = websocket.tcpEndings.min { $0.packet.number < $1.packet.number }
         if let answered = analysis.responseTime {
             if let close = websocket.closes.first {
@@ -30,6 +33,34 @@ extension GatewayAnalysis {
             )
         }
         return timeline
+    }
+
+    /// The closes, the one sent first in front. The parse order is that order, except when the client's stream lost
+    /// bytes in a gap (or in a capture that starts mid-connection, for both sides): its framing is found again, so its
+    /// frames may be read later than the other side's, so its close moves in front when it is earlier both in record number and in
+    /// time. (Either alone can mislead: records can be out of order, and timestamps of records taken on two CPUs too.)
+    static func sendingOrder(
+        _ websocket: WebSocketConnectionSummary,
+        evidence: CaptureEvidence
+    ) -> [WebSocketConnectionSummary.Close] {
+        let closes = websocket.closes
+        let late: Set<Direction> =
+            websocket.kind == .midStream
+            ? [.client, .server]
+            : Set(
+                // Only the client's: a gateway close moved in front would claim a session the gateway ended.
+                [evidence.clientGapBytes > 0 ? Direction.client : nil].compactMap { $0 }
+            )
+        guard let first = closes.first, !late.isEmpty,
+            let earlier = closes.firstIndex(where: {
+                $0.record.direction != first.record.direction && late.contains($0.record.direction)
+                    && $0.record.packet.number < first.record.packet.number
+                    && $0.record.packet.timestamp.nanoseconds < first.record.packet.timestamp.nanoseconds
+            })
+        else { return closes }
+        var ordered = closes
+        ordered.insert(ordered.remove(at: earlier), at: 0)
+        return ordered
     }
 
     private static func milliseconds(from start: Timestamp, to end: Timestamp) -> Int64 {

@@ -344,7 +344,7 @@ extension GatewayAnalysis {
             challenge: analysis.challenge,
             firstClientMessage: analysis.firstClientMessage,
             response: analysis.response,
-            closes: websocket.closes.map {
+            closes: Self.sendingOrder(websocket, evidence: evidence).map {
                 HandshakeFacts.Close(
                     direction: $0.record.direction == .client ? .client : .server,
                     code: $0.record.code,

@@ -66,7 +66,9 @@ package struct VerdictTally: Sendable {
         if self.total == 0 {
             advice = [
                 "no TCP connection was found. \(other), pass --port N; "
-                    + filter + "."
+                    + filter + ". A gateway in a container, behind a TLS proxy or on a tailnet is not on `lo`: "
+                    + "capture on the Docker bridge or in the container's namespace, on the proxy-to-gateway leg, on "
+                    + "`tailscale0`, or with `-i any` when unsure."
             ]
         } else if self.websocket == 0 {
             advice = [
