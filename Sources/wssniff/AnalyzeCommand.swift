@@ -238,22 +238,7 @@ struct OutputOptions: ParsableArguments {
     )
     var identity: String?
 
-    @Option(
-        parsing: .unconditional,
-        help: ArgumentHelp(
-            "The gateway's OpenClaw release (2026.3.13, current, or another release: newer ones read as current).",
-            discussion: "Picks the gateway profile when the capture does not show the version (hello-ok's "
-                + "server.version, the error details and close reasons do).",
-            valueName: "release"
-        )
-    )
-    var gatewayVersion: String?
-
-    @Option(
-        parsing: .unconditional,
-        help: "The protocol version the gateway speaks (older spelling of --gateway-version)."
-    )
-    var gatewayProtocol: Int64?
+    @OptionGroup var gateway: GatewayVersionOptions
 
     @Option(
         help: ArgumentHelp(
@@ -274,7 +259,6 @@ struct OutputOptions: ParsableArguments {
     var maxConnections: Int = ReassemblyLimits().maxConnections
 
     func validate() throws {
-        _ = try GatewayVersionOption.resolve(version: self.gatewayVersion, protocolVersion: self.gatewayProtocol)
         guard (1...10_000_000).contains(self.maxConnections) else {
             throw ValidationError(
                 "--max-connections must be a number of connections from 1 to 10000000, not \(self.maxConnections)"
@@ -306,8 +290,7 @@ struct OutputOptions: ParsableArguments {
         }
         options.limits.maxConnections = self.maxConnections
         let (choice, protocolVersion) =
-            (try? GatewayVersionOption.resolve(version: self.gatewayVersion, protocolVersion: self.gatewayProtocol))
-            ?? (nil, 3)
+            self.gateway.resolved
         options.gateway.gatewayVersion = choice
         if let path = self.config {
             options.gateway.handshakeTimeoutMs = try ConfigFindings.read(path: path).handshakeTimeoutMs

@@ -64,22 +64,7 @@ struct VerifyCommand: ParsableCommand {
     )
     var earlierNonces: [String] = []
 
-    @Option(
-        parsing: .unconditional,
-        help: ArgumentHelp(
-            "The gateway's OpenClaw release (2026.3.13, current, or another release: newer ones read as current).",
-            discussion: "Picks the gateway profile when the capture does not show the version (hello-ok's "
-                + "server.version, the error details and close reasons do).",
-            valueName: "release"
-        )
-    )
-    var gatewayVersion: String?
-
-    @Option(
-        parsing: .unconditional,
-        help: "The protocol version the gateway speaks (older spelling of --gateway-version)."
-    )
-    var gatewayProtocol: Int64?
+    @OptionGroup var gateway: GatewayVersionOptions
 
     @Option(help: "The output format.")
     var format: OfflineFormat = .text
@@ -89,7 +74,6 @@ struct VerifyCommand: ParsableCommand {
 
     func validate() throws {
         try NumberChecks.epochMilliseconds(self.challengeTs, option: "--challenge-ts")
-        _ = try GatewayVersionOption.resolve(version: self.gatewayVersion, protocolVersion: self.gatewayProtocol)
         if self.nonce.isEmpty {
             throw ValidationError("--nonce is empty: pass the nonce of the gateway's connect.challenge event")
         }
@@ -99,8 +83,7 @@ struct VerifyCommand: ParsableCommand {
     /// protocol; `validate()` has checked both.
     var gatewaySetting: (choice: GatewayProfile.Choice, protocolVersion: Int64) {
         let (choice, protocolVersion) =
-            (try? GatewayVersionOption.resolve(version: self.gatewayVersion, protocolVersion: self.gatewayProtocol))
-            ?? (nil, 3)
+            self.gateway.resolved
         let assumed = GatewayProfile.Choice(
             profile: .v2026_3_13,
             basis: .assumed,
