@@ -80,6 +80,8 @@ struct SignCommand: ParsableCommand {
     @Option(help: "The payload form.")
     var form: SignForm = .v3
 
+    @OptionGroup var gateway: GatewayVersionOptions
+
     @Option(help: "The output format.")
     var format: OfflineFormat = .text
 
@@ -134,7 +136,14 @@ struct SignCommand: ParsableCommand {
         }
         switch self.format {
         case .json:
-            print(JSONRenderer.signedProof(proof, showSecrets: self.showSecrets).serialized(indent: 2))
+            var document = JSONRenderer.signedProof(proof, showSecrets: self.showSecrets)
+            if case .object(var members) = document {
+                members.append(("minProtocol", .int(self.protocolVersion)))
+                members.append(("maxProtocol", .int(self.protocolVersion)))
+                members.append(("gatewayProfile", .string(self.profile.label)))
+                document = .object(members)
+            }
+            print(document.serialized(indent: 2))
         case .text:
             let device = JSONRenderer.signedProof(proof, showSecrets: false)
             var lines = ["payload (\(self.form.rawValue)): \(proof.payload.text(showSecrets: self.showSecrets))"]
@@ -150,9 +159,22 @@ struct SignCommand: ParsableCommand {
                 if !self.deviceFamily.isEmpty { send.append("client.deviceFamily \"\(self.deviceFamily)\"") }
             }
             if !token.isEmpty { send.append("auth.token (the token signed above)") }
+            send.append("minProtocol \(self.protocolVersion), maxProtocol \(self.protocolVersion)")
             lines.append("send with: " + send.joined(separator: ", "))
+            lines.append(
+                "gateway profile: \(self.profile.label) (\(self.gateway.resolved.choice?.reason ?? "no --gateway-version given; 2026.3.13 assumed"))"
+            )
             print(lines.joined(separator: "\n"))
         }
+    }
+
+    /// The gateway profile `--gateway-version` names (2026.3.13 when none is given): the protocol the connect must
+    /// offer. Every known profile verifies v3 and v2 alike, so the form is the user's choice.
+    private var profile: GatewayProfile { self.gateway.resolved.choice?.profile ?? .v2026_3_13 }
+
+    /// The protocol to offer: `--gateway-protocol` when given, else the profile's.
+    private var protocolVersion: Int64 {
+        self.gateway.gatewayProtocol ?? self.profile.protocolVersion
     }
 
     /// The token to sign: --token, else the first line of --token-file, else `OPENCLAW_GATEWAY_TOKEN`, else none.

@@ -28,6 +28,37 @@ import Testing
         return object
     }
 
+    /// The gateway profile decides the protocol the connect must offer: 3 for 2026.3.13 (the default), 4 for
+    /// today's gateways; `--gateway-protocol` wins. The signed payload does not depend on it (both verify v3 and v2).
+    @Test(arguments: [
+        ([], 3, "2026.3.13"),
+        (["--gateway-version", "current"], 4, "current"),
+        (["--gateway-version", "2026.3.13"], 3, "2026.3.13"),
+        (["--gateway-protocol", "4"], 4, "current"),
+    ])
+    func theProfileSetsTheProtocolToOffer(options: [String], protocolVersion: Int, profile: String) throws {
+        let document = try Self.signJSON(Self.v2Vector + options)
+        #expect(document["minProtocol"] as? Int == protocolVersion)
+        #expect(document["maxProtocol"] as? Int == protocolVersion)
+        #expect(document["gatewayProfile"] as? String == profile)
+        let plain = try Self.signJSON(Self.v2Vector)
+        #expect(document["payload"] as? String == plain["payload"] as? String)
+        let text = try TestSupport.wssniff(arguments: ["sign", "--identity", Self.identity] + Self.v2Vector + options)
+        #expect(
+            text.stdout.contains("minProtocol \(protocolVersion), maxProtocol \(protocolVersion)"),
+            "\(text.stdout)"
+        )
+        #expect(text.stdout.contains("gateway profile: \(profile)"))
+    }
+
+    @Test func anUnknownGatewayVersionIsBadUsage() throws {
+        let output = try TestSupport.wssniff(
+            arguments: ["sign", "--identity", Self.identity, "--gateway-version", "next"] + Self.v2Vector
+        )
+        #expect(output.status == 64)
+        #expect(output.stderr.contains("--gateway-version must be an OpenClaw release"))
+    }
+
     @Test func v2VectorPayloadAndDevice() throws {
         let object = try Self.signJSON(Self.v2Vector)
         #expect(
