@@ -8,6 +8,8 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
     private var decoder: PacketDecoder
     private var table: TCPConnectionTable<Analyzer>
     private let recordsProvenance: Bool
+    /// The head of the TCP segment the last packet carried (nil: it carried none).
+    package private(set) var lastSegment: TCPSegmentHead?
 
     package init(
         limits: ReassemblyLimits = ReassemblyLimits(),
@@ -42,8 +44,9 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
         finished: (TCPConnectionResult<Analyzer>) -> Void
     ) -> PacketDecodeOutcome {
         let packet = PacketRef(number: info.number, timestamp: info.timestamp)
+        self.lastSegment = nil
         let outcome = bytes.withUnsafeBytes { buffer in
-            Self.decode(info, buffer, packet, &self.decoder, &self.table, finished)
+            Self.decode(info, buffer, packet, &self.decoder, &self.table, &self.lastSegment, finished)
         }
         if self.recordsProvenance {
             self.table.noteStray(fragments: self.decoder.takeDroppedFragmentPieces())
@@ -65,9 +68,11 @@ package struct Dissector<Analyzer: StreamAnalyzer> {
         _ packet: PacketRef,
         _ decoder: inout PacketDecoder,
         _ table: inout TCPConnectionTable<Analyzer>,
+        _ head: inout TCPSegmentHead?,
         _ finished: (TCPConnectionResult<Analyzer>) -> Void
     ) -> PacketDecodeOutcome {
         decoder.decode(info, buffer) { segment, pieces in
+            head = TCPSegmentHead(source: segment.source, destination: segment.destination, flags: segment.flags)
             // Where the payload was captured, for the provenance: in this record, or in the IP fragments joined.
             var origin = PayloadOrigin.unknown
             if let pieces {

@@ -30,6 +30,9 @@ package struct WebSocketDissector {
         self.inner.takeStrayPayloads()
     }
 
+    /// The head of the TCP segment the last packet carried (nil: it carried none).
+    package var lastSegment: TCPSegmentHead? { self.inner.lastSegment }
+
     /// Decodes one captured packet; connections it finishes are handed to `finished`.
     package mutating func ingest(
         _ info: CaptureRecordInfo,

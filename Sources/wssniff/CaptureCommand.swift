@@ -297,8 +297,13 @@ struct CaptureCommand: ParsableCommand {
                 pipeline.tick(now: now, emit)
             },
             { info, bytes in
-                emitHost(hostWatch?.packet(info, bytes) ?? [])
-                pipeline.ingest(info, bytes, handshake: emitHandshake, finished: emit)
+                pipeline.ingest(
+                    info,
+                    bytes,
+                    segment: { head in emitHost(hostWatch?.segment(head, time: info.timestamp) ?? []) },
+                    handshake: emitHandshake,
+                    finished: emit
+                )
             }
         )
         emitHost(hostWatch?.finish() ?? [])

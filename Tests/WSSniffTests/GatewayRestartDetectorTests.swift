@@ -20,9 +20,11 @@ import WSSniff
     static let synAck: UInt8 = 0x12
     static let rstAck: UInt8 = 0x14
 
-    /// Feeds `packets` (from the client?, client port, flags) one per second from second 100 and returns the events.
+    /// Feeds `packets` (from the client?, client port, flags) one per second from second 100 through the pipeline,
+    /// the segment heads it decodes to the detector, and returns the events.
     static func run(_ packets: [(Bool, UInt16, UInt8)]) -> [HostEvent] {
         var detector = GatewayRestartDetector(port: Self.port)
+        var pipeline = Pipeline(options: PipelineOptions())
         var events: [HostEvent] = []
         for (number, (fromClient, client, flags)) in packets.enumerated() {
             let bytes = Self.packet(fromClient: fromClient, client: client, flags: flags)
@@ -33,7 +35,17 @@ import WSSniff
                 capturedLength: bytes.count,
                 originalLength: bytes.count
             )
-            if let event = bytes.withUnsafeBytes({ detector.ingest(info, $0) }) { events.append(event) }
+            bytes.withUnsafeBytes { raw in
+                pipeline.ingest(
+                    info,
+                    RawSpan(_unsafeBytes: raw),
+                    segment: { head in
+                        if let event = detector.ingest(head, time: info.timestamp) { events.append(event) }
+                    },
+                    handshake: { _ in },
+                    finished: { _ in }
+                )
+            }
         }
         return events
     }

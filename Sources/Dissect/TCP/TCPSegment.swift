@@ -16,6 +16,20 @@ package struct TCPFlags: OptionSet, Hashable, Sendable {
     package static let cwr = TCPFlags(rawValue: 0x80)
 }
 
+/// Who sent a TCP segment to whom, with which flags: what a caller that watches connection attempts (SYN, SYN-ACK,
+/// RST) needs of each packet, read by the one decoding of it.
+package struct TCPSegmentHead: Hashable, Sendable {
+    package var source: Endpoint
+    package var destination: Endpoint
+    package var flags: TCPFlags
+
+    package init(source: Endpoint, destination: Endpoint, flags: TCPFlags) {
+        self.source = source
+        self.destination = destination
+        self.flags = flags
+    }
+}
+
 /// One decoded TCP segment. `payload` borrows the packet's bytes and is valid only while the packet is processed.
 package struct TCPSegment {
     package var source: Endpoint

@@ -145,11 +145,13 @@ package struct Pipeline {
         self.ingest(info, bytes, handshake: { _ in }, finished: finished)
     }
 
-    /// Feeds one captured packet. With `reportsHandshakes`, the handshakes it decides are handed to `handshake`
-    /// first; then the connections it finishes are handed to `finished`.
+    /// Feeds one captured packet. Its TCP segment's head, if it carried one, is handed to `segment` first (for
+    /// watchers of connection attempts: one decoding of the packet serves them too); with `reportsHandshakes`, the
+    /// handshakes it decides are handed to `handshake`; then the connections it finishes are handed to `finished`.
     package mutating func ingest(
         _ info: CaptureRecordInfo,
         _ bytes: RawSpan,
+        segment: (TCPSegmentHead) -> Void = { _ in },
         handshake: (HandshakeReport) -> Void,
         finished: (ConnectionReport) -> Void
     ) {
@@ -160,6 +162,9 @@ package struct Pipeline {
         self.finishedBuffer = []
         let outcome = self.dissector.ingest(info, bytes) { (result: inout WebSocketDissector.Result) in
             done.append(result)
+        }
+        if let head = self.dissector.lastSegment {
+            segment(head)
         }
         // A handshake decided by the packet that also ends its connection is reported before the connection.
         if let watch = self.handshakes, !watch.isEmpty {

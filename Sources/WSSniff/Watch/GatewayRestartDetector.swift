@@ -5,7 +5,6 @@ package import Dissect
 /// a listener is back (`gateway-up`, with when it went down and how many connects it refused).
 package struct GatewayRestartDetector {
     private let port: UInt16
-    private var decoder = PacketDecoder()
     /// Clients whose SYN is not answered yet, by endpoint.
     private var pending: Set<Endpoint> = []
     private var downSince: Timestamp?
@@ -18,16 +17,10 @@ package struct GatewayRestartDetector {
     /// Whether the gateway is down now (a connect was refused and none answered since).
     package var isDown: Bool { self.downSince != nil }
 
-    /// Feeds one captured packet; returns the events it shows (at most one).
-    package mutating func ingest(_ info: CaptureRecordInfo, _ bytes: UnsafeRawBufferPointer) -> HostEvent? {
-        var decoder = self.decoder
-        var seen: (Endpoint, Endpoint, TCPFlags)?
-        _ = decoder.decode(info, bytes) { segment in
-            seen = (segment.source, segment.destination, segment.flags)
-        }
-        self.decoder = decoder
-        guard let (source, destination, flags) = seen else { return nil }
-        return self.segment(source: source, destination: destination, flags: flags, time: info.timestamp)
+    /// Takes the head of one captured TCP segment (decoded once, by the pipeline) sent at `time`; returns the event
+    /// it shows, if any.
+    package mutating func ingest(_ head: TCPSegmentHead, time: Timestamp) -> HostEvent? {
+        self.segment(source: head.source, destination: head.destination, flags: head.flags, time: time)
     }
 
     private mutating func segment(

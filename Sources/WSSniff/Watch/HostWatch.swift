@@ -59,9 +59,9 @@ package final class HostWatch {
     /// What the config reader runs as, for the opening note (nil without one).
     package var readerIdentity: String? { self.reader?.identity }
 
-    /// The restart events one packet shows.
-    package func packet(_ info: CaptureRecordInfo, _ bytes: RawSpan) -> [HostEvent] {
-        let event = bytes.withUnsafeBytes { self.detector.ingest(info, $0) }
+    /// The restart events one packet's TCP segment shows (its head, as the pipeline decoded it).
+    package func segment(_ head: TCPSegmentHead, time: Timestamp) -> [HostEvent] {
+        let event = self.detector.ingest(head, time: time)
         return event.map { self.record([$0]) } ?? []
     }
 
