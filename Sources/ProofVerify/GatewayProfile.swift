@@ -144,7 +144,8 @@ extension GatewayProfile {
         package static let nasPort = Choice(
             profile: .v2026_3_13,
             basis: .gatewayPort,
-            reason: "the gateway listens on 42919, the port of the NAS package, which ships 2026.3.13"
+            reason:
+                "the gateway listens on \(GatewayPorts.nasDefault), the port of the NAS package, which ships 2026.3.13"
         )
     }
 

@@ -45,7 +45,7 @@ struct AnalyzeCommand: ParsableCommand {
         parsing: .unconditional,
         help: "The gateway port: connections to it count as WebSocket even without their upgrade. 0: none."
     )
-    var port: Int = 42919
+    var port: Int = Int(GatewayPorts.nasDefault)
 
     @Option(
         parsing: .unconditional,

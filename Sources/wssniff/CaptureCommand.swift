@@ -31,7 +31,7 @@ struct CaptureCommand: ParsableCommand {
     var interface: String = "lo"
 
     @Option(parsing: .unconditional, help: "The gateway port; the capture filter is `tcp port N`.")
-    var port: Int = 42919
+    var port: Int = Int(GatewayPorts.nasDefault)
 
     @Option(help: "A BPF capture filter used instead of `tcp port N`.")
     var filter: String?
@@ -352,6 +352,6 @@ struct CaptureCommand: ParsableCommand {
 
     /// The ports whose listeners the end's hint looks for: `--port`, and upstream's default 18789.
     static func listenerPorts(_ port: UInt16) -> [UInt16] {
-        port == 18789 ? [port] : [port, 18789]
+        port == GatewayPorts.upstreamDefault ? [port] : [port, GatewayPorts.upstreamDefault]
     }
 }

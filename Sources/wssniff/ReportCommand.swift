@@ -1,4 +1,5 @@
 import ArgumentParser
+import ProofVerify
 import WSSniff
 
 struct ReportCommand: ParsableCommand {
@@ -29,7 +30,7 @@ struct ReportCommand: ParsableCommand {
         parsing: .unconditional,
         help: "The gateway port: connections to it count as WebSocket even without their upgrade. 0: none."
     )
-    var port: Int = 42919
+    var port: Int = Int(GatewayPorts.nasDefault)
 
     @Option(help: "An OpenClaw device identity file: its device id and public key are compared with the capture's.")
     var identity: String?

@@ -14,7 +14,7 @@ package struct WebSocketAnalysisOptions: Sendable {
     package var observers: (any WebSocketObserverFactory)?
     /// Connections to this port seen without their upgrade (the capture started late) are taken as WebSocket and
     /// resynchronized on frame boundaries. 0: none; only connections whose upgrade was seen are WebSocket.
-    package var gatewayPort: UInt16 = 42919
+    package var gatewayPort: UInt16 = 0
     /// More ports taken as ``gatewayPort`` is (resynchronized when seen without their upgrade); none by default.
     package var additionalGatewayPorts: Set<UInt16> = []
     /// Frames listed in full; later ones are counted, and kept only when they matter (violations, closes).

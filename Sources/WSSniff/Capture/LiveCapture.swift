@@ -1,6 +1,7 @@
 import CPcap
 package import Dissect
 import Glibc
+import ProofVerify
 import Synchronization
 
 /// Set by SIGINT and SIGTERM; polled by the capture loop between packets.
@@ -10,7 +11,7 @@ private let stopRequested = Atomic<Bool>(false)
 package struct LiveCaptureOptions: Sendable {
     package var interface: String = "lo"
     /// A BPF expression (`tcp port 42919` by default, built by the CLI).
-    package var filter: String = "tcp port 42919"
+    package var filter: String = "tcp port \(GatewayPorts.nasDefault)"
     /// A pcap file to write every captured packet to, flushed as it goes.
     package var writePath: String?
     /// Start a new `-w` file once the current one holds this many bytes (as tcpdump's `-C`, in bytes here).

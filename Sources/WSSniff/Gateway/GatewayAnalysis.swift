@@ -210,7 +210,7 @@ extension GatewayAnalysis {
             closeReasons: websocket.closes.filter { $0.record.direction == .server }.map(\.record.reason),
             option: options.gatewayVersion
         )
-        if choice.basis == .assumed && server?.port == 42919 {
+        if choice.basis == .assumed && server?.port == GatewayPorts.nasDefault {
             choice = .nasPort
         }
         analysis.profileChoice = choice

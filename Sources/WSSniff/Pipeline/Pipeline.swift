@@ -4,7 +4,7 @@ import ProofVerify
 /// Settings shared by `analyze` and `capture`.
 package struct PipelineOptions: Sendable {
     /// The gateway port: connections to it are taken as WebSocket even without their upgrade. 0: none.
-    package var serverPort: UInt16 = 42919
+    package var serverPort: UInt16 = GatewayPorts.nasDefault
     package var limits = ReassemblyLimits()
     /// Hand finished connections over in the order they started (a file's document lists them so), holding a
     /// finished one until every connection that started before it has finished. Off for live capture, which
@@ -91,9 +91,6 @@ package struct Pipeline {
     /// Collects the handshakes decided while their connections are open (with `reportsHandshakes`).
     private let handshakes: HandshakeWatch?
 
-    /// OpenClaw's default gateway port (upstream docs/gateway/protocol.md and `openclaw gateway --port 18789`).
-    package static let upstreamDefaultGatewayPort: UInt16 = 18789
-
     package init(options: PipelineOptions) {
         self.gatewayOptions = options.gateway
         self.orderByStart = options.orderByStart
@@ -102,7 +99,7 @@ package struct Pipeline {
         var websocket = options.websocket
         websocket.gatewayPort = options.serverPort
         // Upstream's default gateway port (`gateway.port`, 18789) beside the one asked for, unless none is.
-        websocket.additionalGatewayPorts = options.serverPort == 0 ? [] : [Self.upstreamDefaultGatewayPort]
+        websocket.additionalGatewayPorts = options.serverPort == 0 ? [] : [GatewayPorts.upstreamDefault]
         // Challenges are recorded as they are dissected, so a connection's analysis sees every challenge sent before
         // its connect, whichever connection ends first and whichever thread analyzes it.
         let challenges = ChallengeLog()

@@ -1,3 +1,5 @@
+import ProofVerify
+
 /// The gateway the probe talks to, from a `ws://host:port/path` URL.
 package struct ProbeTarget: Hashable, Sendable {
     /// The URL as given.
@@ -9,7 +11,7 @@ package struct ProbeTarget: Hashable, Sendable {
     package var path: String
 
     /// The gateway's default port (the one `wssniff capture` watches by default).
-    package static let defaultPort: UInt16 = 42919
+    package static let defaultPort: UInt16 = GatewayPorts.nasDefault
 
     /// `Host:` as RFC 7230 5.4 wants it: the host (bracketed when IPv6) and the port.
     package var hostHeader: String {

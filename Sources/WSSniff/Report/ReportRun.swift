@@ -1,9 +1,10 @@
 import Dissect
+import ProofVerify
 
 /// What `wssniff report` (and `capture --report`) asked for.
 package struct ReportRequest: Sendable {
     package var captures: [String] = []
-    package var port: UInt16 = 42919
+    package var port: UInt16 = GatewayPorts.nasDefault
     package var identityPath: String?
     package var configPath: String?
     package var markdownPath: String?
