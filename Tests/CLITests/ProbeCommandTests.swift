@@ -225,6 +225,9 @@ struct ProbeCommandTests {
             #expect(conclusion.contains(part), "\(conclusion)")
         }
         if configuration != .protocolMismatch {
+            #expect(conclusion.contains("wssniff reads it with its \(profile.name) gateway profile"), "\(conclusion)")
+        }
+        if configuration != .protocolMismatch {
             #expect(document["protocol"] as? Int == profile.protocolVersion)
             #expect(results.allSatisfy { $0["protocol"] as? Int == profile.protocolVersion })
         }

@@ -26,6 +26,9 @@ package enum ProbeReport {
         }
         let era = result.serverVersion == nil ? Self.era(admitted.max() ?? 0) : ""
         parts.append("this gateway\(server) speaks protocol \(Self.list(admitted.map(String.init)))\(era)")
+        if let profile = Self.profile(result) {
+            parts.append("wssniff reads it with its \(profile.label) gateway profile")
+        }
         let verified = result.acceptedForms.map(\.rawValue)
         let rejected = result.attempts.filter { $0.judgement == .rejected }.compactMap { $0.form?.rawValue }
         if !verified.isEmpty {
@@ -62,6 +65,21 @@ package enum ProbeReport {
             parts.append(Self.stopSentence(stop))
         }
         return parts.joined(separator: "; ")
+    }
+
+    /// The gateway profile (docs/gateway-versions.md) of what the probe learned: from `hello-ok`'s server version,
+    /// else from the highest protocol the gateway admitted.
+    private static func profile(_ result: ProbeRun.Result) -> GatewayProfile? {
+        if let version = result.serverVersion,
+            let choice = GatewayProfile.forVersion(version, basis: .serverVersion, source: "server.version")
+        {
+            return choice.profile
+        }
+        switch result.admittedProtocols.max() {
+        case 3: return .v2026_3_13
+        case 4: return .current
+        default: return nil
+        }
     }
 
     /// The releases a protocol version belongs to, when no hello-ok gave the server's version: 3 from 2026-01 until
