@@ -291,21 +291,9 @@ struct ProbeCommandTests {
     @Test(.enabled(if: LiveWebSocketTests.node != nil, "needs node with node-ws"))
     func plainWebSocketServerIsNotAGateway() throws {
         let port = try LoopbackExchange.freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = try LiveWebSocketTests.command("ws_server.js", [String(port), "--no-deflate"])
-        let out = Pipe()
-        server.standardOutput = out
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer {
-            if server.isRunning {
-                server.terminate()
-                server.waitUntilExit()
-            }
-        }
-        let ready = out.fileHandleForReading.availableData
-        #expect(String(decoding: ready, as: UTF8.self).contains("ready"))
+        let server = try EchoPeer([String(port), "--no-deflate"])
+        defer { server.stop() }
+        #expect(server.ready.contains("ready"))
         let output = try Self.probe(
             ["--url", "ws://127.0.0.1:\(port)", "--identity", Self.identity, "--yes", "--timeout", "1"]
         )
@@ -375,23 +363,9 @@ struct ProbeCommandTests {
     func serverThatChallengesButNeverAnswersIsNamed() throws {
         // ws_server.js --challenge greets like a gateway, then only echoes: the connect gets no `res`.
         let port = try LoopbackExchange.freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = try LiveWebSocketTests.command(
-            "ws_server.js",
-            [String(port), "--no-deflate", "--challenge"]
-        )
-        let out = Pipe()
-        server.standardOutput = out
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer {
-            if server.isRunning {
-                server.terminate()
-                server.waitUntilExit()
-            }
-        }
-        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("ready"))
+        let server = try EchoPeer([String(port), "--no-deflate", "--challenge"])
+        defer { server.stop() }
+        #expect(server.ready.contains("ready"))
         let output = try Self.probe(
             [
                 "--url", "ws://127.0.0.1:\(port)", "--identity", Self.identity, "--yes", "--timeout", "1",
@@ -570,23 +544,9 @@ struct ProbeCommandTests {
     func serverGoneMidProbeKeepsWhatWasLearned() throws {
         // ws_server.js --challenge --once: the first connection is greeted (and never answered), then it exits.
         let port = try LoopbackExchange.freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = try LiveWebSocketTests.command(
-            "ws_server.js",
-            [String(port), "--no-deflate", "--challenge", "--once"]
-        )
-        let out = Pipe()
-        server.standardOutput = out
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer {
-            if server.isRunning {
-                server.terminate()
-                server.waitUntilExit()
-            }
-        }
-        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("ready"))
+        let server = try EchoPeer([String(port), "--no-deflate", "--challenge", "--once"])
+        defer { server.stop() }
+        #expect(server.ready.contains("ready"))
         let output = try Self.probe(
             [
                 "--url", "ws://127.0.0.1:\(port)", "--identity", Self.identity, "--yes", "--timeout", "1",
@@ -646,5 +606,29 @@ struct ProbeCommandTests {
         #expect(report.status == 0, "\(report.stderr)")
         let text = (try? String(contentsOf: markdown, encoding: .utf8)) ?? ""
         #expect(text.contains("unauthorized") && !text.contains(Self.token), "the report explains, without the token")
+    }
+}
+
+/// `scripts/peers/ws_server.js` (a node-ws server) with the given arguments, started and read until its first
+/// output (`ready`); `stop()` ends it.
+private final class EchoPeer {
+    private let process = Process()
+    let ready: String
+
+    init(_ arguments: [String]) throws {
+        self.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        self.process.arguments = try LiveWebSocketTests.command("ws_server.js", arguments)
+        let out = Pipe()
+        self.process.standardOutput = out
+        self.process.standardError = FileHandle.nullDevice
+        try self.process.run()
+        self.ready = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+    }
+
+    func stop() {
+        if self.process.isRunning {
+            self.process.terminate()
+            self.process.waitUntilExit()
+        }
     }
 }
